@@ -1,0 +1,1 @@
+"""Reports: tables, plots, HTML and traces made from simulation results."""

@@ -1,0 +1,2 @@
+"""Imports every sub-command module so that each registers itself on the app."""
+from soc.cli import layer  # noqa: F401

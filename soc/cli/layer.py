@@ -1,0 +1,1 @@
+"""``socsim layer``: simulate one generated layer (filled in by the core simulator)."""

@@ -1,0 +1,124 @@
+"""Validated, immutable configuration of the simulated SoC (spec section 2.3) and presets.
+
+Every field is checked when a config is built; a wrong value raises
+:class:`ConfigError` naming the field and what is allowed. Unknown fields are refused,
+never silently ignored.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PRESETS = ("coarse-sparse", "weight-sparse", "dense")
+DRAM_TECHNOLOGIES = ("lpddr4", "ddr3", "gddr5", "hbm2")
+
+
+class ConfigError(ValueError):
+    """A configuration value outside its allowed range."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BufferConfig(_Frozen):
+    """An on-chip buffer. ``bandwidth_bits`` is per cycle; capacity in bytes."""
+    size_bytes: int = Field(gt=0, description="capacity in bytes")
+    bandwidth_bits: int = Field(gt=0, description="bits per cycle")
+    memory: Literal["sram", "edram"] = "sram"
+    ping_pong: bool = True
+
+    @property
+    def half_bytes(self) -> int:
+        """Capacity of one ping-pong half (the whole buffer when not double-buffered)."""
+        return self.size_bytes // 2 if self.ping_pong else self.size_bytes
+
+
+class DramConfig(_Frozen):
+    technology: Literal["lpddr4", "ddr3", "gddr5", "hbm2"] = "lpddr4"
+    bandwidth_bytes_per_cycle: float = Field(16.0, gt=0, description="bytes per core cycle")
+    latency_cycles: int = Field(100, ge=0)
+    burst_bytes: int = Field(64, gt=0, description="transfers are rounded up to whole bursts")
+
+
+class SoCConfig(_Frozen):
+    """The reference accelerator and its baselines (spec 2.3, 2.4)."""
+    preset: Literal["coarse-sparse", "weight-sparse", "dense"] = "coarse-sparse"
+    tn: int = Field(16, ge=1, le=4096, description="number of PEs")
+    tm: int = Field(16, ge=1, le=1024, description="multipliers per PE")
+    data_bits: Literal[8, 16] = 16
+    acc_bits: Literal[48] = Field(48, description="accumulator width (bits); see soc.kernels")
+    frac_bits: int = Field(8, ge=0, le=15, description="fractional bits of the Q-format of neurons and weights")
+    clock_ghz: float = Field(1.0, gt=0, le=10)
+    node_nm: float = Field(65, gt=0)
+    energy_table: str = "reference-65nm"
+    nbin: BufferConfig = BufferConfig(size_bytes=8192, bandwidth_bits=16 * 16 * 16)
+    nbout: BufferConfig = BufferConfig(size_bytes=8192, bandwidth_bits=4 * 16 * 16)
+    sb: BufferConfig = BufferConfig(size_bytes=32768, bandwidth_bits=4 * 16 * 16)
+    nibin: BufferConfig = BufferConfig(size_bytes=1024, bandwidth_bits=16 * 16)
+    sib: BufferConfig = BufferConfig(size_bytes=1024, bandwidth_bits=16 * 16)
+    dram: DramConfig = DramConfig()
+    htree_hop_cycles: int = Field(1, ge=0, description="latency of one H-tree level")
+    entropy_decoder: bool = False
+    entropy_decoder_area_mm2: float = Field(0.01, ge=0)
+    entropy_decoder_power_mw: float = Field(1.0, ge=0)
+    weight_bits: int = Field(16, ge=1, le=16, description="bits per stored weight code (quantization)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SoCConfig":
+        word = self.data_bits
+        if self.nbin.bandwidth_bits < word:
+            raise ValueError(f"nbin.bandwidth_bits must be >= one {word}-bit word, got {self.nbin.bandwidth_bits}")
+        if self.sb.bandwidth_bits < word:
+            raise ValueError(f"sb.bandwidth_bits must be >= one {word}-bit word, got {self.sb.bandwidth_bits}")
+        return self
+
+    @property
+    def word_bytes(self) -> int:
+        return self.data_bits // 8
+
+    @property
+    def htree_levels(self) -> int:
+        return max(1, (self.tn - 1).bit_length())
+
+    @property
+    def cycle_s(self) -> float:
+        return 1e-9 / self.clock_ghz
+
+    def with_changes(self, **changes: Any) -> "SoCConfig":
+        """A validated copy with some fields changed (nested: ``{"dram": {...}}``)."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return make_config(**data)
+
+
+def _describe(err: dict) -> str:
+    field = ".".join(str(p) for p in err["loc"]) or "config"
+    ctx = err.get("ctx") or {}
+    allowed = ""
+    if "expected" in ctx:
+        allowed = f" (allowed: {ctx['expected']})"
+    elif err["type"] == "extra_forbidden":
+        return f"{field}: unknown field (not a SoCConfig option)"
+    got = err.get("input")
+    return f"{field}: {err['msg']}{allowed}; got {got!r}"
+
+
+def make_config(**fields: Any) -> SoCConfig:
+    """Build a :class:`SoCConfig`, turning validation failures into :class:`ConfigError`."""
+    try:
+        return SoCConfig(**fields)
+    except ValidationError as exc:
+        raise ConfigError("invalid SoC config: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def preset(name: str, **overrides: Any) -> SoCConfig:
+    """The config of a named preset (spec 2.4), with optional validated overrides."""
+    if name not in PRESETS:
+        raise ConfigError(f"preset: unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
+    return make_config(preset=name, **overrides)

@@ -1,0 +1,115 @@
+"""Compressed formats of the reference design (direct indexing, spec 1 and 2.2).
+
+Neurons: non-zero values + a bitmask with one bit per position.
+Synapses: groups of ``group_size`` consecutive outputs share one bitmask; each output
+stores one weight per set bit of its group's mask (a stored weight may itself be zero).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CompressedNeurons:
+    values: np.ndarray    # int16, non-zeros of all rows concatenated
+    offsets: np.ndarray   # int64 (P+1,), row starts into values
+    mask: np.ndarray      # uint8 (P, N_in), 1 = stored
+
+    @property
+    def rows(self) -> int:
+        return self.mask.shape[0]
+
+    @property
+    def n_in(self) -> int:
+        return self.mask.shape[1]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.values.size)
+
+
+@dataclass(frozen=True)
+class CompressedSynapses:
+    mask: np.ndarray           # uint8 (G, N_in): one synapse bitmask per group
+    group_starts: np.ndarray   # int64 (G+1,): first output of each group
+    weights: np.ndarray        # int16: per group a (group size x nnz_g) row-major block
+    weight_offsets: np.ndarray  # int64 (G,): start of each group's block in weights
+
+    @property
+    def groups(self) -> int:
+        return self.mask.shape[0]
+
+    @property
+    def n_in(self) -> int:
+        return self.mask.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return int(self.group_starts[-1])
+
+    @property
+    def group_nnz(self) -> np.ndarray:
+        return self.mask.sum(axis=1, dtype=np.int64)
+
+    @property
+    def group_sizes(self) -> np.ndarray:
+        return np.diff(self.group_starts)
+
+    def dense(self) -> np.ndarray:
+        """The (N_out, N_in) int16 weight matrix with zeros at pruned positions."""
+        w = np.zeros((self.n_out, self.n_in), dtype=np.int16)
+        for g in range(self.groups):
+            s, e = self.group_starts[g], self.group_starts[g + 1]
+            cols = np.flatnonzero(self.mask[g])
+            block = self.weights[self.weight_offsets[g]:self.weight_offsets[g] + (e - s) * cols.size]
+            w[s:e][:, cols] = block.reshape(e - s, cols.size)
+        return w
+
+
+def compress_neurons(x: np.ndarray) -> CompressedNeurons:
+    """Compress rows of int16 neurons (P, N_in): keep non-zeros and their bitmask."""
+    x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.int16)
+    mask = x != 0
+    counts = mask.sum(axis=1, dtype=np.int64)
+    offsets = np.zeros(x.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return CompressedNeurons(values=np.ascontiguousarray(x[mask]), offsets=offsets,
+                             mask=mask.view(np.uint8))
+
+
+def decompress_neurons(c: CompressedNeurons) -> np.ndarray:
+    x = np.zeros(c.mask.shape, dtype=np.int16)
+    x[c.mask.astype(bool)] = c.values
+    return x
+
+
+def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = None) -> CompressedSynapses:
+    """Compress an (N_out, N_in) int16 weight matrix into groups of ``group_size`` outputs.
+
+    ``keep`` (same shape, bool) marks the surviving (unpruned) positions; by default a
+    position survives in a group when any output of the group has a non-zero there.
+    The last group may be smaller when N_out is not a multiple of ``group_size``.
+    """
+    w = np.ascontiguousarray(w, dtype=np.int16)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be 2-D (N_out, N_in), got shape {w.shape}")
+    if group_size < 1:
+        raise ValueError(f"group_size must be >= 1, got {group_size}")
+    n_out, n_in = w.shape
+    keep = (w != 0) if keep is None else np.asarray(keep, dtype=bool)
+    starts = np.arange(0, n_out, group_size, dtype=np.int64)
+    group_starts = np.append(starts, n_out).astype(np.int64)
+    mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
+    blocks, offsets, pos = [], [], 0
+    for g, s in enumerate(starts):
+        e = group_starts[g + 1]
+        block = w[s:e][:, mask[g]]
+        offsets.append(pos)
+        blocks.append(block.ravel())
+        pos += block.size
+    weights = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+    return CompressedSynapses(mask=np.ascontiguousarray(mask).view(np.uint8), group_starts=group_starts,
+                              weights=np.ascontiguousarray(weights, dtype=np.int16),
+                              weight_offsets=np.asarray(offsets, dtype=np.int64))

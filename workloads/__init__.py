@@ -1,0 +1,1 @@
+"""Workloads: layer and network descriptions, sparse tensors, compression, import."""
