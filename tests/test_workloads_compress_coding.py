@@ -99,7 +99,7 @@ def test_local_quantization_codebooks_per_submatrix():
         sub = r.keep[np.ix_(rows[i // 8], cols[i % 8])].sum()
         assert cb.size == min(16, sub)  # K per sub-matrix, fewer only when fewer weights survive
     assert sum(cb.size == 16 for cb in loc.codebooks) >= 8
-    assert all(c.max() < 16 for c in loc.codes)
+    assert all(c.size == 0 or c.max() < 16 for c in loc.codes)
     assert loc.n_codes == int(r.keep.sum()) and loc.bits == 4
     assert glo.grid == (1, 1) and len(glo.codebooks) == 1
     assert relative_error(r.weights, r.keep, loc.dequantized) < relative_error(r.weights, r.keep, glo.dequantized)
