@@ -16,6 +16,10 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml setup.py
 	$(BIN)/pip install -q -e ".[dev]"
+	@# JBIG coder (jbigkit's libjbig, Debian package libjbig0) for R(Irr); installed only when absent and root.
+	@ldconfig -p 2>/dev/null | grep -q 'libjbig\.so\.0' || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -q && apt-get install -y -q libjbig0; } \
+		|| echo "warning: libjbig.so.0 not found; install the Debian package libjbig0 for R(Irr)"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,6 +36,12 @@ test: build
 
 bench: build
 	$(BIN)/python benchmarks/run.py --out benchmarks/results.json
+
+# Compression table (SPEC 5): LeNet-5 and the MLP with trained weights, AlexNet synthetic.
+compress-table: build
+	$(BIN)/socsim compress lenet5 --out $(OUT)/compress/lenet5
+	$(BIN)/socsim compress mlp --out $(OUT)/compress/mlp
+	$(BIN)/socsim compress alexnet --out $(OUT)/compress/alexnet
 
 clean:
 	rm -rf $(VENV) build *.egg-info soc/kernels/*.c soc/kernels/*.so $(OUT)

@@ -1,0 +1,81 @@
+"""``socsim compress NETWORK --out DIR``: the compression pipeline on a zoo network.
+
+Writes ``DIR/compression.csv`` (one row per conv/fc layer plus ``total``; columns in
+:mod:`workloads.compress.report`) and, for networks with trained weights (lenet5, mlp),
+``DIR/accuracy.json`` (test accuracy ``before`` and ``after`` compression, fractions
+0..1). Other networks use synthetic weights at the measured sparsities of SPEC section 1.
+Prints the table unless ``--quiet``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from soc.cli import UserError, app
+
+TRAINED = ("lenet5", "mlp")
+
+
+@app.command()
+def compress(
+    network: str = typer.Argument(..., help="zoo network name, e.g. lenet5, mlp, alexnet"),
+    out: Path = typer.Option(..., "--out", help="output directory"),
+    weights: str = typer.Option("auto", help="trained | synthetic | auto (trained for lenet5/mlp)"),
+    seed: int = typer.Option(0, help="seed for training, synthetic weights and k-means"),
+    rounds: int = typer.Option(4, min=1, help="pruning rounds (trained weights)"),
+    finetune_epochs: int = typer.Option(3, min=0, help="fine-tuning epochs after each pruning round"),
+    criterion: str = typer.Option("mean", help="block pruning criterion: mean | max"),
+    submatrices: int = typer.Option(64, min=1, help="sub-matrices per layer for local quantization"),
+    max_accuracy_drop: float = typer.Option(0.005, help="K choice: allowed training-accuracy drop (0..1)"),
+    quiet: bool = typer.Option(False, "--quiet", help="do not print the table"),
+) -> None:
+    """Prune, quantize and entropy-code a network's weights; report sizes and ratios."""
+    from workloads.compress import jbig
+    from workloads.compress.pipeline import (compress_synthetic, compress_trained, measured_targets,
+                                             trained_targets)
+    from workloads.compress.report import format_table, write_csv
+
+    try:
+        from workloads.zoo import get_network
+    except ImportError as exc:  # pragma: no cover - only before the zoo exists
+        raise UserError(f"the network zoo (workloads.zoo) is not available: {exc}") from exc
+    if weights not in ("auto", "trained", "synthetic"):
+        raise UserError(f"--weights {weights!r} is not allowed; allowed: auto, trained, synthetic")
+    if criterion not in ("mean", "max"):
+        raise UserError(f"--criterion {criterion!r} is not allowed; allowed: mean, max")
+    try:
+        jbig.library()
+    except jbig.JbigUnavailable as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        net = get_network(network)
+        mode = ("trained" if network in TRAINED else "synthetic") if weights == "auto" else weights
+        kinds = measured_targets(network)
+
+        def log(msg: str) -> None:
+            if not quiet:
+                typer.echo(msg, err=True)
+
+        if mode == "trained":
+            result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
+                                      finetune_epochs=finetune_epochs, criterion=criterion,
+                                      n_sub=submatrices, max_accuracy_drop=max_accuracy_drop, log=log)
+        else:
+            result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
+                                        n_sub=submatrices, log=log)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "compression.csv", result.layers)
+    if result.accuracy is not None:
+        (out / "accuracy.json").write_text(json.dumps(result.accuracy, indent=2) + "\n")
+    if not quiet:
+        typer.echo(format_table(result.layers, title=f"{network} ({result.notes.get('weights')}), bytes"))
+        if result.accuracy is not None:
+            a = result.accuracy
+            typer.echo(f"test accuracy: before {a['before']:.4f}, after pruning {a['after_pruning']:.4f}, "
+                       f"after compression {a['after']:.4f} (global codebooks: "
+                       f"{a['after_global_quantization']:.4f}; {a['test_samples']} test images)")
+        typer.echo(f"wrote {out / 'compression.csv'}")
