@@ -187,12 +187,22 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     factor = (means[keep_blocks] / np.maximum(actual, 1e-12)).astype(np.float32)
     values *= factor.reshape((kept,) + (1,) * nd)
 
-    # scatter the kept blocks straight into the interleaved (G0, B0, G1, B1, ...) view
+    # scatter the kept blocks into the interleaved (G0, B0, G1, B1, ...) view, one slab of
+    # the first block axis at a time (rows in memory order: far fewer cache and page misses)
     w = np.zeros(padded, dtype=np.float32)
     keep = np.zeros(padded, dtype=bool)
-    where = tuple(x for i in idx for x in (i, slice(None)))
-    _block_view(w, grid, block)[where] = values
-    _block_view(keep, grid, block)[where] = True
+    wv, kv = _block_view(w, grid, block), _block_view(keep, grid, block)
+    starts = np.searchsorted(idx[0], np.arange(grid[0] + 1))  # np.nonzero is row-major sorted
+    for g0 in range(grid[0]):
+        lo, hi = starts[g0], starts[g0 + 1]
+        if lo == hi:
+            continue
+        where = (slice(None),) + tuple(x for i in idx[1:] for x in (i[lo:hi], slice(None)))
+        slab = values[lo:hi]
+        if nd == 2:  # a single advanced index stays in place: (B0, k, B1)
+            slab = slab.transpose(1, 0, 2)
+        wv[g0][where] = slab
+        kv[g0][where] = True
     crop = tuple(slice(0, s) for s in shape)
     if padded == shape:
         return w, keep
