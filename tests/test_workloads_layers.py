@@ -96,3 +96,10 @@ def test_network_checks_connections_and_sums():
 def test_residual_add_names_inputs():
     net = Network("res", [FC("a", 4, 4), FC("b", 4, 4), Add("s", (4,), inputs=("a", "b"))], (4,))
     assert net.producers("s") == ("a", "b")
+
+
+def test_list_and_int_sizes_are_normalised_to_tuples():
+    c = Conv("c", 3, 4, [3, 3], [8, 8], stride=[1, 1], inputs=["x"])
+    assert c.in_hw == (8, 8) and c.kernel == (3, 3) and c.inputs == ("x",)
+    assert Conv("d", 3, 4, 3, 8).input_shape == (3, 8, 8)
+    assert hash(c) == hash(Conv("c", 3, 4, (3, 3), (8, 8), stride=(1, 1), inputs=("x",)))

@@ -43,6 +43,14 @@ def _pair(value, layer: str, name: str) -> tuple[int, int]:
     return (a, b)
 
 
+def _freeze(obj, *names: str) -> None:
+    """Store list-valued size fields as tuples (frozen layers stay hashable)."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, list):
+            object.__setattr__(obj, name, tuple(value))
+
+
 def _positive(layer: str, **values) -> None:
     for name, v in values.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -76,6 +84,7 @@ class Layer:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"layer name must be a non-empty string, got {self.name!r}")
+        _freeze(self, "inputs")
         if not isinstance(self.inputs, tuple) or not all(isinstance(i, str) and i for i in self.inputs):
             raise ValueError(f"{self.name}: inputs must be a tuple of layer names, got {self.inputs!r}")
 
@@ -125,12 +134,14 @@ class Conv(Layer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _freeze(self, "kernel", "in_hw", "stride", "padding")
         n = self.name
         _positive(n, in_channels=self.in_channels, out_channels=self.out_channels, groups=self.groups)
         kh, kw = _pair(self.kernel, n, "kernel")
         sh, sw = _pair(self.stride, n, "stride")
         ph, pw = _pair(self.padding, n, "padding")
-        h, w = _pair(tuple(self.in_hw) if not isinstance(self.in_hw, int) else self.in_hw, n, "in_hw")
+        h, w = _pair(self.in_hw, n, "in_hw")
+        object.__setattr__(self, "in_hw", (h, w))
         _positive(n, kernel=min(kh, kw), stride=min(sh, sw), in_hw=min(h, w))
         if min(ph, pw) < 0:
             raise ValueError(f"{n}: padding must be >= 0, got {self.padding!r}")
@@ -235,12 +246,14 @@ class Pool(Layer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _freeze(self, "kernel", "in_hw", "stride", "padding")
         n = self.name
         _positive(n, channels=self.channels)
         kh, kw = _pair(self.kernel, n, "kernel")
         sh, sw = _pair(self.stride, n, "stride")
         ph, pw = _pair(self.padding, n, "padding")
-        h, w = _pair(tuple(self.in_hw) if not isinstance(self.in_hw, int) else self.in_hw, n, "in_hw")
+        h, w = _pair(self.in_hw, n, "in_hw")
+        object.__setattr__(self, "in_hw", (h, w))
         _positive(n, kernel=min(kh, kw), stride=min(sh, sw), in_hw=min(h, w))
         if self.mode not in ("max", "avg"):
             raise ValueError(f"{n}: mode must be 'max' or 'avg', got {self.mode!r}")
