@@ -170,3 +170,16 @@ def test_network_run_is_reproducible_and_covers_residual_adds():
     add = res.tensors("layer1.0.add")
     assert len(add.inputs) == 2
     np.testing.assert_allclose(res.outputs["layer1.0.add"], add.inputs[0] + add.inputs[1], rtol=1e-6)
+
+
+def test_measured_layer_tensors_use_the_table():
+    from workloads.sparsity import measured_layer_tensors
+    t = measured_layer_tensors("vgg16", "fc7", seed=1)
+    row = MEASURED_SPARSITY["vgg16"]
+    assert abs(t.weight_density - (1 - row["fc_sss"])) <= 0.01
+    assert abs(t.input_density - (1 - row["fc_dns"])) <= 0.01
+    assert abs(static_neuron_sparsity(t.keep) - row["fc_sns"]) <= 32 / 4096
+    r50 = measured_layer_tensors("resnet50", "layer1.0.conv2")  # borrows ResNet-152's row
+    assert abs(r50.weight_density - (1 - MEASURED_SPARSITY["resnet152"]["conv_sss"])) <= 0.01
+    lstm = measured_layer_tensors("lstm", "lstm1")  # no measured row: dense
+    assert lstm.weight_density == 1.0 and lstm.input_density == 1.0

@@ -371,6 +371,19 @@ def layer_sparsity(network: str, layer: Layer) -> dict[str, float]:
     return dict(sss=row[f"{prefix}_sss"], sns=row[f"{prefix}_sns"], dns=row[f"{prefix}_dns"])
 
 
+def measured_layer_tensors(network: str, layer: Layer | str, seed: int = 0, *, batch: int = 1,
+                           block=None) -> LayerTensors:
+    """:func:`layer_tensors` at the measured SSS, SNS and DNS of a zoo network's layer kind
+    (:func:`layer_sparsity`), without running the network (synthetic ReLU-like inputs)."""
+    if isinstance(layer, str):
+        from workloads.zoo import get_network
+        layer = get_network(network).layer(layer)
+    sp = layer_sparsity(network, layer)
+    sns = sp["sns"] if layer.weight_shape else None
+    return layer_tensors(layer, 1.0 - sp["sss"], 1.0 - sp["dns"], block, seed, batch=batch,
+                         input_neuron_sparsity=sns)
+
+
 @dataclass(frozen=True)
 class NetworkRun:
     """Result of :func:`run_network`: per layer name, the weights, keep masks, outputs and
