@@ -147,5 +147,5 @@ def test_malformed_topology_rows_are_named(tmp_path, text, message):
 
 
 def test_unknown_extension():
-    with pytest.raises(ValueError, match="allowed: .onnx, .csv"):
+    with pytest.raises(ValueError, match="allowed: .onnx, .csv, .yaml"):
         load_network("model.pb")
