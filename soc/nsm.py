@@ -1,0 +1,92 @@
+"""The neuron selector (NSM) and, for the baselines, the plain neuron broadcaster.
+
+Coarse-sparse: for each input row and each group of Tn outputs, AND the neuron mask
+with the group's synapse mask, prefix-count both masks and gather the neurons at the
+set positions (spec 2.2). The counts that set the PEs' work are computed here from
+the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
+scan (16 x Tm mask bits per cycle), the PEs' multiplies (ceil(selected / Tm)), the SB
+read of the group's stored weights (SB bandwidth) and the WDM decode rate (a 64-bit
+slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits).
+
+Weight-sparse: no NSM; every neuron is broadcast, each PE's own indexing module walks
+its step-indexed weights, and the PEs advance in lock-step per output group, so a
+group takes as long as its PE with the most weights (load imbalance).
+Dense: every PE multiplies every input: ceil(N_in / Tm) cycles per output.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from soc.buffer import Buffer
+from soc.config import SoCConfig
+from soc.tokens import ResidentTile, OutputVisit, Selection
+from soc.compiler.program import Compute
+
+
+def decode_per_slice(weight_bits: int) -> int:
+    return 16 if weight_bits <= 4 else 8 if weight_bits <= 8 else 1
+
+
+class NeuronSelector:
+    def __init__(self, env: simpy.Environment, cfg: SoCConfig, ledger, price, buffers: dict[str, Buffer],
+                 inbox: simpy.Store, outbox: simpy.Store, activity: list):
+        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
+        self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
+        self.proc = env.process(self.run())
+
+    def run(self):
+        while True:
+            compute, inp, wgt, visit = yield self.inbox.get()
+            inp: ResidentTile
+            wgt: ResidentTile
+            visit: OutputVisit
+            yield simpy.AllOf(self.env, [inp.ready, wgt.ready, visit.ready])
+            start = self.env.now
+            sel, words, cycles, nsm_cycles = self.select(compute, inp.tile, wgt.tile)
+            if nsm_cycles:
+                yield self.env.timeout(nsm_cycles)
+            self.activity.append(("nsm", start, self.env.now, f"p{compute.inp.p} i{compute.inp.i} o{compute.wgt.o}"))
+            token = Selection(compute, inp.tile, wgt.tile, visit, sel, words, cycles)
+            token.release = (inp, wgt)  # type: ignore[attr-defined]
+            yield self.outbox.put(token)
+
+    def select(self, compute: Compute, inp, wgt):
+        cfg, tm = self.cfg, self.cfg.tm
+        rows, cols = inp.neurons.mask.shape
+        groups = -(-sum(len(x) for x in wgt.pe_outputs) // cfg.tn)
+        if cfg.preset == "coarse-sparse":
+            nm = inp.neurons.mask
+            sm = wgt.group_mask
+            sel = nm.astype(np.float32) @ sm.T.astype(np.float32)  # exact: counts < 2^24
+            sel = sel.astype(np.int64)
+            bits = rows * groups * cols
+            self.buffers["nibin"].read(bits / 16)
+            self.buffers["sib"].read(bits / 16)
+            self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
+            self.ledger.book("nsm", "prefix-count", 2 * bits, self.price("nsm", "prefix-count"))
+            gathered = int(sel.sum())
+            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
+            self.buffers["nbin"].read(gathered)
+            stored = sm.sum(axis=1)[None, :]  # stored weights per output of each group
+            scan = math.ceil(cols / (16 * tm))
+            pe = np.ceil(sel / tm)
+            sb = np.ceil(stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
+            wdm = np.ceil(stored / (tm * decode_per_slice(cfg.weight_bits)))
+            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))
+            nsm_cycles = rows * groups * scan
+            return sel, gathered, int(per.sum()), nsm_cycles
+        # baselines: all neurons broadcast once per row; PEs advance in lock-step per group
+        self.buffers["nbin"].read(rows * cols)
+        nnz = np.zeros((groups, cfg.tn), np.int64)  # stored weights of each PE's output per group
+        # (dense: every weight is stored, so this is N_in of the tile)
+        for j, syn in enumerate(wgt.per_pe):
+            if syn.n_out:
+                nnz[:syn.n_out, j] = syn.group_nnz
+        slowest = np.ceil(nnz / tm).max(axis=1)                       # (groups,)
+        sb = np.ceil(nnz.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
+        per_row = np.maximum(slowest, sb).sum()
+        sel = np.broadcast_to(nnz.max(axis=1)[None, :], (rows, groups)).astype(np.int64)
+        return sel, rows * cols, int(rows * per_row), 0
