@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from workloads.compress import huffman, indexing, jbig
-from workloads.compress.prune import check_block, check_sparsity, prune, sparsity_schedule
+from workloads.compress.prune import check_block, check_density, check_sparsity, prune, sparsity_schedule
 from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k
 from workloads.compress.report import LayerCompression
 
@@ -261,6 +261,11 @@ def compress_synthetic(network, density: dict, seed: int = 0, blocks: dict[str, 
 
     log = log or (lambda msg: None)
     layers = weighted_layers(network)
+    for key, value in density.items():
+        try:
+            check_density(value)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
     per_layer = {n: 1.0 - s for n, s in _targets(network, {k: 1.0 - v for k, v in density.items()}).items()}
     rows = []
     for i, l in enumerate(layers):
