@@ -136,3 +136,16 @@ def test_irregularity_above_one_for_coarse_blocks(block):
     coarse = prune(w, 0.9, block)
     assert abs(fine.density - coarse.density) < 0.01
     assert jbig.irregularity(fine.keep, coarse.keep) > 1.0
+
+
+def test_refit_codebooks_keeps_codes_and_moves_centroids_to_means():
+    from workloads.compress.quantize import refit_codebooks
+
+    w = np.random.default_rng(7).normal(size=(64, 64)).astype(np.float32)
+    q = quantize(w, None, 4, n_sub=4, min_weights_per_codebook=16)
+    shifted = w + 0.5
+    r = refit_codebooks(q, shifted)
+    assert r.code_bytes == q.code_bytes and r.codebook_bytes == q.codebook_bytes
+    for a, b in zip(q.codes, r.codes):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(r.dequantized, q.dequantized + 0.5, atol=1e-5)

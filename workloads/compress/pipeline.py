@@ -8,7 +8,9 @@ Two routes for a network:
   accuracy (the smallest K that keeps training-set accuracy within
   ``max_accuracy_drop`` of the pruned network, layers taken in order with earlier ones
   already quantized; the test set is only used for the reported accuracies), then
-  Huffman coding. The fine-grained mask for R(Irr) prunes the same trained dense
+  ``codebook_epochs`` of codebook fine-tuning (codes fixed; after every training step
+  each centroid is replaced by the mean of the weights sharing it, the projection form
+  of trained quantization), then Huffman coding of the codes. The fine-grained mask for R(Irr) prunes the same trained dense
   weights to the sparsity the coarse pruning reached.
 - :func:`compress_synthetic` (any zoo network, e.g. AlexNet): weights from
   :func:`workloads.sparsity.block_sparse_weights` at a given density (the measured SSS
@@ -27,7 +29,7 @@ import numpy as np
 
 from workloads.compress import huffman, indexing, jbig
 from workloads.compress.prune import check_block, check_density, check_sparsity, prune, sparsity_schedule
-from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k
+from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, refit_codebooks
 from workloads.compress.report import LayerCompression
 
 WEIGHTED_KINDS = ("conv", "fc")
@@ -173,7 +175,7 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
                      criterion: str = "mean", blocks: dict[str, Sequence[int]] | None = None,
                      n_sub: int = 64, max_accuracy_drop: float = 0.005, train_epochs: int | None = None,
                      k_candidates: Sequence[int] = DEFAULT_K_CANDIDATES, use_cache: bool = True,
-                     log: Callable[[str], None] | None = None) -> NetworkCompression:
+                     codebook_epochs: int = 2, log: Callable[[str], None] | None = None) -> NetworkCompression:
     """Train (or load cached) weights, prune with fine-tuning, quantize, code (module doc).
 
     ``targets`` maps layer names or kinds ("conv", "fc") to a sparsity in [0, 1).
@@ -213,6 +215,7 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
             log(f"{network.name}: pruning round {r + 1}/{rounds}: test accuracy "
                 f"{model.accuracy(data.x_test, data.y_test):.4f}")
         pruned = model.get_weights()
+        pruned_state = {k: v.copy() for k, v in model.state().items()}  # weights and biases
         acc_pruned = model.accuracy(data.x_test, data.y_test)
         train_base = model.accuracy(data.x_train, data.y_train)
 
@@ -223,6 +226,7 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
             return accept
 
         local_state, global_state = dict(pruned), dict(pruned)
+        local_q, global_q = {}, {}
         rows = []
         for l in layers:
             n = l.name
@@ -234,15 +238,33 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
                                         accept_global=acceptor(n, global_state))
             local_state[n] = q.dequantized
             global_state[n] = qg.dequantized
+            local_q[n], global_q[n] = q, qg
             rows.append(row)
             log(f"{network.name}: {n}: sparsity {row.sparsity:.4f}, K {row.k} (global {row.k_global}), "
                 f"r_c {row.r_c:.2f}, r_irr {row.r_irr:.2f}")
-        model.set_weights(global_state)
-        acc_global = model.accuracy(data.x_test, data.y_test)
-        model.set_weights(local_state)
-        acc_after = model.accuracy(data.x_test, data.y_test)
+        acc_quantized = {}
+        for label, quantized in (("global", global_q), ("local", local_q)):
+            model.load_state(pruned_state)
+            model.set_weights({n: q.dequantized for n, q in quantized.items()})
+            acc_quantized[label] = model.accuracy(data.x_test, data.y_test)
+            if codebook_epochs:
+                def project(m, quantized=quantized):
+                    current = m.get_weights()
+                    for n in quantized:
+                        quantized[n] = refit_codebooks(quantized[n], current[n])
+                    m.set_weights({n: q.dequantized for n, q in quantized.items()})
+
+                fit(model, data.x_train, data.y_train, codebook_epochs, seed=seed + 100,
+                    masks={n: m.astype(np.float32) for n, m in masks.items()}, after_step=project)
+            acc_quantized[label + "_tuned"] = model.accuracy(data.x_test, data.y_test)
+        acc_global = acc_quantized["global_tuned"]
+        acc_after = acc_quantized["local_tuned"]
+        for row in rows:  # codes (and so every size) are unchanged; the codebooks were re-fitted
+            q = local_q[row.layer]
+            assert q.codebook_bytes == row.codebook_bytes
     accuracy = {"before": acc_before, "after_pruning": acc_pruned, "after": acc_after,
-                "after_global_quantization": acc_global, "test_samples": int(len(data.y_test)),
+                "after_quantization_before_codebook_tuning": acc_quantized["local"],
+                "after_global_quantization": acc_global, "codebook_epochs": codebook_epochs, "test_samples": int(len(data.y_test)),
                 "train_samples": int(len(data.y_train)), "seed": seed, "rounds": rounds,
                 "finetune_epochs": finetune_epochs, "criterion": criterion,
                 "max_accuracy_drop": max_accuracy_drop,

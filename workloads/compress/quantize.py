@@ -201,6 +201,24 @@ class _SubMatrices:
                               keep=self.keep, squared_error=err)
 
 
+def refit_codebooks(q: QuantizedLayer, weights: np.ndarray) -> QuantizedLayer:
+    """Same codes, new centroids: each centroid becomes the mean of the ``weights`` its
+    code selects (the projection step of codebook fine-tuning); sizes are unchanged."""
+    w2, m2 = as_matrix(np.asarray(weights, dtype=np.float32)), as_matrix(q.keep)
+    codebooks, err = [], 0.0
+    for (rs, cs), cb, cd in zip(_grid_slices(m2.shape, q.grid), q.codebooks, q.codes):
+        vals = w2[rs, cs][m2[rs, cs]].astype(np.float64)
+        if cd.size:
+            counts = np.bincount(cd, minlength=cb.size)
+            sums = np.bincount(cd, weights=vals, minlength=cb.size)
+            cb = np.where(counts > 0, sums / np.maximum(counts, 1), cb).astype(np.float32)
+            d = vals - cb[cd]
+            err += float(d @ d)
+        codebooks.append(cb)
+    return QuantizedLayer(shape=q.shape, grid=q.grid, k=q.k, codebooks=codebooks, codes=q.codes,
+                          keep=q.keep, squared_error=err)
+
+
 def quantize(weights: np.ndarray, keep: np.ndarray | None, k: int, n_sub: int = 64, seed: int = 0,
              min_weights_per_codebook: int = 256) -> QuantizedLayer:
     """Local k-means quantization of the surviving weights (``keep``) into K centroids per

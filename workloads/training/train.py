@@ -8,6 +8,8 @@ for a seed) and, for matrices this small, faster than threaded BLAS.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -25,14 +27,15 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 
 
 def fit(model: Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, lr: float = 2e-3,
-        batch: int = 64, masks: dict[str, np.ndarray] | None = None) -> list[float]:
-    """Train ``epochs`` passes; returns the mean loss of each epoch."""
+        batch: int = 64, masks: dict[str, np.ndarray] | None = None,
+        after_step: Callable[[Model], None] | None = None) -> list[float]:
+    """Train ``epochs`` passes; returns the mean loss of each epoch. ``after_step(model)``
+    runs after every optimizer step (e.g. to project weights back onto shared codebooks)."""
     with threadpool_limits(1):
-        return _fit(model, x, y, epochs, seed, lr, batch, masks)
+        return _fit(model, x, y, epochs, seed, lr, batch, masks, after_step)
 
 
-def _fit(model: Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, lr: float = 2e-3,
-        batch: int = 64, masks: dict[str, np.ndarray] | None = None) -> list[float]:
+def _fit(model, x, y, epochs, seed, lr, batch, masks, after_step) -> list[float]:
     """Train ``epochs`` passes; returns the mean loss of each epoch."""
     if epochs < 0:
         raise ValueError(f"epochs={epochs}; allowed >= 0")
@@ -70,5 +73,7 @@ def _fit(model: Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0,
                 if mask is not None:
                     new = new * mask
                 setattr(op, attr, new.astype(np.float32))
+            if after_step is not None:
+                after_step(model)
         history.append(float(np.mean(losses)))
     return history
