@@ -156,6 +156,67 @@ def _removed_mask(removed_windows: np.ndarray, shape, block, stride) -> np.ndarr
     return cover[tuple(slice(0, d) for d in shape)] > 0
 
 
+def _fine_removed(scores: np.ndarray, want: float) -> np.ndarray:
+    """Fine-grained: remove the round(want) smallest scores; ties at the threshold go in
+    position order (the result a stable sort would give, in O(n) with a partition)."""
+    n = scores.size
+    k = int(min(max(round(want), 0), n - 1))
+    flat = scores.ravel()
+    removed = np.zeros(n, dtype=bool)
+    if k > 0:
+        threshold = np.partition(flat, k - 1)[k - 1]
+        below = flat < threshold
+        removed |= below
+        ties = np.flatnonzero(flat == threshold)[:k - int(below.sum())]
+        removed[ties] = True
+    return removed.reshape(scores.shape)
+
+
+def _block_removed(w, want, block, stride, criterion) -> np.ndarray:
+    """Remove whole windows in ascending score order until closest to ``want`` weights."""
+    scores = window_scores(w, block, stride, criterion)
+    order = np.argsort(scores, axis=None, kind="stable")
+    total = w.size
+    if stride == block:
+        # Non-overlapping windows: removed count of the first k windows is a prefix sum of
+        # window sizes (edge windows are truncated).
+        extents = [np.minimum(b, d - np.arange(n) * b) for d, b, n in zip(w.shape, block, scores.shape)]
+        sizes = extents[0]
+        for e in extents[1:]:
+            sizes = np.multiply.outer(sizes, e)
+        removed = np.concatenate([[0], np.cumsum(np.asarray(sizes).ravel()[order])])
+
+        def removed_count(k: int) -> int:
+            return int(removed[k])
+    else:
+        def removed_count(k: int) -> int:
+            sel = np.zeros(scores.size, dtype=np.int64)
+            sel[order[:k]] = 1
+            return int(_removed_mask(sel.reshape(scores.shape), w.shape, block, stride).sum())
+
+    # Smallest k whose removal reaches the target; then pick k or k-1, whichever is closer.
+    lo, hi = 0, scores.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if removed_count(mid) >= want:
+            hi = mid
+        else:
+            lo = mid + 1
+    k = lo
+    if k > 0 and abs(removed_count(k - 1) - want) <= abs(removed_count(k) - want):
+        k -= 1
+    if removed_count(k) >= total:  # never remove the whole layer (density must stay > 0)
+        k -= 1
+    sel = np.zeros(scores.size, dtype=bool)
+    sel[order[:max(k, 0)]] = True
+    grid = sel.reshape(scores.shape)
+    if stride == block:
+        for axis, b in enumerate(block):
+            grid = np.repeat(grid, b, axis=axis)
+        return grid[tuple(slice(0, d) for d in w.shape)]
+    return _removed_mask(grid.astype(np.int64), w.shape, block, stride)
+
+
 def prune(weights: np.ndarray, sparsity: float, block: Sequence[int] | None = None,
           stride: Sequence[int] | None = None, criterion: str = "mean",
           kind: str | None = None) -> PruneResult:
@@ -178,34 +239,13 @@ def prune(weights: np.ndarray, sparsity: float, block: Sequence[int] | None = No
     if any(s > b for s, b in zip(stride, block)):
         raise ValueError(f"stride {stride} is larger than block {block} on some axis; weights "
                          f"between windows would never be scored (allowed 1..block)")
-    scores = window_scores(w, block, stride, criterion)
-    order = np.argsort(scores, axis=None, kind="stable")
     total = w.size
     want = target * total
-
-    def removed_count(k: int) -> int:
-        sel = np.zeros(scores.size, dtype=np.int64)
-        sel[order[:k]] = 1
-        return int(_removed_mask(sel.reshape(scores.shape), w.shape, block, stride).sum())
-
-    # Smallest k whose removal reaches the target; then pick k or k-1, whichever is closer.
-    lo, hi = 0, scores.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if removed_count(mid) >= want:
-            hi = mid
-        else:
-            lo = mid + 1
-    k = lo
-    if k > 0 and abs(removed_count(k - 1) - want) <= abs(removed_count(k) - want):
-        k -= 1
-    if removed_count(k) >= total:  # never remove the whole layer (density must stay > 0)
-        k -= 1
-    sel = np.zeros(scores.size, dtype=np.int64)
-    sel[order[:max(k, 0)]] = 1
-    keep = ~_removed_mask(sel.reshape(scores.shape), w.shape, block, stride)
-    keep &= (w != 0) | (scores.size == 0)  # weights already pruned stay pruned
-    keep = np.asarray(keep, dtype=bool)
+    if all(b == 1 for b in block):
+        keep = ~_fine_removed(np.abs(w), want)
+    else:
+        keep = ~_block_removed(w, want, block, stride, criterion)
+    keep &= w != 0  # weights already pruned stay pruned
     return PruneResult(weights=np.where(keep, w, np.float32(0)), keep=keep, block=block,
                        stride=stride, criterion=criterion)
 
