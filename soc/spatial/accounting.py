@@ -15,6 +15,13 @@ Per level energy costs come from an energy table (:mod:`energy.tables`):
 * ``design`` tables (``reference-65nm``): ALU = pe.mac + pe.add, RF = nbin.read (the
   smallest buffer), GLB = sb.read, NoC = htree.hop, DRAM = 2 x dram.read (per byte).
 
+RF accesses follow the Eyeriss accounting (Chen et al., ISCA 2016, sec. VI-A): every
+MAC reads its weight and its input from the RF (a word delivered by the network and
+used once still passes through the RF); a partial sum that visits a PE and is updated
+there d times costs 2 (d - 1) RF accesses (read + write per accumulation after the
+first), i.e. 2 (MACs - psum visits); the network delivery that fills the RF is booked
+at the network, not again at the RF.
+
 The ledger holds pJ for primitive and design tables and MAC units for normalized ones;
 energy per MAC is always reported in units of one ALU MAC of the same table.
 """
@@ -65,7 +72,6 @@ def accesses(m: Mapping, c: Counts | None = None) -> dict[tuple[str, str], float
         add("glb", f"read:{d}", c.F1[d])
         add("noc", f"deliver:{d}", c.F0[d])
         if m.has_rf:
-            add("rf", f"write:{d}", c.F0[d])
             add("rf", f"read:{d}", c.macs)
     O = c.outputs
     f2, f1, f0 = c.F2["psums"], c.F1["psums"], c.F0["psums"]
@@ -75,9 +81,9 @@ def accesses(m: Mapping, c: Counts | None = None) -> dict[tuple[str, str], float
     add("glb", "read:psums", (f1 - O) + f2)
     add("noc", "deliver:psums", f1 - O)
     add("noc", "send:psums", f0)
-    if m.has_rf:
-        add("rf", "read:psums", c.macs + f0)
-        add("rf", "write:psums", c.macs + (f1 - O))
+    if m.has_rf:  # accumulations inside the PE: all MACs but the one per psum visit
+        add("rf", "read:psums", c.macs - f0)
+        add("rf", "write:psums", c.macs - f0)
     add("alu", "mac", c.macs)
     add("alu", "add:psums", f0 - f1)
     return out

@@ -1,0 +1,57 @@
+"""OS, output stationary, in three variants (Eyeriss sec. V-B).
+
+RF: each PE keeps its partial sum in its RF until it is final (the only data with RF
+reuse); weights and inputs stream, one of each per MAC off the array network. The PE
+iterates a block of the reduction (``rf`` over C, R, S) per pass; the reduction loops (C, R, S) are innermost at every level and the GLB tile's
+output extent equals one pass's outputs, so a partial sum never leaves the RF before
+it is complete. Inputs stream through (each PE's window; neighbours' windows overlap,
+so one GLB read is multicast to the PEs that share it) and each weight is multicast
+to every PE computing the same output channel.
+
+* OSA: PEs over output rows x columns (P x Q) of one or a few channels: conv reuse
+  (weights broadcast to the whole array, inputs shared by neighbours).
+* OSB: PEs over a few output channels x a smaller output plane (M x P x Q).
+* OSC: PEs over many output channels (and batch): one output position of many
+  channels, the FC-friendly variant (inputs broadcast, weights unicast).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from soc.spatial.dataflows import Rule, pow2
+from soc.spatial.shapes import LayerShape
+
+ORDER = ("N", "M", "P", "Q", "C", "R", "S")
+FIXED = {"N": 1, "M": 1, "P": 1, "Q": 1}
+
+
+def _operand_tiles(sh: LayerShape):
+    for rc in pow2(min(4, sh.C)):
+        for rr, rs in {(1, 1), (1, sh.S), (sh.R, sh.S)}:
+            yield {"C": rc, "R": rr, "S": rs}
+
+
+def _rule(rf: dict, sp: dict) -> Rule:
+    return Rule(rf=rf, sp=sp, glb_order=ORDER, dram_order=ORDER,
+                shrink=(("C", "R", "S"), ("R", "S", "C")), fixed_glb=FIXED)
+
+
+def rules_a(sh: LayerShape, pes: int) -> Iterator[Rule]:
+    for op in _operand_tiles(sh):
+        for spp in pow2(min(pes, sh.E)):
+            yield _rule(op, {"P": spp, "Q": max(1, pes // spp)})
+
+
+def rules_b(sh: LayerShape, pes: int) -> Iterator[Rule]:
+    for op in _operand_tiles(sh):
+        for sm in (2, 4, 8, 16):
+            if sm >= pes:
+                continue
+            for spp in pow2(min(pes // sm, sh.E)):
+                yield _rule(op, {"M": sm, "P": spp, "Q": max(1, pes // (sm * spp))})
+
+
+def rules_c(sh: LayerShape, pes: int) -> Iterator[Rule]:
+    for op in _operand_tiles(sh):
+        for sn in pow2(min(16, sh.N)):
+            yield _rule(op, {"N": sn, "M": max(1, pes // sn)})
