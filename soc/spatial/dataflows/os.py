@@ -2,9 +2,9 @@
 
 RF: each PE keeps its partial sum in its RF until it is final (the only data with RF
 reuse); weights and inputs stream, one of each per MAC off the array network. The PE
-iterates a block of the reduction (``rf`` over C, R, S) per pass; the reduction loops (C, R, S) are innermost at every level and the GLB tile's
-output extent equals one pass's outputs, so a partial sum never leaves the RF before
-it is complete. Inputs stream through (each PE's window; neighbours' windows overlap,
+iterates a block of the reduction (``rf`` over C, R, S) per pass; the reduction loops
+(C, R, S) are innermost wherever they could evict a partial sum (see :func:`_rules`),
+so a partial sum never leaves the RF before it is complete. Inputs stream through (each PE's window; neighbours' windows overlap,
 so one GLB read is multicast to the PEs that share it) and each weight is multicast
 to every PE computing the same output channel.
 
@@ -31,15 +31,25 @@ def _operand_tiles(sh: LayerShape):
             yield {"C": rc, "R": rr, "S": rs}
 
 
-def _rule(rf: dict, sp: dict) -> Rule:
-    return Rule(rf=rf, sp=sp, glb_order=ORDER, dram_order=ORDER,
-                shrink=(("C", "R", "S"), ("R", "S", "C")), fixed_glb=FIXED)
+ORDER_M_INNER = ("N", "P", "Q", "M", "C", "R", "S")
+
+
+def _rules(rf: dict, sp: dict) -> Iterator[Rule]:
+    """Two ways to keep partial sums in the RF until final: (1) a GLB tile holds one
+    pass's outputs and any slice of the reduction; (2) a GLB tile holds the whole
+    reduction (C, R, S) for several passes' outputs, so inputs and weights can stay in
+    the GLB across output tiles (M innermost at DRAM level: inputs stay across filters)."""
+    yield Rule(rf=rf, sp=sp, glb_order=ORDER, dram_order=ORDER,
+               shrink=(("C", "R", "S"), ("R", "S", "C")), fixed_glb=FIXED)
+    for dram_order in (ORDER, ORDER_M_INNER):
+        yield Rule(rf=rf, sp=sp, glb_order=ORDER, dram_order=dram_order,
+                   shrink=(("M", "N", "P", "Q"), ("N", "P", "Q", "M"), ("P", "Q", "N", "M")))
 
 
 def rules_a(sh: LayerShape, pes: int) -> Iterator[Rule]:
     for op in _operand_tiles(sh):
         for spp in pow2(min(pes, sh.E)):
-            yield _rule(op, {"P": spp, "Q": max(1, pes // spp)})
+            yield from _rules(op, {"P": spp, "Q": max(1, pes // spp)})
 
 
 def rules_b(sh: LayerShape, pes: int) -> Iterator[Rule]:
@@ -48,10 +58,10 @@ def rules_b(sh: LayerShape, pes: int) -> Iterator[Rule]:
             if sm >= pes:
                 continue
             for spp in pow2(min(pes // sm, sh.E)):
-                yield _rule(op, {"M": sm, "P": spp, "Q": max(1, pes // (sm * spp))})
+                yield from _rules(op, {"M": sm, "P": spp, "Q": max(1, pes // (sm * spp))})
 
 
 def rules_c(sh: LayerShape, pes: int) -> Iterator[Rule]:
     for op in _operand_tiles(sh):
         for sn in pow2(min(16, sh.N)):
-            yield _rule(op, {"N": sn, "M": max(1, pes // sn)})
+            yield from _rules(op, {"N": sn, "M": max(1, pes // sn)})
