@@ -3,7 +3,10 @@
 Levels are the ledger's components: ``dram``, ``glb``, ``noc``, ``rf``, ``alu``; actions
 are ``read:<dtype>``, ``write:<dtype>``, ``deliver:<dtype>`` (array network, one per
 destination PE), ``send:psums`` (a PE sends a partial sum to a neighbour or the GLB),
-``mac`` and ``add:psums`` (spatial accumulation in the array).
+``mac`` and ``add:psums`` (spatial accumulation in the array), and for the GLB side of
+DRAM traffic of partial sums ``read-out:psums`` / ``write-in:psums``. The energy by
+data type covers the storage levels (DRAM, GLB, NoC, RF); the ALU (MACs and spatial
+adds) is its own term, so total = weights + inputs + psums + ALU.
 
 Per level energy costs come from an energy table (:mod:`energy.tables`):
 
@@ -77,8 +80,10 @@ def accesses(m: Mapping, c: Counts | None = None) -> dict[tuple[str, str], float
     f2, f1, f0 = c.F2["psums"], c.F1["psums"], c.F0["psums"]
     add("dram", "write:psums", f2)
     add("dram", "read:psums", f2 - O)
-    add("glb", "write:psums", f1 + (f2 - O))
-    add("glb", "read:psums", (f1 - O) + f2)
+    add("glb", "write:psums", f1)            # from the array
+    add("glb", "read:psums", f1 - O)         # back to the array for more accumulation
+    add("glb", "read-out:psums", f2)         # to DRAM (evicted or final)
+    add("glb", "write-in:psums", f2 - O)     # back from DRAM
     add("noc", "deliver:psums", f1 - O)
     add("noc", "send:psums", f0)
     if m.has_rf:  # accumulations inside the PE: all MACs but the one per psum visit
@@ -117,7 +122,7 @@ def breakdown(ledger: EnergyLedger, m: Mapping, table_name: str) -> dict[str, fl
     out.update({f"e_{d}": 0.0 for d in DTYPES})
     for b in ledger.bookings():
         out[f"e_{b.component}"] += b.energy_pj / unit
-        if ":" in b.action:
+        if ":" in b.action and b.component != "alu":
             out[f"e_{b.action.split(':')[1]}"] += b.energy_pj / unit
     out["energy_per_mac"] = sum(out[f"e_{lvl}"] for lvl in LEVELS)
     return out

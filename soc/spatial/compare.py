@@ -11,7 +11,8 @@ split and loop orders) on a slice of the layer: ``check_batch`` samples and
 ``check_channels`` input and output channels of one group, filter size, stride and
 padding unchanged; while the slice still has more than ``MAX_CHECK_PASSES`` passes the
 channels are halved, then the output rows and columns (the input is cropped to match). The ``checked_on`` column says which slice was checked
-("full" when the layer is small enough to check whole).
+("full" when the layer has at most ``MAX_CHECK_PASSES`` passes and ``MAX_CHECK_MACS``
+MACs and is checked whole).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ COLUMNS = ["layer", "kind", "dataflow", "macs", "energy_per_mac", "e_dram", "e_g
            "utilization", "outputs_match_reference", "checked_on", "pes_used", "rf_bytes", "glb_bytes",
            "storage_area", "noc_weights", "noc_inputs", "noc_psums", "mapping", "sim_events", "wall_s"]
 MAX_CHECK_PASSES = 3000
+MAX_CHECK_MACS = 20_000_000
 
 
 def on_shape(m: Mapping, shape: LayerShape) -> Mapping:
@@ -58,6 +60,8 @@ def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
     full = m.shape
     channels = cfg.check_channels
     small = full.reduced(cfg.check_batch, channels)
+    if m.passes <= MAX_CHECK_PASSES and full.macs <= MAX_CHECK_MACS:
+        small = full
     while on_shape(m, small).passes > MAX_CHECK_PASSES and channels > 1:
         channels //= 2
         small = full.reduced(cfg.check_batch, channels)
