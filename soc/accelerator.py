@@ -51,11 +51,11 @@ class VectorAccelerator:
         self.price = Pricing(cfg)
         self.activity_limit = activity_limit
 
-    def run(self, layer: MatrixLayer, tiling: Tiling) -> MatrixRun:
+    def run(self, layer: MatrixLayer, tiling: Tiling, tiles: TileMaker | None = None) -> MatrixRun:
         cfg, ledger, price = self.cfg, self.ledger, self.price
         env = CountingEnvironment()
         activity: list = []
-        tiles = TileMaker(layer, cfg, tiling)
+        tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
         buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
@@ -72,7 +72,7 @@ class VectorAccelerator:
             return f"in p{t.p} i{t.i}", parts
 
         def fill_weights(t: WeightTile):
-            parts = [(buffers["sb"], max(t.sb_bytes), sum(t.sb_bytes))]
+            parts = [(buffers["sb"], int(t.sb_bytes.max()), int(t.sb_bytes.sum()))]
             if t.sib_bytes:
                 parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
             return f"w o{t.o} i{t.i}", parts
@@ -108,7 +108,7 @@ class VectorAccelerator:
                              self.activation)
         effectual = int(((layer.rows != 0).astype(np.float64) @ (layer.weights != 0).T.astype(np.float64)).sum())
         return MatrixRun(
-            name=layer.name, cycles=cycles, useful_macs=sum(pe.useful_macs for pe in pes),
+            name=layer.name, cycles=cycles, useful_macs=int(sum(pe.useful_macs for pe in pes)),
             dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,
             dram_bytes_read=dram.bytes_read, dram_bytes_written=dram.bytes_written,
             sim_events=env.events_processed, wall_s=time.perf_counter() - wall,

@@ -45,23 +45,27 @@ class NeuronSelector:
             visit: OutputVisit
             yield simpy.AllOf(self.env, [inp.ready, wgt.ready, visit.ready])
             start = self.env.now
-            sel, words, cycles, nsm_cycles = self.select(compute, inp.tile, wgt.tile)
+            token = self.select(compute, inp, wgt, visit)
+            nsm_cycles = token.nsm_cycles
             if nsm_cycles:
                 yield self.env.timeout(nsm_cycles)
             self.activity.append(("nsm", start, self.env.now, f"p{compute.inp.p} i{compute.inp.i} o{compute.wgt.o}"))
-            token = Selection(compute, inp.tile, wgt.tile, visit, sel, words, cycles)
-            token.release = (inp, wgt)  # type: ignore[attr-defined]
             yield self.outbox.put(token)
 
-    def select(self, compute: Compute, inp, wgt):
-        cfg, tm = self.cfg, self.cfg.tm
-        rows, cols = inp.neurons.mask.shape
-        groups = -(-sum(len(x) for x in wgt.pe_outputs) // cfg.tn)
+    def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
+        cfg, tm, tn = self.cfg, self.cfg.tm, self.cfg.tn
+        itile, wtile = inp.tile, wgt.tile
+        rows, cols = itile.neurons.mask.shape
+        outs = wtile.outputs
+        groups = -(-outs // tn)
+        stored = wtile.out_stored                                   # (outs,)
+        walked = wtile.per_pe(stored, tn) * rows
+        n_out_pe = wtile.per_pe(np.ones(outs, np.int64), tn)
+        nsm_cycles = 0
         if cfg.preset == "coarse-sparse":
-            nm = inp.neurons.mask
-            sm = wgt.group_mask
-            sel = nm.astype(np.float32) @ sm.T.astype(np.float32)  # exact: counts < 2^24
-            sel = sel.astype(np.int64)
+            sm = wtile.group_mask
+            # AND + prefix counts: the number of positions selected per (row, group)
+            sel = (itile.neurons.mask.astype(np.float32) @ sm.T.astype(np.float32)).astype(np.int64)
             bits = rows * groups * cols
             self.buffers["nibin"].read(bits / 16)
             self.buffers["sib"].read(bits / 16)
@@ -70,23 +74,26 @@ class NeuronSelector:
             gathered = int(sel.sum())
             self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
             self.buffers["nbin"].read(gathered)
-            stored = sm.sum(axis=1)[None, :]  # stored weights per output of each group
+            per_out = np.repeat(sel.sum(axis=0), tn)[:outs]
+            useful = wtile.per_pe(per_out, tn)
+            g_stored = sm.sum(axis=1)[None, :]
             scan = math.ceil(cols / (16 * tm))
             pe = np.ceil(sel / tm)
-            sb = np.ceil(stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
-            wdm = np.ceil(stored / (tm * decode_per_slice(cfg.weight_bits)))
-            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))
+            sb = np.ceil(g_stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
+            wdm = np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
+            cycles = int(np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm)).sum())
             nsm_cycles = rows * groups * scan
-            return sel, gathered, int(per.sum()), nsm_cycles
-        # baselines: all neurons broadcast once per row; PEs advance in lock-step per group
-        self.buffers["nbin"].read(rows * cols)
-        nnz = np.zeros((groups, cfg.tn), np.int64)  # stored weights of each PE's output per group
-        # (dense: every weight is stored, so this is N_in of the tile)
-        for j, syn in enumerate(wgt.per_pe):
-            if syn.n_out:
-                nnz[:syn.n_out, j] = syn.group_nnz
-        slowest = np.ceil(nnz / tm).max(axis=1)                       # (groups,)
-        sb = np.ceil(nnz.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
-        per_row = np.maximum(slowest, sb).sum()
-        sel = np.broadcast_to(nnz.max(axis=1)[None, :], (rows, groups)).astype(np.int64)
-        return sel, rows * cols, int(rows * per_row), 0
+            words = gathered
+        else:
+            # every neuron is broadcast once per row; the PEs advance in lock-step per group
+            self.buffers["nbin"].read(rows * cols)
+            padded = np.zeros(groups * tn, np.int64)
+            padded[:outs] = stored
+            per_group = padded.reshape(groups, tn)
+            slowest = np.ceil(per_group / tm).max(axis=1)
+            sb = np.ceil(per_group.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
+            cycles = int(rows * np.maximum(slowest, sb).sum())
+            useful = walked
+            words = rows * cols
+        return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, words, cycles,
+                         release=(inp, wgt), nsm_cycles=nsm_cycles)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import simpy
 
-from soc.kernels import sparse_mac_raw
 
 
 class ProcessingElement:
@@ -38,18 +37,16 @@ class ProcessingElement:
                 self.finish(token)
 
     def compute(self, token) -> None:
-        syn = token.weights.per_pe[self.index]
-        if syn.n_out == 0:
+        j = self.index
+        n_out = int(token.pe_outputs[j])
+        if n_out == 0:
             return
+        token.accumulate()
+        useful, walked = int(token.pe_useful[j]), int(token.pe_walked[j])
         rows = token.inputs.neurons.rows
-        acc, useful = sparse_mac_raw(token.inputs.neurons, syn)
-        cols = token.weights.pe_outputs[self.index]
-        token.visit.psums[:, cols] += acc
         self.useful_macs += useful
-        stored = int(syn.weights.size)
-        walked = rows * stored                       # every stored weight per input row
-        wbits = self.cfg.weight_bits
-        self.buffers["sb"].read(walked * wbits / 16)
+        self.busy_cycles += token.cycles
+        self.buffers["sb"].read(walked * self.cfg.weight_bits / 16)
         self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
         if self.cfg.preset == "coarse-sparse":
             self.ledger.book("pe", "select", useful, self.price("pe", "select"))
@@ -57,7 +54,7 @@ class ProcessingElement:
             self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
         self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))
-        psum_words = rows * syn.n_out * self.cfg.acc_bits / 16
+        psum_words = rows * n_out * self.cfg.acc_bits / 16
         if not token.compute.first:
             self.buffers["nbout"].read(psum_words)
         self.buffers["nbout"].write(psum_words)

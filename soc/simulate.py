@@ -23,8 +23,8 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCCo
     wall = time.perf_counter()
     runs, traffic = [], {}
     for part in parts:
-        tiling, traffic = choose(part, cfg, strategy)
-        runs.append(acc.run(part, tiling))
+        tiling, traffic, tiles = choose(part, cfg, strategy)
+        runs.append(acc.run(part, tiling, tiles))
     cycles = sum(r.cycles for r in runs)
     useful = sum(r.useful_macs for r in runs)
     dense = sum(r.dense_macs for r in runs)

@@ -87,18 +87,27 @@ def fits(est: TileEstimate, cfg: SoCConfig) -> bool:
             and est.nbout <= cfg.nbout.half_bytes)
 
 
-def _ranges(n: int, step: int) -> list[int]:
-    return [min(step, n - s) for s in range(0, n, step)]
+def _sizes(n: int, step: int) -> list[tuple[int, int]]:
+    """Distinct tile sizes along one axis and how many tiles have each: (size, count)."""
+    full, rest = divmod(n, step)
+    return [(step, full)] + ([(rest, 1)] if rest else []) if full else [(rest, 1)]
 
 
 def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) -> dict[str, float]:
     """Estimated DRAM bytes of a tiling under its strategy, by operand."""
-    prs, irs, ors = (_ranges(layer.p, tiling.p_tile), _ranges(layer.n_in, tiling.i_tile),
-                     _ranges(layer.n_out, tiling.o_tile))
-    n_p, n_i, n_o = len(prs), len(irs), len(ors)
-    x_total = sum((lambda e: e.nbin + e.nibin)(estimate_tile(layer, cfg, d, r, c, cfg.tn)) for r in prs for c in irs)
-    w_total = sum((lambda e: e.sb_per_pe * cfg.tn + e.sib)(estimate_tile(layer, cfg, d, 1, c, o))
-                  for o in ors for c in irs)
+    ps, is_, os_ = (_sizes(layer.p, tiling.p_tile), _sizes(layer.n_in, tiling.i_tile),
+                    _sizes(layer.n_out, tiling.o_tile))
+    n_p, n_i, n_o = (sum(c for _, c in ax) for ax in (ps, is_, os_))
+    x_total = 0.0
+    for r, rc in ps:
+        for c, cc in is_:
+            e = estimate_tile(layer, cfg, d, r, c, cfg.tn)
+            x_total += rc * cc * (e.nbin + e.nibin)
+    w_total = 0.0
+    for o, oc in os_:
+        for c, cc in is_:
+            e = estimate_tile(layer, cfg, d, 1, c, o)
+            w_total += oc * cc * (e.sb_per_pe * cfg.tn + e.sib)
     y_psum = layer.p * layer.n_out * psum_bytes(cfg)
     n_y = layer.p * layer.n_out
     y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.preset == "coarse-sparse" else n_y * cfg.word_bytes
@@ -142,7 +151,7 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
                 t = Tiling(p, i, o, strategy)
                 tr = traffic(layer, cfg, d, t)
                 tiles = -(-layer.p // p) * -(-layer.n_in // i) * -(-layer.n_out // o)
-                key = (tr["total"], tiles)
+                key = (round(tr["total"]), tiles)
                 if best is None or key < best[0]:
                     best = (key, t, tr)
     if best is None:
@@ -154,9 +163,9 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
     return best[1], best[2]
 
 
-def real_overflow(layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling) -> str | None:
+def real_overflow(tm: TileMaker) -> str | None:
     """Name the first buffer a real tile of this tiling overflows, or None."""
-    tm = TileMaker(layer, cfg, tiling)
+    cfg = tm.cfg
     for p in range(len(tm.pr)):
         for i in range(len(tm.ir)):
             t = tm.input_tile(p, i)
@@ -174,18 +183,21 @@ def real_overflow(layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling) -> str | N
     return None
 
 
-def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None) -> tuple[Tiling, dict[str, dict[str, float]]]:
+def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None
+           ) -> tuple[Tiling, dict[str, dict[str, float]], TileMaker]:
     """Plan every strategy, pick the least-traffic one (or the forced one), and shrink the
-    chosen tiling until its real tiles fit. Returns the tiling and every strategy's traffic."""
+    chosen tiling until its real tiles fit. Returns the tiling, every strategy's estimated
+    traffic, and the tile maker holding the real tiles (reused by the simulation)."""
     if strategy is not None and strategy not in STRATEGIES:
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     plans = {s: plan(layer, cfg, s) for s in STRATEGIES}
     chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
     t = plans[chosen][0]
     for _ in range(64):
-        bad = real_overflow(layer, cfg, t)
+        tm = TileMaker(layer, cfg, t)
+        bad = real_overflow(tm)
         if bad is None:
-            return t, {s: tr for s, (_, tr) in plans.items()}
+            return t, {s: tr for s, (_, tr) in plans.items()}, tm
         if bad in ("nbin", "nibin") and t.p_tile > layer.row_block:
             t = Tiling(max(layer.row_block, t.p_tile // 2 // layer.row_block * layer.row_block), t.i_tile, t.o_tile, chosen)
         elif bad in ("sb", "sib") and t.o_tile > cfg.tn:
