@@ -173,8 +173,8 @@ def layer_table(results: Iterable[Any]) -> pd.DataFrame:
     return rows_to_frame(rows)
 
 
-def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
-    """Order columns of flat layer rows (from :func:`layer_row`) into a DataFrame."""
+def row_columns(rows: Sequence[Mapping]) -> list[str]:
+    """Column order for flat layer rows: ``LAYER_COLUMNS``, extra keys, ``e_*_pj`` columns."""
     comp_cols: list[str] = []
     extra_cols: list[str] = []
     for row in rows:
@@ -186,7 +186,14 @@ def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
                     comp_cols.append(key)
             elif key not in extra_cols:
                 extra_cols.append(key)
-    columns = list(LAYER_COLUMNS) + extra_cols + comp_cols
+    return list(LAYER_COLUMNS) + extra_cols + comp_cols
+
+
+def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """Flat layer rows (from :func:`layer_row`) as a DataFrame in :func:`row_columns` order."""
+    columns = row_columns(rows)
+    comp_cols = [c for c in columns if c.startswith(COMPONENT_PREFIX) and c.endswith(COMPONENT_SUFFIX)
+                 and c not in LAYER_COLUMNS]
     df = pd.DataFrame([dict(r) for r in rows], columns=columns)
     if comp_cols:
         df[comp_cols] = df[comp_cols].fillna(0.0).astype(float)
