@@ -5,9 +5,11 @@ base64 PNG ``data:`` URIs, tables are plain HTML, and there is no script, no ext
 stylesheet, font or link. Every text that comes from data (layer names, config values,
 error messages) is HTML-escaped.
 
-Sections: run summary (with the failure, if the run failed), preset comparison (when
-given), plots, energy by component and by action for the network, per-layer table,
-and the configuration used (pretty-printed JSON).
+Run report sections: run summary (with the failure, if the run failed), preset
+comparison (when given), plots, energy by component and by action for the network,
+per-layer table, and the configuration used (pretty-printed JSON). Comparison report:
+comparison table, each preset's summary side by side, ratio and cycles plots, and per
+preset a collapsible section (plain ``<details>``) with its plot and layer table.
 """
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.plots import figure_png, run_figures
+from reports.plots import (
+    cycles_by_layer_presets_figure, energy_by_component_figure, figure_png, preset_ratios_figure,
+    run_figures,
+)
 from reports.tables import energy_by_action_table, energy_by_component_table
 
 CSS = """
@@ -51,6 +56,7 @@ pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 FIGURE_CAPTIONS = {
     "energy_by_component": "Energy of each layer split by component (unit on the axis).",
     "cycles_by_layer": "Simulated accelerator cycles of each layer.",
+    "cycles_by_layer_presets": "Simulated cycles of each layer on each preset.",
     "preset_ratios": "Speedup (baseline cycles / preset cycles) and energy ratio "
                      "(baseline energy / preset energy) of each preset; above 1 is better than the baseline.",
 }
@@ -131,12 +137,59 @@ def _config_dict(config: Any) -> Any:
     return config
 
 
+def _page_head(title: str, notes: Sequence[str]) -> list[str]:
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style></head><body>",
+           f"<h1>{html.escape(title)}</h1>",
+           '<p class="sub">Units: energy in pJ, time in s, DRAM traffic in bytes, cycles of the '
+           "accelerator clock, utilization as a fraction of multiplier slots (0..1).</p>"]
+    for note in notes:
+        out.append(f'<p class="note">{html.escape(str(note))}</p>')
+    return out
+
+
+def _failure_html(summary: Mapping[str, Any], who: str = "") -> str:
+    failure = summary.get("failure")
+    if not isinstance(failure, Mapping):
+        return ""
+    return ('<div class="fail"><strong>Run ' + (html.escape(who) + " " if who else "") + "failed</strong> at layer "
+            f"<code>{html.escape(str(failure.get('layer')))}</code>: "
+            f"{html.escape(str(failure.get('error_type', 'Error')))}: "
+            f"{html.escape(str(failure.get('message', '')))}<br>"
+            "The results shown are those of the layers completed before the failure.</div>")
+
+
+def _scalars(summary: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if not isinstance(v, (Mapping, list, tuple))}
+
+
+def _comparison_html(comparison: pd.DataFrame) -> list[str]:
+    return ["<h2>Preset comparison</h2>",
+            '<p class="note">speedup_vs_B = cycles of B / cycles of the preset; '
+            "energy_ratio_vs_B = energy of B / energy of the preset (above 1: better than B).</p>",
+            table_html(comparison)]
+
+
+def _figures_html(figures: Mapping[str, Figure | bytes]) -> list[str]:
+    if not figures:
+        return []
+    return ["<h2>Plots</h2>"] + [_figure_html(name, fig) for name, fig in figures.items()]
+
+
+def _config_html(config: Any) -> list[str]:
+    if config is None:
+        return []
+    text = json.dumps(_config_dict(config), indent=2, default=str, sort_keys=False)
+    return ["<h2>Configuration used</h2>", f"<pre>{html.escape(text)}</pre>"]
+
+
 def render_report(*, title: str, summary: Mapping[str, Any], layers: pd.DataFrame,
                   config: Mapping[str, Any] | Any | None = None,
                   figures: Mapping[str, Figure | bytes] | None = None,
                   comparison: pd.DataFrame | None = None,
                   notes: Sequence[str] = ()) -> str:
-    """The report as one HTML string.
+    """The report of one run as one HTML string.
 
     ``summary`` is a network summary (``tables.network_summary`` plus anything the run
     adds, e.g. ``peak_rss_mb``; a ``failure`` entry is shown prominently). ``layers`` is
@@ -146,62 +199,81 @@ def render_report(*, title: str, summary: Mapping[str, Any], layers: pd.DataFram
     table. ``notes`` are extra lines shown under the title.
     """
     summary = dict(summary)
-    scalars = {k: v for k, v in summary.items() if not isinstance(v, (Mapping, list, tuple))}
     if figures is None:
         figures = run_figures(layers, comparison)
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style></head><body>",
-           f"<h1>{html.escape(title)}</h1>"]
-    out.append('<p class="sub">Units: energy in pJ, time in s, DRAM traffic in bytes, '
-               "cycles of the accelerator clock, utilization as a fraction of multiplier slots (0..1).</p>")
-    for note in notes:
-        out.append(f'<p class="note">{html.escape(str(note))}</p>')
-
-    failure = summary.get("failure")
-    if isinstance(failure, Mapping):
-        out.append('<div class="fail"><strong>Run failed</strong> at layer '
-                   f"<code>{html.escape(str(failure.get('layer')))}</code>: "
-                   f"{html.escape(str(failure.get('error_type', 'Error')))}: "
-                   f"{html.escape(str(failure.get('message', '')))}<br>"
-                   "The results below are those of the layers completed before the failure.</div>")
-
+    out = _page_head(title, notes)
+    out.append(_failure_html(summary))
     out.append("<h2>Run summary</h2>")
-    out.append(_key_value_html(scalars))
-
+    out.append(_key_value_html(_scalars(summary)))
     if comparison is not None:
-        out.append("<h2>Preset comparison</h2>")
-        out.append('<p class="note">speedup_vs_B = cycles of B / cycles of the preset; '
-                   "energy_ratio_vs_B = energy of B / energy of the preset (above 1: better than B).</p>")
-        out.append(table_html(comparison))
-
-    if figures:
-        out.append("<h2>Plots</h2>")
-        for name, fig in figures.items():
-            out.append(_figure_html(name, fig))
-
+        out.extend(_comparison_html(comparison))
+    out.extend(_figures_html(figures))
     out.append("<h2>Energy by component (network)</h2>")
     out.append(table_html(energy_by_component_table(layers)))
     by_action = summary.get("energy_by_action")
     if isinstance(by_action, Mapping) and by_action:
         out.append("<h2>Energy by action (network)</h2>")
         out.append(table_html(energy_by_action_table(by_action)))
-
     out.append(f"<h2>Per-layer results ({len(layers)} layers)</h2>")
     out.append(table_html(layers))
-
-    if config is not None:
-        out.append("<h2>Configuration used</h2>")
-        text = json.dumps(_config_dict(config), indent=2, default=str, sort_keys=False)
-        out.append(f"<pre>{html.escape(text)}</pre>")
-
+    out.extend(_config_html(config))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def write_report(path: str | os.PathLike, **kwargs: Any) -> Path:
-    """Render with :func:`render_report` and write UTF-8 to ``path``; returns the path."""
+def render_comparison_report(*, title: str, comparison: pd.DataFrame,
+                             summaries: Mapping[str, Mapping[str, Any]],
+                             layers_by_preset: Mapping[str, pd.DataFrame] | None = None,
+                             config: Mapping[str, Any] | Any | None = None,
+                             figures: Mapping[str, Figure | bytes] | None = None,
+                             notes: Sequence[str] = ()) -> str:
+    """The report of a preset comparison as one HTML string.
+
+    Shows the comparison table, the network summary of each preset side by side, the
+    plots (default: preset ratios, plus cycles per layer on each preset when
+    ``layers_by_preset`` is given), and for each preset a collapsible section
+    (``<details>``, no script) with its energy by component plot and per-layer table.
+    ``config`` maps preset -> configuration used (or is one shared configuration).
+    """
+    if figures is None:
+        figures = {"preset_ratios": preset_ratios_figure(comparison)}
+        if layers_by_preset:
+            figures["cycles_by_layer_presets"] = cycles_by_layer_presets_figure(layers_by_preset)
+    out = _page_head(title, notes)
+    for preset, summary in summaries.items():
+        out.append(_failure_html(summary, who=f"on {preset}"))
+    out.extend(_comparison_html(comparison))
+    out.append("<h2>Network summary per preset</h2>")
+    per_preset = {p: _scalars(s) for p, s in summaries.items()}
+    quantities = list(dict.fromkeys(k for values in per_preset.values() for k in values))
+    side = pd.DataFrame({"quantity": quantities} | {
+        p: pd.Series([values.get(q) for q in quantities], dtype=object) for p, values in per_preset.items()})
+    out.append(table_html(side))
+    out.extend(_figures_html(figures))
+    for preset, layers in (layers_by_preset or {}).items():
+        out.append(f"<details><summary><strong>{html.escape(preset)}</strong>: "
+                   f"per-layer results ({len(layers)} layers)</summary>")
+        out.append(_figure_html("energy_by_component", energy_by_component_figure(
+            layers, title=f"Energy by component per layer ({preset})")))
+        out.append(table_html(layers))
+        out.append("</details>")
+    out.extend(_config_html(config))
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _write_text(path: str | os.PathLike, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(**kwargs), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_report(path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Render with :func:`render_report` and write UTF-8 to ``path``; returns the path."""
+    return _write_text(path, render_report(**kwargs))
+
+
+def write_comparison_report(path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Render with :func:`render_comparison_report` and write UTF-8 to ``path``."""
+    return _write_text(path, render_comparison_report(**kwargs))

@@ -154,6 +154,43 @@ def preset_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
     return fig
 
 
+def cycles_by_layer_presets_figure(layers_by_preset: Mapping[str, pd.DataFrame],
+                                   title: str = "Cycles per layer on each preset",
+                                   log_scale: bool | None = None) -> Figure:
+    """Grouped bars: for each layer (in the first preset's order), its cycles on each
+    preset. Layers are matched by name; a layer missing from a preset has no bar."""
+    if not layers_by_preset:
+        raise ValueError("cycles_by_layer_presets_figure: no presets given")
+    for preset, df in layers_by_preset.items():
+        _require(df, ["name", "cycles"], f"cycles_by_layer_presets_figure ({preset})")
+    presets = list(layers_by_preset)
+    names = [str(n) for n in layers_by_preset[presets[0]]["name"]]
+    table = np.full((len(presets), len(names)), np.nan)
+    for p, preset in enumerate(presets):
+        by_name = dict(zip(layers_by_preset[preset]["name"].astype(str),
+                           layers_by_preset[preset]["cycles"].astype(float)))
+        table[p] = [by_name.get(n, np.nan) for n in names]
+    if log_scale is None:
+        positive = table[np.isfinite(table) & (table > 0)]
+        log_scale = positive.size > 0 and positive.max() / positive.min() > 1e3
+    fig = _new_figure(len(names) * max(1, len(presets)) // 2 + len(names))
+    ax = fig.add_subplot(1, 1, 1)
+    width = 0.8 / len(presets)
+    colors = matplotlib.colormaps["tab10"]
+    x = np.arange(len(names))
+    for p, preset in enumerate(presets):
+        ax.bar(x - 0.4 + width * (p + 0.5), np.nan_to_num(table[p]), width, label=preset, color=colors(p % 10))
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_ylabel("cycles" + (" (log scale)" if log_scale else ""))
+    ax.set_title(title)
+    _layer_axis(ax, names)
+    ax.legend(fontsize=8, title="preset")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def figure_png(fig: Figure) -> bytes:
     """PNG bytes of a figure (no software/URL metadata in the file)."""
     buf = io.BytesIO()

@@ -291,8 +291,10 @@ def preset_comparison(summaries: Mapping[str, Mapping[str, Any]],
     Columns: ``preset, cycles, energy_pj``, then per baseline B
     ``speedup_vs_B = cycles_B / cycles_preset`` and
     ``energy_ratio_vs_B = energy_pj_B / energy_pj_preset`` (both > 1 mean the preset
-    is faster / uses less energy than B), then ``time_s``, ``dram_bytes`` and
-    ``outputs_match_reference`` when the summaries have them.
+    is faster / uses less energy than B), then ``time_s``, ``dram_bytes``,
+    ``outputs_match_reference``, ``layers`` and ``status`` (``failed`` marks a preset
+    whose run stopped early: its totals cover only the layers completed) when the
+    summaries have them.
     ``baselines`` default: ``("dense",)`` if a ``dense`` preset is present, else the
     first preset. A baseline must be one of the presets.
     """
@@ -317,7 +319,7 @@ def preset_comparison(summaries: Mapping[str, Mapping[str, Any]],
             base = summaries[b]
             row[f"speedup_vs_{b}"] = float(base["cycles"]) / float(s["cycles"])
             row[f"energy_ratio_vs_{b}"] = float(base["energy_pj"]) / float(s["energy_pj"])
-        for key in ("time_s", "dram_bytes", "outputs_match_reference"):
+        for key in ("time_s", "dram_bytes", "outputs_match_reference", "layers", "status"):
             if key in s:
                 row[key] = s[key]
         rows.append(row)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 
 from reports.tables import (
     COMPONENT_PREFIX, COMPONENT_SUFFIX, as_result_dict, layer_row, network_summary, row_columns,
@@ -169,6 +170,10 @@ class RunWriter:
         text = buf.getvalue() + "".join(self._line(r, header) for r in self._rows)
         _write_text_atomic(self.layers_path, text)
         self._header = header
+
+    def table(self) -> pd.DataFrame:
+        """Per-layer table (as ``tables.layer_table``) of the layers written so far."""
+        return rows_to_frame(self._rows)
 
     # -- end of run ------------------------------------------------------------
     def summary(self) -> dict:

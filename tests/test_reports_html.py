@@ -96,3 +96,47 @@ def test_given_png_bytes_are_embedded_verbatim():
 def test_values_are_formatted(value, text):
     page = render_report(title="t", summary={"x": value}, layers=layer_table(sample_results(2)), figures={})
     assert f"<td class=\"num\">{text}</td>" in page or f"<td>{text}</td>" in page
+
+
+def test_comparison_report_and_bundles(tmp_path):
+    import pandas as pd
+
+    from reports.bundle import write_comparison_outputs, write_run_outputs
+    from reports.writer import RunWriter
+
+    presets = {"coarse-sparse": 1.0, "weight-sparse": 2.0, "dense": 4.0}
+    summaries, tables = {}, {}
+    for preset, scale in presets.items():
+        writer = RunWriter(tmp_path / preset)
+        for r in sample_results(4, seed=2, scale=scale):
+            writer.add_layer(r)
+        summaries[preset] = writer.summary()
+        tables[preset] = writer.table()
+        writer.finish(summaries[preset])
+        if preset != "coarse-sparse":
+            continue  # one run's outputs are enough (plots are slow to draw)
+        paths = write_run_outputs(tmp_path / preset, layers=tables[preset], summary=summaries[preset],
+                                  title=f"net on {preset}", config={"preset": preset})
+        assert {"network_csv", "energy_by_component_csv", "energy_by_action_csv", "report_html",
+                "plot_energy_by_component", "plot_cycles_by_layer"} <= set(paths)
+        net = pd.read_csv(paths["network_csv"])
+        assert net.loc[0, "cycles"] == summaries[preset]["cycles"]
+        comp = pd.read_csv(paths["energy_by_component_csv"])
+        assert comp["energy_pj"].sum() == pytest.approx(summaries[preset]["energy_pj"], rel=1e-12)
+    paths = write_comparison_outputs(tmp_path / "cmp", summaries=summaries, layers_by_preset=tables,
+                                     title="net: presets compared", config={p: {"preset": p} for p in presets})
+    cmp = pd.read_csv(paths["compare_csv"])
+    assert list(cmp.columns[:5]) == ["preset", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"]
+    assert cmp.set_index("preset").loc["coarse-sparse", "speedup_vs_dense"] == pytest.approx(
+        summaries["dense"]["cycles"] / summaries["coarse-sparse"]["cycles"])
+    page = paths["report_html"].read_text(encoding="utf-8")
+    assert not re.search(r"https?:", page, flags=re.I)
+    parser = _Collector()
+    parser.feed(page)
+    assert "script" not in parser.tags and "link" not in parser.tags
+    assert all(v.startswith("data:image/png;base64,") for t, k, v in parser.attrs if k == "src")
+    text = "\n".join(parser.text)
+    for preset in presets:
+        assert preset in text
+    for name in tables["dense"]["name"]:
+        assert name in text
