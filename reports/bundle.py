@@ -18,8 +18,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from reports.html import write_comparison_report, write_report
+from matplotlib.figure import Figure
+
 from reports.plots import (
-    cycles_by_layer_presets_figure, preset_ratios_figure, run_figures, save_figures,
+    cycles_by_layer_presets_figure, figure_png, preset_ratios_figure, run_figures,
 )
 from reports.tables import (
     energy_by_action_table, energy_by_component_table, layer_table, preset_comparison,
@@ -30,6 +32,19 @@ PLOTS_DIR = "plots"
 
 def _as_table(layers: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
     return layers if isinstance(layers, pd.DataFrame) else layer_table(layers)
+
+
+def _save_pngs(figures: Mapping[str, Figure], plots_dir: Path, paths: dict[str, Path]) -> dict[str, bytes]:
+    """Render each figure to PNG once: write plots_dir/<name>.png and return the bytes
+    (which the HTML report embeds)."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    pngs: dict[str, bytes] = {}
+    for name, fig in figures.items():
+        pngs[name] = figure_png(fig)
+        path = plots_dir / f"{name}.png"
+        path.write_bytes(pngs[name])
+        paths[f"plot_{name}"] = path
+    return pngs
 
 
 def network_row(summary: Mapping[str, Any]) -> pd.DataFrame:
@@ -55,11 +70,9 @@ def write_run_outputs(out_dir: str | os.PathLike, *, layers: pd.DataFrame | Iter
     if isinstance(by_action, Mapping) and by_action:
         paths["energy_by_action_csv"] = out / "energy_by_action.csv"
         energy_by_action_table(by_action).to_csv(paths["energy_by_action_csv"], index=False)
-    figures = run_figures(table, comparison)
-    for name, path in save_figures(figures, out / PLOTS_DIR).items():
-        paths[f"plot_{name}"] = path
+    pngs = _save_pngs(run_figures(table, comparison), out / PLOTS_DIR, paths)
     paths["report_html"] = write_report(out / "report.html", title=title, summary=summary, layers=table,
-                                        config=config, figures=figures, comparison=comparison, notes=notes)
+                                        config=config, figures=pngs, comparison=comparison, notes=notes)
     return paths
 
 
@@ -79,9 +92,8 @@ def write_comparison_outputs(out_dir: str | os.PathLike, *, summaries: Mapping[s
     figures = {"preset_ratios": preset_ratios_figure(comparison)}
     if tables:
         figures["cycles_by_layer_presets"] = cycles_by_layer_presets_figure(tables)
-    for name, path in save_figures(figures, out / PLOTS_DIR).items():
-        paths[f"plot_{name}"] = path
+    pngs = _save_pngs(figures, out / PLOTS_DIR, paths)
     paths["report_html"] = write_comparison_report(out / "report.html", title=title, comparison=comparison,
                                                    summaries=summaries, layers_by_preset=tables or None,
-                                                   config=config, figures=figures, notes=notes)
+                                                   config=config, figures=pngs, notes=notes)
     return paths

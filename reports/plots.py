@@ -78,13 +78,23 @@ def energy_by_component_figure(layers: pd.DataFrame, title: str = "Energy by com
     comps = sorted(comps, key=lambda c: -float(layers[c].sum()))
     fig = _new_figure(len(names), height=5.0)
     ax = fig.add_subplot(1, 1, 1)
-    x = np.arange(len(names))
+    # One filled step patch per component (bars of width 0.8 with zero-height gaps
+    # between them) instead of one rectangle per layer and component: deep networks
+    # would otherwise draw tens of thousands of patches.
+    edges = np.empty(2 * len(names) + 1)
+    edges[0::2] = np.arange(len(names) + 1) - 0.4  # bar i spans [i - 0.4, i + 0.4]
+    edges[1::2] = np.arange(len(names)) + 0.4
     bottom = np.zeros(len(names))
     colors = matplotlib.colormaps["tab20"].resampled(max(len(comps), 2))
     for i, col in enumerate(comps):
-        values = layers[col].to_numpy(dtype=float) / scale
-        ax.bar(x, values, bottom=bottom, width=0.8, label=component_of(col), color=colors(i))
-        bottom += values
+        top = bottom + layers[col].to_numpy(dtype=float) / scale
+        values = np.empty(2 * len(names))
+        base = np.empty(2 * len(names))
+        values[0::2], base[0::2] = top, bottom
+        values[1::2], base[1::2] = top, top  # gap: zero height
+        ax.stairs(values, edges, baseline=base, fill=True, label=component_of(col), color=colors(i))
+        bottom = top
+    ax.set_ylim(0, float(bottom.max()) * 1.05 if bottom.max() > 0 else 1.0)
     ax.set_ylabel(f"energy ({unit})")
     ax.set_title(title)
     _layer_axis(ax, names)

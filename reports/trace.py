@@ -84,6 +84,29 @@ def as_activity(record: Any, index: int = 0) -> Activity:
     return act
 
 
+_PLAIN_NUMBERS = (int, float)
+
+
+def _fields(record: Any, index: int) -> tuple[str, float, float, Any, Any]:
+    """(actor, start, end, label, layer) of a record; a fast path for well-formed tuples
+    and Activity objects, else the full :func:`as_activity` check (and its error)."""
+    kind = type(record)
+    if kind is tuple and 4 <= len(record) <= 5:
+        actor, start, end, label = record[0], record[1], record[2], record[3]
+        layer = record[4] if len(record) == 5 else None
+    elif kind is Activity:
+        actor, start, end, label, layer = (record.actor, record.start_cycle, record.end_cycle,
+                                           record.label, record.layer)
+    else:
+        a = as_activity(record, index)
+        return a.actor, a.start_cycle, a.end_cycle, a.label, a.layer
+    if (type(actor) is str and actor and type(start) in _PLAIN_NUMBERS and type(end) in _PLAIN_NUMBERS
+            and 0 <= start <= end < math.inf):
+        return actor, start, end, label, layer
+    a = as_activity(record, index)  # raises the precise error (or accepts e.g. NumPy numbers)
+    return a.actor, a.start_cycle, a.end_cycle, a.label, a.layer
+
+
 def network_activity(results: Iterable[Any]) -> Iterator[Activity]:
     """Activities of consecutive layers placed end to end on one timeline.
 
@@ -122,31 +145,33 @@ def chrome_trace(records: Iterable[Any], *, clock_ghz: float, max_events: int = 
     tids: dict[str, int] = {}
     total = 0
 
-    def keyed() -> Iterator[tuple[float, float, int, int, Activity]]:
+    def keyed() -> Iterator[tuple]:
         nonlocal total
         for i, rec in enumerate(records):
-            act = as_activity(rec, i)
-            tid = tids.setdefault(act.actor, len(tids) + 1)
+            actor, start, end, label, layer = _fields(rec, i)
+            tid = tids.get(actor)
+            if tid is None:
+                tid = tids[actor] = len(tids) + 1
             total += 1
-            yield (float(act.start_cycle), float(act.end_cycle), tid, i, act)
+            yield (start, end, tid, i, label, layer)
 
-    kept = heapq.nsmallest(max_events, keyed())  # earliest by (start, end, track, input order)
+    # Earliest by (start, end, track, input order); the input index makes keys unique.
+    kept = heapq.nsmallest(max_events, keyed())
     truncated = total > len(kept)
     kept.sort(key=lambda k: (k[2], k[0], k[1], k[3]))
 
     events: list[dict] = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0,
                            "args": {"name": str(process_name)}}]
-    used = sorted({k[2] for k in kept})
     names = {tid: actor for actor, tid in tids.items()}
-    for tid in used:
+    for tid in sorted({k[2] for k in kept}):
         events.append({"name": "thread_name", "ph": "M", "pid": PID, "tid": tid, "args": {"name": names[tid]}})
         events.append({"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": tid,
                        "args": {"sort_index": tid}})
-    for start, end, tid, _, act in kept:
-        args: dict[str, Any] = {"start_cycle": act.start_cycle, "end_cycle": act.end_cycle}
-        if act.layer is not None:
-            args["layer"] = str(act.layer)
-        events.append({"name": str(act.label)[:MAX_LABEL_CHARS], "cat": str(act.layer) if act.layer else "activity",
+    for start, end, tid, _, label, layer in kept:
+        args: dict[str, Any] = {"start_cycle": start, "end_cycle": end}
+        if layer is not None:
+            args["layer"] = str(layer)
+        events.append({"name": str(label)[:MAX_LABEL_CHARS], "cat": str(layer) if layer is not None else "activity",
                        "ph": "X", "pid": PID, "tid": tid, "ts": start * us_per_cycle,
                        "dur": (end - start) * us_per_cycle, "args": args})
 

@@ -34,13 +34,19 @@ def test_energy_stack_heights_equal_layer_energy_and_unit_is_on_axis():
     ax = fig.axes[0]
     unit, scale = energy_unit(df["energy_pj"].max())
     assert ax.get_ylabel() == f"energy ({unit})"
-    # Top of each stack = the layer's total energy in the axis unit.
-    tops = np.zeros(len(df))
-    for container in ax.containers:
-        for i, bar in enumerate(container):
-            tops[i] = max(tops[i], bar.get_y() + bar.get_height())
+    # One filled step patch per component; the top of the last one, sampled at each
+    # bar, is the layer's total energy in the axis unit.
+    steps = [p for p in ax.patches if p.get_label() and not p.get_label().startswith("_")]
+    assert len(steps) == len(component_columns(df))
+    values, edges, _ = steps[-1].get_data()
+    tops = values[0::2]
     assert tops == pytest.approx(df["energy_pj"].to_numpy() / scale, rel=1e-9)
-    assert len(ax.containers) == len(component_columns(df))
+    centres = (edges[0:-1:2] + edges[1::2]) / 2
+    assert centres == pytest.approx(np.arange(len(df)))
+    # Each component's band height equals its column.
+    first_values, _, first_base = steps[0].get_data()
+    first_col = sorted(component_columns(df), key=lambda c: -df[c].sum())[0]
+    assert (first_values - first_base)[0::2] == pytest.approx(df[first_col].to_numpy() / scale, rel=1e-9)
     assert [t.get_text() for t in ax.get_xticklabels()] == list(df["name"])
 
 
