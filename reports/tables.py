@@ -6,9 +6,10 @@ Required keys (see ``REQUIRED_KEYS``): name, kind, cycles, time_s, energy_pj,
 energy_by_component {component: pJ}, energy_by_action {action: pJ}, useful_macs,
 skipped_macs, dram_bytes_read, dram_bytes_written, utilization (0..1),
 outputs_match_reference, sim_events, wall_s, strategy. Extra scalar keys (numbers,
-strings, booleans, None) are kept as further columns; extra non-scalar values (lists
-such as ``activity``, nested mappings such as a config) are left out of tables: traces
-and the config have their own outputs.
+strings, booleans, None) are kept as further columns; extra mappings (a tiling, a
+traffic estimate per strategy, buffer peaks) are flattened into ``key.sub`` (and
+``key.sub.subsub``) columns; lists (such as ``activity``) are left out of tables: traces
+have their own output.
 
 Units are in the column names: ``_pj`` picojoules, ``_s`` seconds, ``_bytes`` bytes,
 ``cycles`` accelerator clock cycles, ``_macs`` multiply-accumulates; ``utilization``
@@ -84,6 +85,23 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, bool, Number))
 
 
+#: Nested mappings of extra keys are flattened into ``key.sub`` columns to this depth.
+MAX_FLATTEN_DEPTH = 2
+
+
+def _flatten(prefix: str, mapping: Mapping, depth: int) -> dict[str, Any]:
+    """``{"tiling": {"tm": 16}}`` -> ``{"tiling.tm": 16}``; non-scalar leaves and levels
+    deeper than ``MAX_FLATTEN_DEPTH`` are left out."""
+    out: dict[str, Any] = {}
+    for sub, value in mapping.items():
+        name = f"{prefix}.{sub}"
+        if _is_scalar(value):
+            out[name] = value
+        elif isinstance(value, Mapping) and depth < MAX_FLATTEN_DEPTH:
+            out.update(_flatten(name, value, depth + 1))
+    return out
+
+
 def as_result_dict(result: Any, index: int = 0) -> dict:
     """A layer result as a plain dict (accepts a mapping or an object with ``to_dict()``)."""
     if isinstance(result, Mapping):
@@ -150,9 +168,12 @@ def layer_row(result: Any, index: int = 0) -> dict:
         "sim_events": int(data["sim_events"]), "wall_s": float(data["wall_s"]),
     }
     for key, value in data.items():
-        if key in row or key in REQUIRED_KEYS or not _is_scalar(value):
+        if key in row or key in REQUIRED_KEYS:
             continue
-        row[key] = value
+        if _is_scalar(value):
+            row[key] = value
+        elif isinstance(value, Mapping):
+            row.update(_flatten(str(key), value, depth=1))
     for comp, pj in by_comp.items():
         row[component_column(comp)] = pj
     return row

@@ -29,12 +29,18 @@ def test_layer_table_flattens_components_and_rows_sum_to_energy():
     assert "activity" not in df.columns
 
 
-def test_extra_scalar_keys_are_kept():
+def test_extra_keys_are_kept_and_mappings_flattened():
     results = sample_results(2)
     results[0]["tile_bytes"] = 4096
+    for r in results:
+        r["tiling"] = {"tr": 4, "tm": 16}
+        r["traffic_estimate"] = {"output_reuse": {"dram_bytes": 100.0}, "input_reuse": {"dram_bytes": 90.0}}
     df = layer_table(results)
     assert df.loc[0, "tile_bytes"] == 4096
     assert pd.isna(df.loc[1, "tile_bytes"])
+    assert list(df["tiling.tm"]) == [16, 16]
+    assert list(df["traffic_estimate.input_reuse.dram_bytes"]) == [90.0, 90.0]
+    assert not [c for c in df.columns if c.startswith("e_") and c.endswith("_pj") and "." in c]
 
 
 def test_network_summary_totals_are_consistent():
