@@ -3,7 +3,7 @@
 ``write_run_outputs`` (after the layers.csv / summary.json of ``reports.writer``):
 ``network.csv`` (one row: the network summary's scalar quantities),
 ``energy_by_component.csv`` and ``energy_by_action.csv`` (network breakdowns, pJ and
-share), ``plots/*.png`` and ``report.html``.
+percent of the total), ``plots/*.png`` and ``report.html``.
 
 ``write_comparison_outputs``: ``compare.csv`` (one row per preset: preset, cycles,
 energy_pj, speedup_vs_<baseline>, energy_ratio_vs_<baseline> ...), ``plots/*.png`` and

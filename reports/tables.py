@@ -284,19 +284,19 @@ def network_summary(layers: pd.DataFrame | Iterable[Any],
 def _breakdown_frame(totals: Mapping[str, float], key: str) -> pd.DataFrame:
     df = pd.DataFrame({key: list(totals.keys()), "energy_pj": [float(v) for v in totals.values()]})
     total = float(df["energy_pj"].sum())
-    df["share"] = df["energy_pj"] / total if total > 0 else 0.0
+    df["share_pct"] = 100.0 * df["energy_pj"] / total if total > 0 else 0.0
     return df.sort_values("energy_pj", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def energy_by_component_table(layers: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
-    """Network energy per component: columns ``component, energy_pj, share`` (share of
-    the network total, 0..1), largest first."""
+    """Network energy per component: columns ``component, energy_pj, share_pct``
+    (percent of the network total), largest first."""
     df = _layers_frame(layers)
     return _breakdown_frame({component_of(c): float(df[c].sum()) for c in component_columns(df)}, "component")
 
 
 def energy_by_action_table(results: Iterable[Any] | Mapping[str, float]) -> pd.DataFrame:
-    """Network energy per action: columns ``action, energy_pj, share``, largest first.
+    """Network energy per action: columns ``action, energy_pj, share_pct``, largest first.
     Takes the layer results, or an already summed {action: pJ} mapping."""
     if isinstance(results, Mapping):
         totals = {str(k): float(v) for k, v in results.items()}

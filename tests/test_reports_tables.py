@@ -76,9 +76,9 @@ def test_breakdown_tables_sum_to_network_energy():
     by_comp = energy_by_component_table(results)
     by_act = energy_by_action_table(results)
     for t, key in ((by_comp, "component"), (by_act, "action")):
-        assert list(t.columns) == [key, "energy_pj", "share"]
+        assert list(t.columns) == [key, "energy_pj", "share_pct"]
         assert math.isclose(t["energy_pj"].sum(), total, rel_tol=1e-12)
-        assert math.isclose(t["share"].sum(), 1.0, rel_tol=1e-12)
+        assert math.isclose(t["share_pct"].sum(), 100.0, rel_tol=1e-12)
         assert t["energy_pj"].is_monotonic_decreasing
 
 
