@@ -111,7 +111,8 @@ def network_activity(results: Iterable[Any]) -> Iterator[Activity]:
     """Activities of consecutive layers placed end to end on one timeline.
 
     ``results`` are layer results (mappings or objects) with ``name``, ``cycles`` and
-    ``activity`` (records whose cycles count from the layer's start). Each record is
+    ``activity`` (records whose cycles count from the layer's start; pass the result
+    objects, since ``LayerResult.to_dict()`` leaves the activity out). Each record is
     shifted by the cycles of the layers before it and tagged with its layer name
     (unless the record names a layer itself).
     """

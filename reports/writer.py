@@ -113,8 +113,9 @@ class RunWriter:
         self._header: list[str] | None = None
         self._current_layer: str | None = None
         self._finished = False
-        if self.layers_path.exists():
-            self.layers_path.unlink()  # a new run never mixes with an old file
+        for old in (self.layers_path, self.summary_path):
+            if old.exists():
+                old.unlink()  # a new run never mixes with, or is mistaken for, an old one
 
     # -- per layer -------------------------------------------------------------
     @property

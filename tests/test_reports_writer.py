@@ -111,3 +111,14 @@ def test_invalid_layer_is_refused_and_not_written(tmp_path):
     path = writer.finish(failed_layer=bad["name"], error=ValueError("bad layer"))
     data = json.loads(path.read_text())
     assert data["failure"]["layer"] == bad["name"] and data["layers"] == 1
+
+
+def test_a_new_run_replaces_old_files(tmp_path):
+    first = RunWriter(tmp_path)
+    for r in sample_results(3):
+        first.add_layer(r)
+    first.finish()
+    second = RunWriter(tmp_path)
+    assert not (tmp_path / "summary.json").exists()  # no stale summary while running
+    second.add_layer(sample_results(1, prefix="X")[0])
+    assert list(pd.read_csv(tmp_path / "layers.csv")["name"]) == ["X0_conv"]
