@@ -26,13 +26,16 @@ cnp.import_array()
 def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
                const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
                const int64_t[::1] group_starts, const int16_t[::1] weights,
-               const int64_t[::1] weight_offsets, int frac_bits):
-    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int)."""
+               const int64_t[::1] weight_offsets, int frac_bits, bint raw=False):
+    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int); with
+    ``raw`` the outputs are the exact int64 sums, before rounding and saturation."""
     cdef Py_ssize_t P = neuron_mask.shape[0]
     cdef Py_ssize_t n_in = neuron_mask.shape[1]
     cdef Py_ssize_t G = synapse_mask.shape[0]
     cdef Py_ssize_t n_out = group_starts[G]
     out_arr = np.zeros((P, n_out), dtype=np.int16)
+    raw_arr = np.zeros((P if raw else 0, n_out if raw else 0), dtype=np.int64)
+    cdef int64_t[:, ::1] raw_out = raw_arr
     sel_arr = np.zeros((P, G), dtype=np.int32)
     cdef int16_t[:, ::1] out = out_arr
     cdef int32_t[:, ::1] sel = sel_arr
@@ -79,10 +82,13 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
                     a = 0
                     for k in range(m):
                         a += <int64_t>(<int32_t>neuron_values[base + nflag[k]] * <int32_t>weights[wbase + sflag[k]])
+                    if raw:
+                        raw_out[p, group_starts[g] + o] = a
+                        continue
                     a = (a + half) >> frac_bits
                     if a > 32767:
                         a = 32767
                     elif a < -32768:
                         a = -32768
                     out[p, group_starts[g] + o] = <int16_t>a
-    return out_arr, sel_arr, int(useful)
+    return (raw_arr if raw else out_arr), sel_arr, int(useful)

@@ -49,6 +49,16 @@ def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bi
     return MacResult(out, sel, useful, neurons.rows * synapses.n_out * neurons.n_in)
 
 
+def sparse_mac_raw(neurons: CompressedNeurons, synapses: CompressedSynapses) -> tuple[np.ndarray, int]:
+    """Exact int64 partial sums (P, N_out) and the useful MAC count: what a PE accumulates
+    over one input tile before the sum is final (see :func:`quantize`)."""
+    _check(neurons, synapses, 0)
+    acc, _, useful = _sparse_mac.sparse_mac(
+        neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
+        synapses.weights, synapses.weight_offsets, 0, True)
+    return acc, useful
+
+
 def quantize(acc: np.ndarray, frac_bits: int) -> np.ndarray:
     """Round-to-nearest (ties up) shift by ``frac_bits`` and saturate to int16."""
     acc = np.asarray(acc, dtype=np.int64)

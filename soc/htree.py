@@ -1,0 +1,37 @@
+"""The H-tree from the NSM to the Tn PEs.
+
+Every PE sits log2(Tn) levels from the root, so one broadcast reaches all PEs at the
+same time, ``levels x hop_cycles`` after it enters the tree (the tree is pipelined: a
+new burst may enter while the previous one is in flight). A broadcast word is driven
+down every branch of the tree, 2 + 4 + ... + Tn = 2 Tn - 2 hops, each booked at the
+per-hop energy of the table.
+"""
+from __future__ import annotations
+
+import simpy
+
+
+class HTree:
+    def __init__(self, env: simpy.Environment, cfg, ledger, price, inbox: simpy.Store, pe_inboxes: list,
+                 activity: list):
+        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
+        self.inbox, self.pe_inboxes, self.activity = inbox, pe_inboxes, activity
+        self.latency = cfg.htree_levels * cfg.htree_hop_cycles
+        self.hops_per_word = 2 * cfg.tn - 2 if cfg.tn > 1 else 1
+        self.proc = env.process(self.run())
+
+    def run(self):
+        while True:
+            token = yield self.inbox.get()
+            self.ledger.book("htree", "hop", token.broadcast_words * self.hops_per_word, self.price("htree", "hop"))
+            self.env.process(self._deliver(token))
+
+    def _deliver(self, token):
+        start = self.env.now
+        if self.latency:
+            yield self.env.timeout(self.latency)
+        token.done = self.env.event()
+        token.pes_left = len(self.pe_inboxes)
+        for box in self.pe_inboxes:
+            yield box.put(token)
+        self.activity.append(("htree", start, self.env.now, "broadcast"))
