@@ -3,10 +3,11 @@
 Levels are the ledger's components: ``dram``, ``glb``, ``noc``, ``rf``, ``alu``; actions
 are ``read:<dtype>``, ``write:<dtype>``, ``deliver:<dtype>`` (array network, one per
 destination PE), ``send:psums`` (a PE sends a partial sum to a neighbour or the GLB),
-``mac`` and ``add:psums`` (spatial accumulation in the array), and for the GLB side of
+``mac`` (a partial sum arriving from a neighbour PE is the accumulator's start value
+there, so spatial accumulation costs no extra add, as in the Eyeriss model), and for
+the GLB side of
 DRAM traffic of partial sums ``read-out:psums`` / ``write-in:psums``. The energy by
-data type covers the storage levels (DRAM, GLB, NoC, RF); the ALU (MACs and spatial
-adds) is its own term, so total = weights + inputs + psums + ALU.
+data type covers the storage levels (DRAM, GLB, NoC, RF); the ALU is its own term, so total = weights + inputs + psums + ALU.
 
 Per level energy costs come from an energy table (:mod:`energy.tables`):
 
@@ -90,7 +91,6 @@ def accesses(m: Mapping, c: Counts | None = None) -> dict[tuple[str, str], float
         add("rf", "read:psums", c.macs - f0)
         add("rf", "write:psums", c.macs - f0)
     add("alu", "mac", c.macs)
-    add("alu", "add:psums", f0 - f1)
     return out
 
 
