@@ -8,6 +8,8 @@ is multicast along its PE row (horizontal), an input row along a diagonal (PEs w
 the same p*stride + r share it), and partial sums of one output row accumulate
 vertically PE to PE. Spare PEs replicate the set over channels C (more spatial
 accumulation) and filters M (input multicast).
+With fewer PEs than filter rows, the rows are folded: the array takes as many rows as
+it has PEs per pass and the partial sums of the remaining rows accumulate over passes.
 Loops: orders are searched; with C innermost the partial sums stay in the RF across
 channel passes.
 """
@@ -23,15 +25,13 @@ ORDERS = (("M", "N", "P", "Q", "C", "R", "S"), ("N", "P", "Q", "M", "C", "R", "S
 
 
 def rules(sh: LayerShape, pes: int) -> Iterator[Rule]:
-    set_rows = sh.R
-    if set_rows > pes:
-        return
+    set_rows = min(sh.R, pes)   # filter rows beyond the PE count are folded into passes
     batch_tiles = pow2(min(8 if sh.kind == "fc" else 2, sh.N))
     for rq in fractions(sh.F, 3):
         for rm in pow2(min(16, sh.M)):
             for rc in pow2(min(4, sh.C)):
                 for rn in batch_tiles:
-                    for spp in fractions(sh.E, 3):
+                    for spp in sorted({1, *fractions(sh.E, 3)}):
                         if set_rows * spp > pes:
                             continue
                         for sc in pow2(min(16, pes // (set_rows * spp))):
