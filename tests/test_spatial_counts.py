@@ -1,5 +1,7 @@
 """Access counts of the dataflows: conservation, stationarity guarantees, agreement of
 the SimPy run's ledger with the loop nest, and the fair storage budget."""
+from functools import lru_cache
+
 import pytest
 
 from soc.spatial import DATAFLOWS
@@ -8,13 +10,18 @@ from soc.spatial.area import storage_area
 from soc.spatial.array import bursts, ledger_counts, simulate_mapping
 from soc.spatial.config import make_spatial_config
 from soc.spatial.loopnest import count_words
-from soc.spatial.search import best_mapping, candidates
+from soc.spatial.search import best_mapping as _best_mapping, candidates
 from soc.spatial.shapes import conv, fc
 
 CFG = make_spatial_config(pes=64, baseline_rf_bytes=256, rf_choices=(64, 128, 256))
 LAYERS = [conv("c1", N=4, C=8, M=16, H=15, W=15, R=3, stride=2, padding=1),
           conv("c2", N=2, C=16, M=8, H=10, W=10, R=3, stride=1, padding=1),
           fc("f1", N=4, in_features=128, out_features=64)]
+
+
+@lru_cache(maxsize=None)
+def best_mapping(layer, dataflow, cfg):
+    return _best_mapping(layer, dataflow, cfg)
 
 
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
