@@ -66,3 +66,15 @@ def test_closed_form_counts_equal_pass_by_pass_counts():
                 assert getattr(c, level)[d] * sh.groups == pytest.approx(getattr(ex, level)[d]), (level, d, m.describe())
         assert ex.psum_glb_reads == pytest.approx(sh.groups * (c.F1["psums"] - c.outputs))
         assert ex.psum_dram_reads == pytest.approx(sh.groups * (c.F2["psums"] - c.outputs))
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+def test_the_simulated_array_computes_the_reference(dataflow):
+    from soc.spatial.array import simulate_mapping
+    layer = LAYERS[0]
+    m = best_mapping(layer, dataflow, SMALL)
+    w, x = random_tensors(layer, seed=5)
+    for max_events in (2000, 3):   # one event per burst, and bursts merged into 3 transactions
+        sim = simulate_mapping(m, SMALL, max_events=max_events, tensors=(w, x))
+        assert np.array_equal(sim.execution.outputs, reference_conv(layer, w, x))
+        assert sim.execution.macs == layer.macs

@@ -7,7 +7,8 @@ A controller process walks the mapping's DRAM-level loops; one *burst* is one GL
 1. DRAM -> GLB: the tiles the reuse rule says must be fetched at this burst (weights,
    inputs, and partial sums read back if this output tile was evicted before), after
    writing back the previous output tile when the output tile changes;
-2. the array processes every pass of the GLB tile: the GLB streams, the network
+2. the array processes every pass of the GLB tile (on real data when the run is given
+   tensors: the PE array computes the burst's passes then): the GLB streams, the network
    delivers and the PEs compute concurrently; the burst takes the longest of the three.
    Cycles inside a burst come by formula: compute cycles = sum over passes of the
    per-PE MACs of the pass; GLB and network cycles = words / words-per-cycle.
@@ -32,6 +33,7 @@ import simpy
 from energy.ledger import EnergyLedger
 from soc.spatial.accounting import accesses, book, breakdown
 from soc.spatial.config import SpatialConfig
+from soc.spatial.functional import Execution, new_execution, run_bursts
 from soc.spatial.glb import GlobalBuffer
 from soc.spatial.loopnest import DTYPES, RELEVANT, Mapping, count_words
 from soc.spatial.noc import ArrayNetwork
@@ -74,6 +76,7 @@ class Burst:
     dram_write: float                # partial-sum words written back to DRAM
     macs: float
     compute_cycles: float
+    count: int = 1                   # bursts merged into this transaction
 
 
 def bursts(m: Mapping) -> list[Burst]:
@@ -127,7 +130,7 @@ def _merge(items: list[Burst], max_events: int) -> list[Burst]:
         chunk = items[i:i + k]
         merged.append(Burst({d: sum(b.dram_read[d] for b in chunk) for d in DTYPES},
                             sum(b.dram_write for b in chunk), sum(b.macs for b in chunk),
-                            sum(b.compute_cycles for b in chunk)))
+                            sum(b.compute_cycles for b in chunk), len(chunk)))
     return merged
 
 
@@ -144,11 +147,17 @@ class SimResult:
     bursts: int
     activity: list[tuple[str, int, int, str]] = field(default_factory=list)
     wall_s: float = 0.0
+    execution: Execution | None = None   # outputs and observed counts when run on tensors
 
 
 def simulate_mapping(m: Mapping, cfg: SpatialConfig, max_events: int = 2000,
-                     trace: bool = False) -> SimResult:
-    """Run a mapping on the actors; book every access in a fresh ledger."""
+                     trace: bool = False, tensors: tuple | None = None) -> SimResult:
+    """Run a mapping on the actors; book every access in a fresh ledger.
+
+    With ``tensors`` = (weights (groups*M, C, R, S), inputs (N, groups*C, H, W)) the PE
+    array computes each burst's passes on the data as the burst is processed
+    (:func:`soc.spatial.functional.run_bursts`); the result's ``execution.outputs`` are
+    then the array's outputs."""
     t_start = time.perf_counter()
     env = simpy.Environment()
     dram, glb = Dram(env, cfg), GlobalBuffer(env, m.glb_bytes, cfg.glb_words_per_cycle)
@@ -167,6 +176,8 @@ def simulate_mapping(m: Mapping, cfg: SpatialConfig, max_events: int = 2000,
     wb = cfg.word_bytes
     activity: list[tuple[str, int, int, str]] = []
     n_events = [0]
+    execution = new_execution(m) if tensors is not None else None
+    arithmetic = run_bursts(m, tensors[0], tensors[1], execution) if tensors is not None else None
 
     def controller():
         for gi in range(m.shape.groups):
@@ -182,6 +193,9 @@ def simulate_mapping(m: Mapping, cfg: SpatialConfig, max_events: int = 2000,
                          cfg.energy_table, layer=layer)
                 t1 = env.now
                 share = b.macs / total_macs
+                if arithmetic is not None:
+                    for _ in range(b.count):
+                        next(arithmetic)
                 procs = [env.process(array.compute(b.compute_cycles)),
                          env.process(glb.access(glb_words * share)),
                          env.process(noc.deliver(injected * share, per_pe * share))]
@@ -199,7 +213,7 @@ def simulate_mapping(m: Mapping, cfg: SpatialConfig, max_events: int = 2000,
     dram_acc = sum(v for (lvl, _), v in ledger_counts(ledger).items() if lvl == "dram")
     return SimResult(m, cycles, cycles * cfg.cycle_s, ledger, energy, dram_acc / m.shape.macs,
                      m.shape.macs / (cfg.pes * cycles) if cycles else 0.0, n_events[0],
-                     len(walk) * m.shape.groups, activity, time.perf_counter() - t_start)
+                     len(walk) * m.shape.groups, activity, time.perf_counter() - t_start, execution)
 
 
 def ledger_counts(ledger: EnergyLedger) -> dict[tuple[str, str], float]:

@@ -27,7 +27,7 @@ import pandas as pd
 from soc.spatial import DATAFLOWS
 from soc.spatial.array import simulate_mapping
 from soc.spatial.config import SpatialConfig
-from soc.spatial.functional import execute_mapping, random_tensors, reference_conv
+from soc.spatial.functional import random_tensors, reference_conv
 from soc.spatial.loopnest import Mapping
 from soc.spatial.noc import patterns
 from soc.spatial.search import NoMapping, best_mapping
@@ -56,7 +56,8 @@ def _crop(shape: LayerShape, rows: int, cols: int) -> LayerShape:
 
 
 def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
-    """Execute the mapping pass by pass on a slice of its layer; compare with the reference."""
+    """Run the mapping on the actors with real data on a slice of its layer (the PE array
+    computes every pass of every burst); compare the array's outputs with the reference."""
     full = m.shape
     channels = cfg.check_channels
     small = full.reduced(cfg.check_batch, channels)
@@ -69,7 +70,8 @@ def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
         small = _crop(small, max(1, small.E // 2), max(1, small.F // 2))
     sm = on_shape(m, small)
     w, x = random_tensors(small, cfg.seed)
-    ok = bool(np.array_equal(execute_mapping(sm, w, x).outputs, reference_conv(small, w, x)))
+    outputs = simulate_mapping(sm, cfg, tensors=(w, x)).execution.outputs
+    ok = bool(np.array_equal(outputs, reference_conv(small, w, x)))
     where = ("full" if small == full else
              f"N{small.N} C{small.C} M{small.M} E{small.E} F{small.F} groups1 ({sm.passes} passes)")
     return ok, where

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from math import ceil
+from typing import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -74,10 +75,24 @@ def _windows(t0: dict, ext: dict, U: int) -> float:
 
 def execute_mapping(m: Mapping, weights: np.ndarray, inputs: np.ndarray) -> Execution:
     """Run every pass of ``m`` on real data; returns the outputs (N, groups*M, E, F) and counts."""
+    res = new_execution(m)
+    for _ in run_bursts(m, weights, inputs, res):
+        pass
+    return res
+
+
+def new_execution(m: Mapping) -> Execution:
+    sh = m.shape
+    return Execution(np.zeros((sh.N, sh.groups * sh.M, sh.E, sh.F)))
+
+
+def run_bursts(m: Mapping, weights: np.ndarray, inputs: np.ndarray, res: Execution) -> Iterator[None]:
+    """Generator: executes one GLB-tile burst (all its passes) per step, groups in turn,
+    accumulating into ``res``; the outputs of a group are in ``res.outputs`` once its
+    last burst has run. The SimPy PE-array actor drives it burst by burst."""
     sh = m.shape
     U, pad = sh.stride, sh.padding
     D, t0, t1, g, n1, n2 = m.D, m.t0, m.t1, m.g, m.n1, m.n2
-    res = Execution(np.zeros((sh.N, sh.groups * sh.M, sh.E, sh.F)))
     for gi in range(sh.groups):
         W = weights[gi * sh.M:(gi + 1) * sh.M]
         xp = np.pad(inputs[:, gi * sh.C:(gi + 1) * sh.C], ((0, 0), (0, 0), (pad, pad), (pad, pad)))
@@ -113,7 +128,8 @@ def execute_mapping(m: Mapping, weights: np.ndarray, inputs: np.ndarray) -> Exec
                 glb_region = None
 
         dram_ranges = [range(n2[x]) for x in m.dram_order]
-        for gidx in itertools.product(*dram_ranges):
+        walk = list(itertools.product(*dram_ranges))
+        for bi, gidx in enumerate(walk):
             G = dict(zip(m.dram_order, gidx))
             ext2 = {x: rng(x, G[x] * g[x] * t1[x], g[x] * t1[x]) for x in D}
             e2 = {x: b - a for x, (a, b) in ext2.items()}
@@ -175,7 +191,8 @@ def execute_mapping(m: Mapping, weights: np.ndarray, inputs: np.ndarray) -> Exec
                 rf_value = rf_value + np.moveaxis(np.tensordot(X, Wt, axes=([1, 4, 5], [1, 2, 3])), -1, 1)
                 res.passes += 1
                 res.macs += X.size * (m1 - m0)
-        drain_rf()
-        drain_glb()
-        res.outputs[:, gi * sh.M:(gi + 1) * sh.M] = dram
-    return res
+            if bi == len(walk) - 1:
+                drain_rf()
+                drain_glb()
+                res.outputs[:, gi * sh.M:(gi + 1) * sh.M] = dram
+            yield
