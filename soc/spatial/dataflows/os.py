@@ -4,9 +4,10 @@ RF: each PE keeps its partial sum in its RF until it is final (the only data wit
 reuse); weights and inputs stream, one of each per MAC off the array network. The PE
 iterates a block of the reduction (``rf`` over C, R, S) per pass; the reduction loops
 (C, R, S) are innermost wherever they could evict a partial sum (see :func:`_rules`),
-so a partial sum never leaves the RF before it is complete. Inputs stream through (each PE's window; neighbours' windows overlap,
-so one GLB read is multicast to the PEs that share it) and each weight is multicast
-to every PE computing the same output channel.
+so a partial sum never leaves the RF before it is complete. Inputs stream through
+(each PE's window; neighbours' windows overlap, so one GLB read is multicast to the
+PEs that share it) and each weight is multicast to every PE computing the same
+output channel.
 
 * OSA: PEs over output rows x columns (P x Q) of one or a few channels: conv reuse
   (weights broadcast to the whole array, inputs shared by neighbours).
