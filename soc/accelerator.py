@@ -22,7 +22,7 @@ from soc.dma import LoadEngine, OutputCloser, OutputOpener
 from soc.dram import Dram
 from soc.encoder import Encoder, activate, read_outputs
 from soc.htree import HTree
-from soc.kernels import quantize
+from soc.kernels import reference_mac
 from soc.nsm import NeuronSelector
 from soc.pe import ProcessingElement
 from soc.pricing import Pricing
@@ -91,7 +91,7 @@ class VectorAccelerator:
         LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
         LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
         OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
-        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, cfg.frac_bits)
+        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
         OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
         NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
         HTree(env, cfg, ledger, price, to_htree, pe_boxes, activity)
@@ -104,9 +104,9 @@ class VectorAccelerator:
         cycles = int(env.now)
         self._book_static(buffers, cycles)
         outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
-        reference = activate(quantize(layer.rows.astype(np.float64) @ layer.weights.astype(np.float64).T, cfg.frac_bits),
-                             self.activation)
-        effectual = int(((layer.rows != 0).astype(np.float64) @ (layer.weights != 0).T.astype(np.float64)).sum())
+        reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
+        # products with both operands non-zero (float32 counts are exact below 2^24)
+        effectual = int(((layer.rows != 0).astype(np.float32) @ (layer.weights != 0).T.astype(np.float32)).sum(dtype=np.float64))
         return MatrixRun(
             name=layer.name, cycles=cycles, useful_macs=int(sum(pe.useful_macs for pe in pes)),
             dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,

@@ -49,7 +49,7 @@ class SoCConfig(_Frozen):
     tm: int = Field(16, ge=1, le=1024, description="multipliers per PE")
     data_bits: Literal[8, 16] = 16
     acc_bits: Literal[48] = Field(48, description="accumulator width (bits); see soc.kernels")
-    frac_bits: int = Field(8, ge=0, le=15, description="fractional bits of the Q-format of neurons and weights")
+    frac_bits: int = Field(8, ge=0, le=15, description="fractional bits of the neurons' Q-format (weights get a per-layer format, see soc.simulate)")
     clock_ghz: float = Field(1.0, gt=0, le=10)
     node_nm: float = Field(65, gt=0)
     energy_table: str = "reference-65nm"

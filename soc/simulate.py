@@ -60,3 +60,44 @@ def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg
                   stride: int = 1, padding: int = 0, groups: int = 1, **kw) -> LayerResult:
     """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw)."""
     return simulate_matrices(name, "conv", lower_conv(name, x, w, keep, stride, padding, groups), cfg, **kw)
+
+
+def weight_frac_bits(w: np.ndarray) -> int:
+    """Per-layer fixed-point format of the weights: the most fractional bits (<= 15) that
+    keep max |w| inside int16. The kernel shifts products right by this many bits, so
+    outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
+    deployments use)."""
+    peak = float(np.max(np.abs(w))) if w.size else 0.0
+    if peak == 0.0:
+        return 15
+    return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
+
+
+def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
+                   ledger: EnergyLedger | None = None) -> LayerResult:
+    """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors``.
+
+    Float tensors become fixed point: neurons in Q(15-f).f with f = ``cfg.frac_bits``,
+    weights with :func:`weight_frac_bits`. FC layers take the whole batch as rows; a
+    convolution runs the images of a batch one after another (weights are reloaded per
+    image).
+    """
+    from workloads.sparsity import to_fixed  # workloads feed the simulator, never the reverse
+
+    kind = getattr(layer, "kind", None)
+    if kind not in ("fc", "conv"):
+        raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
+                         f"layers, not {kind!r}")
+    shift = weight_frac_bits(tensors.weights)
+    w = to_fixed(tensors.weights, shift)
+    keep = tensors.keep
+    x = to_fixed(tensors.inputs, cfg.frac_bits)
+    if kind == "fc":
+        parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)
+    else:
+        parts = []
+        for image in x:
+            parts += lower_conv(layer.name, image, w, keep, layer.stride_hw[0], layer.padding_hw[0], layer.groups)
+    for part in parts:
+        part.shift = shift
+    return simulate_matrices(layer.name, kind, parts, cfg, strategy=strategy, activation=activation, ledger=ledger)

@@ -84,9 +84,7 @@ class TileMaker:
         """Shared synapse mask per group of Tn outputs (coarse-sparse): the union of the
         unpruned positions of the group's outputs. With blocks of B_out = k x Tn outputs
         the union is exact; otherwise stored zeros appear and are multiplied (counted)."""
-        tn = self.cfg.tn
-        starts = np.arange(0, self.layer.n_out, tn)
-        return np.logical_or.reduceat(self.layer.keep, starts, axis=0)
+        return self.layer.group_keep(self.cfg.tn)
 
     def input_tile(self, p: int, i: int) -> InputTile:
         key = (p, i)

@@ -36,8 +36,7 @@ def psum_bytes(cfg: SoCConfig) -> int:
 def measure_densities(layer: MatrixLayer, cfg: SoCConfig) -> Densities:
     d_in = float(np.count_nonzero(layer.inputs)) / max(1, layer.inputs.size)
     if cfg.preset == "coarse-sparse":
-        starts = np.arange(0, layer.n_out, cfg.tn)
-        d_w = float(np.logical_or.reduceat(layer.keep, starts, axis=0).mean()) if layer.n_out else 0.0
+        d_w = float(layer.group_keep(cfg.tn).mean()) if layer.n_out else 0.0
     elif cfg.preset == "weight-sparse":
         d_w = float(layer.keep.mean())
     else:
