@@ -24,7 +24,7 @@ from soc.encoder import Encoder, activate, read_outputs
 from soc.htree import HTree
 from soc.kernels import reference_mac
 from soc.nsm import NeuronSelector
-from soc.pe import ProcessingElement
+from soc.pe import NeuralFunctionalUnit
 from soc.pricing import Pricing
 from soc.result import MatrixRun
 
@@ -63,7 +63,7 @@ class VectorAccelerator:
         dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
         to_htree = simpy.Store(env, capacity=1)
-        pe_boxes = [simpy.Store(env, capacity=1) for _ in range(cfg.tn)]
+        to_nfu = simpy.Store(env, capacity=1)
 
         def fill_input(t: InputTile):
             parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
@@ -78,7 +78,7 @@ class VectorAccelerator:
             return f"w o{t.o} i{t.i}", parts
 
         def finish(token) -> None:
-            """All PEs are done with a burst: free what it held, complete the output tile."""
+            """The NFU is done with a burst: free what it held, complete the output tile."""
             for r in token.release:
                 r.uses_left -= 1
                 if r.uses_left == 0:
@@ -94,9 +94,8 @@ class VectorAccelerator:
         encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
         OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
         NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
-        HTree(env, cfg, ledger, price, to_htree, pe_boxes, activity)
-        pes = [ProcessingElement(env, j, cfg, ledger, price, buffers, pe_boxes[j], finish, activity)
-               for j in range(cfg.tn)]
+        HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
+        nfu = NeuralFunctionalUnit(env, cfg, ledger, price, buffers, to_nfu, finish, activity)
         cp = ControlProcessor(env, ledger, price, queues, tiles)
         wall = time.perf_counter()
         env.process(cp.run(program))
@@ -108,7 +107,7 @@ class VectorAccelerator:
         # products with both operands non-zero (float32 counts are exact below 2^24)
         effectual = int(((layer.rows != 0).astype(np.float32) @ (layer.weights != 0).T.astype(np.float32)).sum(dtype=np.float64))
         return MatrixRun(
-            name=layer.name, cycles=cycles, useful_macs=int(sum(pe.useful_macs for pe in pes)),
+            name=layer.name, cycles=cycles, useful_macs=int(nfu.useful_macs.sum()),
             dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,
             dram_bytes_read=dram.bytes_read, dram_bytes_written=dram.bytes_written,
             sim_events=env.events_processed, wall_s=time.perf_counter() - wall,

@@ -81,7 +81,10 @@ class NeuronSelector:
             pe = np.ceil(sel / tm)
             sb = np.ceil(g_stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
             wdm = np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
-            cycles = int(np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm)).sum())
+            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))      # (rows, groups)
+            cycles = int(per.sum())
+            has = (np.arange(groups * tn).reshape(groups, tn) < outs)         # PE j has an output in group g
+            busy = per.sum(axis=0) @ has
             nsm_cycles = rows * groups * scan
             words = gathered
         else:
@@ -93,7 +96,8 @@ class NeuronSelector:
             slowest = np.ceil(per_group / tm).max(axis=1)
             sb = np.ceil(per_group.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
             cycles = int(rows * np.maximum(slowest, sb).sum())
+            busy = rows * np.ceil(per_group / tm).sum(axis=0)
             useful = walked
             words = rows * cols
-        return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, words, cycles,
+        return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, busy.astype(np.int64), words, cycles,
                          release=(inp, wgt), nsm_cycles=nsm_cycles)
