@@ -51,15 +51,27 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCCo
         activity=[a for r in runs for a in r.activity], outputs=outputs)
 
 
-def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, **kw) -> LayerResult:
-    """x (B, N_in) int16; w, keep (N_out, N_in)."""
-    return simulate_matrices(name, "fc", lower_fc(name, x, w, keep), cfg, **kw)
+def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
+    if not 0 <= shift <= 15:
+        raise ValueError(f"shift (weight fractional bits) must be in [0, 15], got {shift}")
+    for part in parts:
+        part.shift = shift
+    return parts
+
+
+def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+                shift: int | None = None, **kw) -> LayerResult:
+    """x (B, N_in) int16; w, keep (N_out, N_in). Products are shifted right by ``shift``
+    (the weights' fractional bits; default ``cfg.frac_bits``)."""
+    parts = _shifted(lower_fc(name, x, w, keep), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "fc", parts, cfg, **kw)
 
 
 def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
-                  stride: int = 1, padding: int = 0, groups: int = 1, **kw) -> LayerResult:
-    """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw)."""
-    return simulate_matrices(name, "conv", lower_conv(name, x, w, keep, stride, padding, groups), cfg, **kw)
+                  stride: int = 1, padding: int = 0, groups: int = 1, shift: int | None = None, **kw) -> LayerResult:
+    """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw); ``shift`` as for :func:`simulate_fc`."""
+    parts = _shifted(lower_conv(name, x, w, keep, stride, padding, groups), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "conv", parts, cfg, **kw)
 
 
 def weight_frac_bits(w: np.ndarray) -> int:
@@ -98,6 +110,5 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
         parts = []
         for image in x:
             parts += lower_conv(layer.name, image, w, keep, layer.stride_hw[0], layer.padding_hw[0], layer.groups)
-    for part in parts:
-        part.shift = shift
-    return simulate_matrices(layer.name, kind, parts, cfg, strategy=strategy, activation=activation, ledger=ledger)
+    return simulate_matrices(layer.name, kind, _shifted(parts, shift), cfg, strategy=strategy,
+                             activation=activation, ledger=ledger)
