@@ -79,7 +79,7 @@ def weight_frac_bits(w: np.ndarray) -> int:
     keep max |w| inside int16. The kernel shifts products right by this many bits, so
     outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
     deployments use)."""
-    peak = float(np.max(np.abs(w))) if w.size else 0.0
+    peak = float(max(w.max(), -w.min())) if w.size else 0.0
     if peak == 0.0:
         return 15
     return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
@@ -100,9 +100,11 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
     if kind not in ("fc", "conv"):
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
-    shift = weight_frac_bits(tensors.weights)
-    w = to_fixed(tensors.weights, shift)
     keep = tensors.keep
+    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
+    shift = weight_frac_bits(kept)
+    w = np.zeros(keep.shape, np.int16)
+    w[keep] = to_fixed(kept, shift)
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)
