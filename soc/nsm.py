@@ -35,6 +35,7 @@ class NeuronSelector:
                  inbox: simpy.Store, outbox: simpy.Store, activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
+        self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
         self.proc = env.process(self.run())
 
     def run(self):
@@ -99,5 +100,8 @@ class NeuronSelector:
             busy = rows * np.ceil(per_group / tm).sum(axis=0)
             useful = walked
             words = rows * cols
+        if self.stall:
+            cycles = math.ceil(cycles * (1 + self.stall))
+            nsm_cycles = math.ceil(nsm_cycles * (1 + self.stall))
         return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, busy.astype(np.int64), words, cycles,
                          release=(inp, wgt), nsm_cycles=nsm_cycles)

@@ -138,7 +138,9 @@ def test_edram_books_refresh_and_dram_technology_changes_price():
     buf = lambda size, bw: {"size_bytes": size, "bandwidth_bits": bw, "memory": "edram"}
     cfg = preset("coarse-sparse", nbin=buf(8192, 4096), nbout=buf(8192, 1024))
     r = simulate_fc("fc", x, w, keep, cfg)
+    sram = simulate_fc("fc", x, w, keep, preset("coarse-sparse"))
     assert r.energy_by_action.get("refresh", 0) > 0
+    assert r.cycles > sram.cycles                      # refresh steals buffer cycles
     hbm = simulate_fc("fc", x, w, keep, preset("coarse-sparse", dram={"technology": "hbm2"}))
     lp = simulate_fc("fc", x, w, keep, preset("coarse-sparse"))
     assert hbm.energy_by_component["dram"] / lp.energy_by_component["dram"] == pytest.approx(3.9 / 8.0)
