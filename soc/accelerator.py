@@ -124,3 +124,5 @@ class VectorAccelerator:
             if buf.cfg.memory == "edram":
                 self.ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
         self.ledger.book_static("pe", self.price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
+        if cfg.entropy_decoder:
+            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder_power_mw * cfg.entropy_decoder_instances, seconds)

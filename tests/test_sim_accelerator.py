@@ -194,3 +194,17 @@ def test_cli_layer_bad_input_exits_2_naming_the_field(tmp_path, args, named):
                           "--n-out", "32", "--out", str(tmp_path), *args], capture_output=True, text=True)
     assert res.returncode == 2
     assert named in res.stderr
+
+
+def test_entropy_decoder_trades_area_and_decode_rate_for_weight_bytes():
+    x, w, keep = fc_layer(11, 2048, 256, (32, 32), 0.3, 0.7)
+    plain = simulate_fc("fc", x, w, keep, preset("coarse-sparse"))
+    coded = simulate_fc("fc", x, w, keep, preset("coarse-sparse", entropy_decoder=True))
+    fast = {"dram": {"bandwidth_bytes_per_cycle": 4096.0}}
+    many = simulate_fc("fc", x, w, keep, preset("coarse-sparse", entropy_decoder=True, **fast))
+    few = simulate_fc("fc", x, w, keep, preset("coarse-sparse", entropy_decoder=True, entropy_decoders_per_pe=1, **fast))
+    assert coded.outputs_match_reference and few.outputs_match_reference
+    assert coded.dram_bytes_read < plain.dram_bytes_read
+    assert coded.entropy_decoder_area_mm2 == pytest.approx(16 * 64 * 0.01) and plain.entropy_decoder_area_mm2 == 0
+    assert coded.energy_by_component["entropy-decoder"] > 0
+    assert few.cycles > 2 * many.cycles                 # one decoder per PE cannot keep up
