@@ -36,8 +36,7 @@ def psum_bytes(cfg: SoCConfig) -> int:
 def measure_densities(layer: MatrixLayer, cfg: SoCConfig) -> Densities:
     d_in = float(np.count_nonzero(layer.inputs)) / max(1, layer.inputs.size)
     if cfg.preset == "coarse-sparse":
-        starts = np.arange(0, layer.n_out, cfg.tn)
-        d_w = float(np.logical_or.reduceat(layer.keep, starts, axis=0).mean()) if layer.n_out else 0.0
+        d_w = float(layer.group_keep(cfg.tn).mean()) if layer.n_out else 0.0
     elif cfg.preset == "weight-sparse":
         d_w = float(layer.keep.mean())
     else:
@@ -58,9 +57,12 @@ def _footprint_positions(layer: MatrixLayer, rows: int, cols: int) -> int:
     g = layer.geometry
     if g is None:
         return rows * cols
-    out_rows = -(-rows // g.out_hw[1])
-    in_rows = min(g.height, (out_rows - 1) * g.stride + g.kernel[0])
+    f = g.out_hw[1]
     channels = -(-cols // (g.kernel[0] * g.kernel[1]))
+    if rows < f:  # part of an output row (a tile may straddle two rows: counted as one)
+        return channels * min(g.height, g.kernel[0]) * min(g.width, (rows - 1) * g.stride + g.kernel[1])
+    out_rows = -(-rows // f)
+    in_rows = min(g.height, (out_rows - 1) * g.stride + g.kernel[0])
     return channels * in_rows * g.width
 
 
@@ -70,14 +72,14 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
     per_pe_outputs = -(-outs // cfg.tn)
     if cfg.preset == "coarse-sparse":
         nbin, nibin = pos * d.inputs * word, pos / 8
-        sb = per_pe_outputs * cols * d.weights * cfg.weight_bits / 8
+        sb = per_pe_outputs * cols * d.weights * cfg.weight_code_bits / 8
         sib = -(-outs // cfg.tn) * cols / 8
     elif cfg.preset == "weight-sparse":
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * d.weights * (cfg.weight_bits + STEP_INDEX_BITS) / 8
+        sb = per_pe_outputs * cols * d.weights * (cfg.weight_code_bits + STEP_INDEX_BITS) / 8
     else:
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * cfg.weight_bits / 8
+        sb = per_pe_outputs * cols * cfg.weight_code_bits / 8
     return TileEstimate(nbin, nibin, sb, sib, rows * outs * psum_bytes(cfg))
 
 
@@ -131,6 +133,7 @@ def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) ->
 
 
 def _candidates(n: int, unit: int) -> list[int]:
+    """Powers of two times ``unit`` below ``n``, and ``n``."""
     out, k = [], unit
     while k < n:
         out.append(k)
@@ -139,11 +142,22 @@ def _candidates(n: int, unit: int) -> list[int]:
     return sorted(set(out))
 
 
+def row_candidates(layer: MatrixLayer) -> list[int]:
+    """Row-tile sizes: whole output rows (powers of two of them) and, for convolutions,
+    the divisors of one output row, so that a tile smaller than a row never straddles two
+    rows (its input footprint stays one window-row high)."""
+    out = set(_candidates(layer.p, layer.row_block))
+    if layer.geometry is not None:
+        f = layer.row_block
+        out |= {d for d in range(1, f) if f % d == 0}
+    return sorted(out)
+
+
 def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dict[str, float]]:
     """The tiling of least estimated traffic for one strategy (ties: fewest tiles)."""
     d = measure_densities(layer, cfg)
     best = None
-    for p in _candidates(layer.p, layer.row_block):
+    for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
             for o in _candidates(layer.n_out, cfg.tn):
                 if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg):
@@ -156,8 +170,8 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
                     best = (key, t, tr)
     if best is None:
         raise TilingError(
-            f"layer {layer.name}: no tiling fits the buffers (smallest tile: {layer.row_block} rows x "
-            f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, layer.row_block, layer.in_block, cfg.tn)}; "
+            f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "
+            f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, 1, layer.in_block, cfg.tn)}; "
             f"half capacities nbin={cfg.nbin.half_bytes} nibin={cfg.nibin.half_bytes} sb={cfg.sb.half_bytes} "
             f"sib={cfg.sib.half_bytes} nbout={cfg.nbout.half_bytes} bytes)")
     return best[1], best[2]
@@ -198,8 +212,9 @@ def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None
         bad = real_overflow(tm)
         if bad is None:
             return t, {s: tr for s, (_, tr) in plans.items()}, tm
-        if bad in ("nbin", "nibin") and t.p_tile > layer.row_block:
-            t = Tiling(max(layer.row_block, t.p_tile // 2 // layer.row_block * layer.row_block), t.i_tile, t.o_tile, chosen)
+        smaller_rows = [c for c in row_candidates(layer) if c < t.p_tile]
+        if bad in ("nbin", "nibin") and smaller_rows:
+            t = Tiling(smaller_rows[-1], t.i_tile, t.o_tile, chosen)
         elif bad in ("sb", "sib") and t.o_tile > cfg.tn:
             t = Tiling(t.p_tile, t.i_tile, max(cfg.tn, t.o_tile // 2 // cfg.tn * cfg.tn), chosen)
         elif t.i_tile > layer.in_block:
