@@ -110,24 +110,28 @@ class SoCConfig(_Frozen):
         return make_config(**data)
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: dict, model: str) -> str:
+    """One pydantic error as 'field: what is wrong (allowed: ...); got value'."""
     field = ".".join(str(p) for p in err["loc"]) or "config"
+    if err["type"] == "extra_forbidden":
+        return f"{field}: unknown field (not a {model} option)"
     ctx = err.get("ctx") or {}
-    allowed = ""
-    if "expected" in ctx:
-        allowed = f" (allowed: {ctx['expected']})"
-    elif err["type"] == "extra_forbidden":
-        return f"{field}: unknown field (not a SoCConfig option)"
-    got = err.get("input")
-    return f"{field}: {err['msg']}{allowed}; got {got!r}"
+    allowed = f" (allowed: {ctx['expected']})" if "expected" in ctx else ""
+    return f"{field}: {err['msg']}{allowed}; got {err.get('input')!r}"
+
+
+def validated(model: type[BaseModel], label: str, **fields: Any):
+    """Build ``model``, turning validation failures into one :class:`ConfigError`."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {label}: " + "; ".join(describe_error(e, model.__name__)
+                                                           for e in exc.errors())) from None
 
 
 def make_config(**fields: Any) -> SoCConfig:
     """Build a :class:`SoCConfig`, turning validation failures into :class:`ConfigError`."""
-    try:
-        return SoCConfig(**fields)
-    except ValidationError as exc:
-        raise ConfigError("invalid SoC config: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    return validated(SoCConfig, "SoC config", **fields)
 
 
 def preset(name: str, **overrides: Any) -> SoCConfig:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from soc.config import ConfigError
+from soc.config import ConfigError, validated
 
 
 class SpatialConfig(BaseModel):
@@ -63,16 +63,6 @@ class SpatialConfig(BaseModel):
         return 1e-9 / self.clock_ghz
 
 
-def _describe(err: dict) -> str:
-    field = ".".join(str(p) for p in err["loc"]) or "config"
-    if err["type"] == "extra_forbidden":
-        return f"{field}: unknown field (not a SpatialConfig option)"
-    return f"{field}: {err['msg']}; got {err.get('input')!r}"
-
-
 def make_spatial_config(**fields: Any) -> SpatialConfig:
     """Build a :class:`SpatialConfig`, turning validation failures into :class:`ConfigError`."""
-    try:
-        return SpatialConfig(**fields)
-    except ValidationError as exc:
-        raise ConfigError("invalid spatial config: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    return validated(SpatialConfig, "spatial config", **fields)
