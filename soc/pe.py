@@ -11,7 +11,7 @@ of the weight-sparse baseline).
 Booked per burst, summed over the PEs: SB reads and WDM decodes of every stored weight
 each PE walks (once per input row), SSM selections (coarse-sparse) or step-index walks
 (weight-sparse), multiplies and adder-tree adds per useful product, and NBout
-partial-sum reads and writes at accumulator width.
+writes (final words, or partial sums at accumulator width read back and rewritten).
 """
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ class NeuralFunctionalUnit:
             self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
         self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))
-        psum_words = rows * int(token.pe_outputs.sum()) * self.cfg.acc_bits / 16
+        # NBout: a final word per output when the burst holds the whole reduction, else a
+        # partial sum at accumulator width read back (after the first burst) and rewritten
+        entry_words = rows * int(token.pe_outputs.sum()) * token.visit.entry_bytes / 2
         if not token.compute.first:
-            self.buffers["nbout"].read(psum_words)
-        self.buffers["nbout"].write(psum_words)
+            self.buffers["nbout"].read(entry_words)
+        self.buffers["nbout"].write(entry_words)

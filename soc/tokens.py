@@ -32,6 +32,7 @@ class OutputVisit:
     psums: np.ndarray | None = None
     claim: Any = None
     computes_left: int = 0
+    entry_bytes: int = 6          # bytes per output held in NBout (final word or partial sum)
 
 
 @dataclass(eq=False)

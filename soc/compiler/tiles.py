@@ -129,6 +129,11 @@ class TileMaker:
             self._weights[key] = tile
         return self._weights[key]
 
+    @property
+    def whole_reduction(self) -> bool:
+        """One input tile spans all of N_in: every output is final after one burst."""
+        return len(self.ir) == 1
+
     def output_shape(self, p: int, o: int) -> tuple[int, int]:
         (p0, p1), (o0, o1) = self.pr[p], self.orr[o]
         return p1 - p0, o1 - o0

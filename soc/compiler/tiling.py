@@ -33,6 +33,13 @@ def psum_bytes(cfg: SoCConfig) -> int:
     return cfg.acc_bits // 8
 
 
+def nbout_entry_bytes(cfg: SoCConfig, whole_reduction: bool) -> int:
+    """Bytes one output occupies in NBout: a final word when a tile's whole reduction runs
+    in one burst (the PE accumulators hold the running sum), else a partial sum at
+    accumulator width (it must survive between bursts)."""
+    return cfg.word_bytes if whole_reduction else psum_bytes(cfg)
+
+
 def measure_densities(layer: MatrixLayer, cfg: SoCConfig) -> Densities:
     d_in = float(np.count_nonzero(layer.inputs)) / max(1, layer.inputs.size)
     if cfg.preset == "coarse-sparse":
@@ -80,7 +87,7 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
     else:
         nbin, nibin, sib = pos * word, 0.0, 0.0
         sb = per_pe_outputs * cols * cfg.weight_code_bits / 8
-    return TileEstimate(nbin, nibin, sb, sib, rows * outs * psum_bytes(cfg))
+    return TileEstimate(nbin, nibin, sb, sib, rows * outs * nbout_entry_bytes(cfg, cols >= layer.n_in))
 
 
 def fits(est: TileEstimate, cfg: SoCConfig) -> bool:
