@@ -15,74 +15,135 @@ products are exact 32-bit; the accumulator is 48 bits wide and never overflows f
 N_in <= 2^16 (checked by the caller), so no saturation occurs inside the sum. The
 result is rounded to nearest, ties toward +infinity (add 2^(f-1), arithmetic shift
 right by f) and saturated to int16. The NumPy reference does the same.
+
+Implementation (_sparse_mac_core.h): masks are bit-packed into 64-bit words; the NSM's
+AND + prefix count becomes AND + popcount per word; per (row, group) the selected
+neurons are gathered once and every output of the group reuses them; the loop runs over
+groups (OpenMP threads when compiled with -fopenmp) with the group's weights kept in
+cache for all rows, without the GIL. Result and counts are independent of the thread
+count.
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 cnp.import_array()
+
+
+cdef extern from "_sparse_mac_core.h" nogil:
+    ctypedef struct sm_args:
+        int64_t P, n_in, W, G, n_out
+        const uint64_t *nmask
+        const uint64_t *smask
+        const int32_t *spos
+        const int64_t *spos_off
+        const int16_t *xdense
+        const int64_t *gstarts
+        const int16_t *weights
+        const int64_t *woff
+        int frac_bits
+        int16_t *out
+        int32_t *sel
+    int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint64_t *nmask,
+                              const int16_t *values, const int64_t *offsets, int64_t n_values,
+                              int16_t *xdense)
+    int sm_run(const sm_args *a, int threads, int64_t *useful_out)
+    int sm_cpu_has_avx2()
+    void sm_count_groups(int64_t G, int64_t W, const uint64_t *smask, int64_t *nnz)
+    void sm_synapse_positions(int64_t G, int64_t W, const uint64_t *smask,
+                              const int64_t *spos_off, int32_t *spos)
+
+
+def _pack_rows(mask, Py_ssize_t words):
+    """(rows, N_in) 0/1 mask -> (rows, words) uint64, bit b of word w = position 64w+b."""
+    packed = np.packbits(np.asarray(mask, dtype=bool), axis=1, bitorder="little")
+    out = np.zeros((packed.shape[0], words * 8), dtype=np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view("<u8").astype(np.uint64, copy=False)
+
+
+def has_avx2():
+    """True when the AVX2 code path is used on this CPU."""
+    return bool(sm_cpu_has_avx2())
 
 
 def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
                const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
                const int64_t[::1] group_starts, const int16_t[::1] weights,
-               const int64_t[::1] weight_offsets, int frac_bits):
-    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int)."""
+               const int64_t[::1] weight_offsets, int frac_bits, int threads=0):
+    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int).
+
+    ``threads`` <= 0 uses OpenMP's default (OMP_NUM_THREADS or the core count)."""
     cdef Py_ssize_t P = neuron_mask.shape[0]
     cdef Py_ssize_t n_in = neuron_mask.shape[1]
     cdef Py_ssize_t G = synapse_mask.shape[0]
+    cdef Py_ssize_t W = (n_in + 63) // 64
+    cdef Py_ssize_t g
+    if not 0 <= frac_bits <= 15:
+        raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
+    if synapse_mask.shape[1] != n_in:
+        raise ValueError(f"neuron masks have {n_in} inputs but synapse masks have {synapse_mask.shape[1]}")
+    if group_starts.shape[0] != G + 1 or weight_offsets.shape[0] != G:
+        raise ValueError(f"group_starts needs G+1 = {G + 1} entries and weight_offsets G = {G}, "
+                         f"got {group_starts.shape[0]} and {weight_offsets.shape[0]}")
+    if neuron_offsets.shape[0] != P + 1:
+        raise ValueError(f"neuron_offsets needs P+1 = {P + 1} entries, got {neuron_offsets.shape[0]}")
+    gs = np.asarray(group_starts)
+    if gs[0] != 0 or np.any(np.diff(gs) < 0):
+        raise ValueError("group_starts must start at 0 and be non-decreasing")
     cdef Py_ssize_t n_out = group_starts[G]
-    out_arr = np.zeros((P, n_out), dtype=np.int16)
+    nmask_arr = _pack_rows(neuron_mask, W)
+    smask_arr = _pack_rows(synapse_mask, W)
+    cdef const uint64_t[:, ::1] smask = smask_arr
+    nnz = np.zeros(G, dtype=np.int64)
+    cdef int64_t[::1] nnz_v = nnz
+    if G and W:
+        sm_count_groups(G, W, &smask[0, 0], &nnz_v[0])
+    need = np.asarray(weight_offsets) + np.diff(gs) * nnz
+    if G and (np.any(np.asarray(weight_offsets) < 0) or need.max() > weights.shape[0]):
+        raise ValueError(f"weights hold {weights.shape[0]} values but the group blocks need up to "
+                         f"{int(need.max())} (weight_offsets + group size x mask count)")
+    spos_off_arr = np.zeros(G + 1, dtype=np.int64)
+    np.cumsum(nnz, out=spos_off_arr[1:])
+    spos_arr = np.empty(max(1, int(spos_off_arr[G])), dtype=np.int32)
+    cdef int32_t[::1] spos = spos_arr
+    cdef const int64_t[::1] spos_off = spos_off_arr
+    if G and W:
+        sm_synapse_positions(G, W, &smask[0, 0], &spos_off[0], &spos[0])
+    xdense_arr = np.zeros((P, n_in), dtype=np.int16)
+    out_arr = np.empty((P, n_out), dtype=np.int16)
     sel_arr = np.zeros((P, G), dtype=np.int32)
+
+    cdef const uint64_t[:, ::1] nmask = nmask_arr
+    cdef int16_t[:, ::1] xdense = xdense_arr
     cdef int16_t[:, ::1] out = out_arr
     cdef int32_t[:, ::1] sel = sel_arr
-    # synapse prefix counts: rank of each set position inside its group's mask
-    syn_rank_arr = np.zeros((G, n_in), dtype=np.int32)
-    cdef int32_t[:, ::1] syn_rank = syn_rank_arr
-    nflag_arr = np.empty(n_in, dtype=np.int32)
-    sflag_arr = np.empty(n_in, dtype=np.int32)
-    acc_arr = np.empty(max(1, n_out), dtype=np.int64)
-    cdef int32_t[::1] nflag = nflag_arr
-    cdef int32_t[::1] sflag = sflag_arr
-    cdef int64_t[::1] acc = acc_arr
-    cdef Py_ssize_t p, g, i, k, o, gsize, nnz_g, m
-    cdef int32_t cnt, nrank
-    cdef int64_t base, wbase, a, useful = 0
-    cdef int64_t half = (1 << (frac_bits - 1)) if frac_bits > 0 else 0
-    cdef int16_t x
-    for g in range(G):
-        cnt = 0
-        for i in range(n_in):
-            syn_rank[g, i] = cnt
-            cnt += synapse_mask[g, i]
+    cdef sm_args a
+    cdef int64_t useful = 0, bad
+    cdef int rc
+    cdef int16_t dummy16 = 0
+    cdef int32_t dummy32 = 0
+    cdef uint64_t dummy64 = 0
+    a.P, a.n_in, a.W, a.G, a.n_out = P, n_in, W, G, n_out
+    a.nmask = &nmask[0, 0] if P and W else &dummy64
+    a.smask = &smask[0, 0] if G and W else &dummy64
+    a.spos = &spos[0]
+    a.spos_off = &spos_off[0]
+    a.xdense = &xdense[0, 0] if P and n_in else &dummy16
+    a.gstarts = &group_starts[0]
+    a.weights = &weights[0] if weights.shape[0] else &dummy16
+    a.woff = &weight_offsets[0] if G else <const int64_t *>&useful
+    a.frac_bits = frac_bits
+    a.out = &out[0, 0] if P and n_out else &dummy16
+    a.sel = &sel[0, 0] if P and G else &dummy32
     with nogil:
-        for p in range(P):
-            base = neuron_offsets[p]
-            for g in range(G):
-                # NSM: AND the masks, read both prefix counts at the set positions
-                m = 0
-                nrank = 0
-                for i in range(n_in):
-                    if neuron_mask[p, i]:
-                        if synapse_mask[g, i]:
-                            nflag[m] = nrank
-                            sflag[m] = syn_rank[g, i]
-                            m += 1
-                        nrank += 1
-                sel[p, g] = <int32_t>m
-                gsize = group_starts[g + 1] - group_starts[g]
-                nnz_g = syn_rank[g, n_in - 1] + synapse_mask[g, n_in - 1] if n_in > 0 else 0
-                useful += m * gsize
-                # PEs: each output of the group multiplies the selected neurons by its weights
-                for o in range(gsize):
-                    wbase = weight_offsets[g] + o * nnz_g
-                    a = 0
-                    for k in range(m):
-                        a += <int64_t>(<int32_t>neuron_values[base + nflag[k]] * <int32_t>weights[wbase + sflag[k]])
-                    a = (a + half) >> frac_bits
-                    if a > 32767:
-                        a = 32767
-                    elif a < -32768:
-                        a = -32768
-                    out[p, group_starts[g] + o] = <int16_t>a
+        bad = sm_expand_neurons(P, n_in, W, a.nmask, &neuron_values[0] if neuron_values.shape[0] else &dummy16,
+                                &neuron_offsets[0], neuron_values.shape[0], <int16_t *>a.xdense)
+    if bad:
+        raise ValueError(f"neuron row {-1 - bad}: neuron_offsets do not match the number of set mask "
+                         f"bits (or run past the {neuron_values.shape[0]} stored values)")
+    with nogil:
+        rc = sm_run(&a, threads, &useful)
+    if rc:
+        raise MemoryError("sparse_mac: scratch buffers could not be allocated")
     return out_arr, sel_arr, int(useful)

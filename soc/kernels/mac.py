@@ -40,12 +40,19 @@ def _check(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: 
         raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
 
 
-def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: int = 8) -> MacResult:
-    """Run the compiled kernel on compressed neurons and synapses."""
+def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: int = 8,
+               threads: int = 0) -> MacResult:
+    """Run the compiled kernel on compressed neurons and synapses.
+
+    ``threads``: OpenMP threads over output groups; 0 means OMP_NUM_THREADS or the core
+    count. Outputs and counts are identical for every thread count.
+    """
     _check(neurons, synapses, frac_bits)
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = default), got {threads}")
     out, sel, useful = _sparse_mac.sparse_mac(
         neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
-        synapses.weights, synapses.weight_offsets, frac_bits)
+        synapses.weights, synapses.weight_offsets, frac_bits, threads)
     return MacResult(out, sel, useful, neurons.rows * synapses.n_out * neurons.n_in)
 
 
