@@ -49,17 +49,26 @@ cdef extern from "_sparse_mac_core.h" nogil:
                               int16_t *xdense)
     int sm_run(const sm_args *a, int threads, int64_t *useful_out)
     int sm_cpu_has_avx2()
+    void sm_init()
+    void sm_pack_mask(int64_t rows, int64_t n_in, int64_t W, const uint8_t *mask, uint64_t *out)
     void sm_count_groups(int64_t G, int64_t W, const uint64_t *smask, int64_t *nnz)
     void sm_synapse_positions(int64_t G, int64_t W, const uint64_t *smask,
                               const int64_t *spos_off, int32_t *spos)
 
 
-def _pack_rows(mask, Py_ssize_t words):
-    """(rows, N_in) 0/1 mask -> (rows, words) uint64, bit b of word w = position 64w+b."""
-    packed = np.packbits(np.asarray(mask, dtype=bool), axis=1, bitorder="little")
-    out = np.zeros((packed.shape[0], words * 8), dtype=np.uint8)
-    out[:, :packed.shape[1]] = packed
-    return out.view("<u8").astype(np.uint64, copy=False)
+sm_init()
+
+
+def _pack_rows(const uint8_t[:, ::1] mask, Py_ssize_t words):
+    """(rows, N_in) byte mask (non-zero = set) -> (rows, words) uint64, bit b of word w =
+    position 64w+b."""
+    cdef Py_ssize_t rows = mask.shape[0], n_in = mask.shape[1]
+    out_arr = np.empty((rows, words), dtype=np.uint64)
+    cdef uint64_t[:, ::1] out = out_arr
+    if rows and words:
+        with nogil:
+            sm_pack_mask(rows, n_in, words, &mask[0, 0], &out[0, 0])
+    return out_arr
 
 
 def has_avx2():
@@ -67,42 +76,32 @@ def has_avx2():
     return bool(sm_cpu_has_avx2())
 
 
-def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
-               const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
-               const int64_t[::1] group_starts, const int16_t[::1] weights,
-               const int64_t[::1] weight_offsets, int frac_bits, int threads=0):
-    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int).
-
-    ``threads`` <= 0 uses OpenMP's default (OMP_NUM_THREADS or the core count)."""
-    cdef Py_ssize_t P = neuron_mask.shape[0]
-    cdef Py_ssize_t n_in = neuron_mask.shape[1]
+def prepare_synapses(const uint8_t[:, ::1] synapse_mask, const int64_t[::1] group_starts,
+                     const int16_t[::1] weights, const int64_t[::1] weight_offsets):
+    """Check the synapse arrays and build the kernel's view of them: (N_in, packed masks
+    uint64 (G, W), position starts int64 (G+1), set positions int32). The result depends
+    only on the synapses and may be reused for any number of neuron batches."""
     cdef Py_ssize_t G = synapse_mask.shape[0]
+    cdef Py_ssize_t n_in = synapse_mask.shape[1]
     cdef Py_ssize_t W = (n_in + 63) // 64
-    cdef Py_ssize_t g
-    if not 0 <= frac_bits <= 15:
-        raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
-    if synapse_mask.shape[1] != n_in:
-        raise ValueError(f"neuron masks have {n_in} inputs but synapse masks have {synapse_mask.shape[1]}")
     if group_starts.shape[0] != G + 1 or weight_offsets.shape[0] != G:
         raise ValueError(f"group_starts needs G+1 = {G + 1} entries and weight_offsets G = {G}, "
                          f"got {group_starts.shape[0]} and {weight_offsets.shape[0]}")
-    if neuron_offsets.shape[0] != P + 1:
-        raise ValueError(f"neuron_offsets needs P+1 = {P + 1} entries, got {neuron_offsets.shape[0]}")
     gs = np.asarray(group_starts)
     if gs[0] != 0 or np.any(np.diff(gs) < 0):
         raise ValueError("group_starts must start at 0 and be non-decreasing")
-    cdef Py_ssize_t n_out = group_starts[G]
-    nmask_arr = _pack_rows(neuron_mask, W)
     smask_arr = _pack_rows(synapse_mask, W)
     cdef const uint64_t[:, ::1] smask = smask_arr
     nnz = np.zeros(G, dtype=np.int64)
     cdef int64_t[::1] nnz_v = nnz
     if G and W:
         sm_count_groups(G, W, &smask[0, 0], &nnz_v[0])
-    need = np.asarray(weight_offsets) + np.diff(gs) * nnz
-    if G and (np.any(np.asarray(weight_offsets) < 0) or need.max() > weights.shape[0]):
+    woff = np.asarray(weight_offsets)
+    need = woff + np.diff(gs) * nnz
+    if G and (np.any(woff < 0) or need.max() > weights.shape[0]):
         raise ValueError(f"weights hold {weights.shape[0]} values but the group blocks need up to "
-                         f"{int(need.max())} (weight_offsets + group size x mask count)")
+                         f"{int(need.max())} (weight_offsets + group size x mask count), "
+                         f"or a weight offset is negative")
     spos_off_arr = np.zeros(G + 1, dtype=np.int64)
     np.cumsum(nnz, out=spos_off_arr[1:])
     spos_arr = np.empty(max(1, int(spos_off_arr[G])), dtype=np.int32)
@@ -110,7 +109,39 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     cdef const int64_t[::1] spos_off = spos_off_arr
     if G and W:
         sm_synapse_positions(G, W, &smask[0, 0], &spos_off[0], &spos[0])
-    xdense_arr = np.zeros((P, n_in), dtype=np.int16)
+    return int(n_in), smask_arr, spos_off_arr, spos_arr
+
+
+def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
+               const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
+               const int64_t[::1] group_starts, const int16_t[::1] weights,
+               const int64_t[::1] weight_offsets, int frac_bits, int threads=1, layout=None):
+    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int).
+
+    ``threads``: OpenMP threads over output groups (<= 0: OMP_NUM_THREADS or the core
+    count). ``layout``: the result of ``prepare_synapses`` for these synapses, or None
+    to build it here."""
+    cdef Py_ssize_t P = neuron_mask.shape[0]
+    cdef Py_ssize_t n_in = neuron_mask.shape[1]
+    cdef Py_ssize_t G = synapse_mask.shape[0]
+    cdef Py_ssize_t W = (n_in + 63) // 64
+    if not 0 <= frac_bits <= 15:
+        raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
+    if synapse_mask.shape[1] != n_in:
+        raise ValueError(f"neuron masks have {n_in} inputs but synapse masks have {synapse_mask.shape[1]}")
+    if neuron_offsets.shape[0] != P + 1:
+        raise ValueError(f"neuron_offsets needs P+1 = {P + 1} entries, got {neuron_offsets.shape[0]}")
+    if layout is None:
+        layout = prepare_synapses(synapse_mask, group_starts, weights, weight_offsets)
+    layout_n_in, smask_arr, spos_off_arr, spos_arr = layout
+    if layout_n_in != n_in or smask_arr.shape[0] != G or spos_off_arr.shape[0] != G + 1:
+        raise ValueError("layout was prepared for other synapses")
+    cdef const uint64_t[:, ::1] smask = smask_arr
+    cdef const int32_t[::1] spos = spos_arr
+    cdef const int64_t[::1] spos_off = spos_off_arr
+    cdef Py_ssize_t n_out = group_starts[G]
+    nmask_arr = _pack_rows(neuron_mask, W)
+    xdense_arr = np.zeros((P, 64 * W), dtype=np.int16)
     out_arr = np.empty((P, n_out), dtype=np.int16)
     sel_arr = np.zeros((P, G), dtype=np.int32)
 
@@ -129,7 +160,7 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     a.smask = &smask[0, 0] if G and W else &dummy64
     a.spos = &spos[0]
     a.spos_off = &spos_off[0]
-    a.xdense = &xdense[0, 0] if P and n_in else &dummy16
+    a.xdense = &xdense[0, 0] if P and W else &dummy16
     a.gstarts = &group_starts[0]
     a.weights = &weights[0] if weights.shape[0] else &dummy16
     a.woff = &weight_offsets[0] if G else <const int64_t *>&useful

@@ -42,7 +42,7 @@ typedef struct {
     const uint64_t *smask;     /* G x W packed synapse masks */
     const int32_t *spos;       /* synapse positions (set bits) of all groups, concatenated */
     const int64_t *spos_off;   /* G+1 starts into spos; nnz_g = spos_off[g+1]-spos_off[g] */
-    const int16_t *xdense;     /* P x n_in neurons, zeros where not stored */
+    const int16_t *xdense;     /* P x 64W neurons, zeros where not stored or past N_in */
     const int64_t *gstarts;    /* G+1 first output of each group */
     const int16_t *weights;
     const int64_t *woff;       /* G starts of each group's weight block */
@@ -69,16 +69,22 @@ static inline int64_t sm_dot_scalar(const int16_t *w, const int16_t *x, int64_t 
     return acc;
 }
 
-/* Exact int16 dot products of `nout` consecutive weight rows (row stride `stride`) with one
- * neuron vector, portable C. The neuron vector is given whole (x) and split into bytes
- * (xlo = x & 255 in [0, 255], xhi = x >> 8 in [-128, 127], x = 256*xhi + xlo) for the
- * SIMD version; this one uses x. */
-static inline void sm_dots_scalar(const int16_t *w, int64_t stride, int64_t nout,
-                                  const int16_t *x, const int16_t *xlo, const int16_t *xhi,
-                                  int64_t n, int64_t *acc)
+/* Compact the neurons at the set positions of a packed synapse mask into dst (the
+ * neuron's value, 0 where not stored), in position order. Portable C. */
+static inline void sm_compact_scalar(const int16_t *xrow, const uint64_t *sm, int64_t W,
+                                     const int32_t *pos, int64_t nnz, int16_t *dst)
 {
-    (void)xlo;
-    (void)xhi;
+    (void)sm;
+    (void)W;
+    for (int64_t j = 0; j < nnz; j++)
+        dst[j] = xrow[pos[j]];
+}
+
+/* Exact int16 dot products of `nout` consecutive weight rows (row stride `stride`) with one
+ * neuron vector, portable C. */
+static inline void sm_dots_scalar(const int16_t *w, int64_t stride, int64_t nout,
+                                  const int16_t *x, int64_t n, int64_t *acc)
+{
     for (int64_t o = 0; o < nout; o++)
         acc[o] = sm_dot_scalar(w + o * stride, x, n);
 }
@@ -86,12 +92,54 @@ static inline void sm_dots_scalar(const int16_t *w, int64_t stride, int64_t nout
 #if SM_HAVE_X86
 /* Exact int16 dot products with AVX2, four weight rows at a time sharing the neuron loads.
  * vpmaddwd multiplies 16-bit pairs and adds adjacent products into int32 lanes. With the
- * neuron split into bytes, |w * xlo| <= 32768 * 255 and |w * xhi| <= 32768 * 128, so a
+ * neuron split into bytes (xlo = x & 255 in [0, 255], xhi = x >> 8 in [-128, 127],
+ * x = 256 * xhi + xlo), |w * xlo| <= 32768 * 255 and |w * xhi| <= 32768 * 128, so a
  * lane grows by less than 2^24 per step and 64 steps stay below 2^30: the int32 lanes
  * are exact and are widened to int64 every 64 steps (1024 positions). The result
  * 256 * sum(w*xhi) + sum(w*xlo) equals sum(w*x) exactly. The tail (< 16 positions) is
  * summed in scalar code. */
 #define SM_CHUNK_STEPS 64
+
+/* pshufb controls that move the 16-bit lanes selected by an 8-bit mask to the front. */
+static uint8_t sm_compact_table[256][16];
+
+static void sm_init_tables(void)
+{
+    for (int m = 0; m < 256; m++) {
+        int n = 0;
+        for (int b = 0; b < 8; b++)
+            if (m & (1 << b)) {
+                sm_compact_table[m][2 * n] = (uint8_t)(2 * b);
+                sm_compact_table[m][2 * n + 1] = (uint8_t)(2 * b + 1);
+                n++;
+            }
+        for (; n < 8; n++)
+            sm_compact_table[m][2 * n] = sm_compact_table[m][2 * n + 1] = 0x80;
+    }
+}
+
+/* AVX2 version of sm_compact_scalar: 8 positions per step with a pshufb table; zero mask
+ * words are skipped. Writes up to 8 lanes past dst[nnz] (scratch slack). */
+__attribute__((target("avx2,popcnt")))
+static inline void sm_compact_avx2(const int16_t *xrow, const uint64_t *sm, int64_t W,
+                                   const int32_t *pos, int64_t nnz, int16_t *dst)
+{
+    (void)pos;
+    (void)nnz;
+    for (int64_t w = 0; w < W; w++) {
+        const uint64_t bits = sm[w];
+        if (!bits)
+            continue;
+        const int16_t *src = xrow + 64 * w;
+        for (int byte = 0; byte < 8; byte++) {  /* no branch per byte: short dependency chain */
+            const unsigned m = (unsigned)(bits >> (8 * byte)) & 255u;
+            __m128i v = _mm_loadu_si128((const __m128i *)(src + 8 * byte));
+            __m128i c = _mm_loadu_si128((const __m128i *)sm_compact_table[m]);
+            _mm_storeu_si128((__m128i *)dst, _mm_shuffle_epi8(v, c));
+            dst += __builtin_popcount(m);
+        }
+    }
+}
 
 __attribute__((target("avx2")))
 static inline int64_t sm_hsum_epi32_to_i64(__m256i v)
@@ -106,9 +154,9 @@ static inline int64_t sm_hsum_epi32_to_i64(__m256i v)
 
 __attribute__((target("avx2")))
 static inline void sm_dots_avx2(const int16_t *w, int64_t stride, int64_t nout,
-                                const int16_t *x, const int16_t *xlo, const int16_t *xhi,
-                                int64_t n, int64_t *acc)
+                                const int16_t *x, int64_t n, int64_t *acc)
 {
+    const __m256i lowbyte = _mm256_set1_epi16(255);
     const int64_t nvec = n / 16 * 16;
     int64_t o = 0;
     for (; o < nout; o += 4) {
@@ -126,8 +174,9 @@ static inline void sm_dots_avx2(const int16_t *w, int64_t stride, int64_t nout,
             __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0;
             __m256i h0 = l0, h1 = l0, h2 = l0, h3 = l0;
             for (; k < kend; k += 16) {
-                __m256i xl = _mm256_loadu_si256((const __m256i *)(xlo + k));
-                __m256i xh = _mm256_loadu_si256((const __m256i *)(xhi + k));
+                __m256i xv = _mm256_loadu_si256((const __m256i *)(x + k));
+                __m256i xl = _mm256_and_si256(xv, lowbyte);
+                __m256i xh = _mm256_srai_epi16(xv, 8);
                 __m256i a0 = _mm256_loadu_si256((const __m256i *)(w0 + k));
                 __m256i a1 = _mm256_loadu_si256((const __m256i *)(w1 + k));
                 __m256i a2 = _mm256_loadu_si256((const __m256i *)(w2 + k));
@@ -159,19 +208,31 @@ static inline void sm_dots_avx2(const int16_t *w, int64_t stride, int64_t nout,
 #define SM_FN(name) name##_avx2
 #define SM_ATTR __attribute__((target("avx2,popcnt,bmi")))
 #define SM_DOTS sm_dots_avx2
+#define SM_COMPACT sm_compact_avx2
 #include "_sparse_mac_group.h"
 #undef SM_FN
 #undef SM_ATTR
 #undef SM_DOTS
+#undef SM_COMPACT
 #endif
 
 #define SM_FN(name) name##_base
 #define SM_ATTR
 #define SM_DOTS sm_dots_scalar
+#define SM_COMPACT sm_compact_scalar
 #include "_sparse_mac_group.h"
 #undef SM_FN
 #undef SM_ATTR
 #undef SM_DOTS
+#undef SM_COMPACT
+
+/* Fill the look-up tables; called once when the module is imported. */
+static void sm_init(void)
+{
+#if SM_HAVE_X86
+    sm_init_tables();
+#endif
+}
 
 static int sm_cpu_has_avx2(void)
 {
@@ -182,6 +243,30 @@ static int sm_cpu_has_avx2(void)
 #else
     return 0;
 #endif
+}
+
+/* Pack a (rows, n_in) byte mask (non-zero = set) into (rows, W) uint64 words: bit b of
+ * word w is position 64*w + b; bits past n_in are zero. SSE2 movemask on x86-64. */
+static void sm_pack_mask(int64_t rows, int64_t n_in, int64_t W, const uint8_t *mask,
+                         uint64_t *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const uint8_t *src = mask + r * n_in;
+        uint64_t *dst = out + r * W;
+        int64_t i = 0;
+        memset(dst, 0, (size_t)W * sizeof(uint64_t));
+#if SM_HAVE_X86
+        const __m128i zero = _mm_setzero_si128();
+        for (; i + 16 <= n_in; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
+            uint64_t bits = (uint64_t)(~_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) & 0xFFFF);
+            dst[i >> 6] |= bits << (i & 63);
+        }
+#endif
+        for (; i < n_in; i++)
+            if (src[i])
+                dst[i >> 6] |= (uint64_t)1 << (i & 63);
+    }
 }
 
 /* Count the set bits of each group's packed synapse mask: nnz[g]. */
@@ -217,6 +302,7 @@ static int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint6
                                  const int16_t *values, const int64_t *offsets, int64_t n_values,
                                  int16_t *xdense)
 {
+    (void)n_in;
     for (int64_t p = 0; p < P; p++) {
         const uint64_t *nm = nmask + p * W;
         int64_t k = offsets[p], cnt = 0;
@@ -224,7 +310,7 @@ static int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint6
             cnt += __builtin_popcountll(nm[w]);
         if (k < 0 || offsets[p + 1] - k != cnt || offsets[p + 1] > n_values)
             return -1 - p;
-        int16_t *row = xdense + p * n_in;
+        int16_t *row = xdense + p * 64 * W;
         for (int64_t w = 0; w < W; w++) {
             uint64_t bits = nm[w];
             while (bits) {
@@ -258,15 +344,13 @@ static int sm_run(const sm_args *a, int threads, int64_t *useful_out)
     (void)work;
 #pragma omp parallel num_threads(nthreads) reduction(+:useful) reduction(|:failed)
     {
-        size_t pad = (size_t)a->n_in + 64;
+        size_t pad = (size_t)a->W * 64 + 64;
         int16_t *xg = (int16_t *)malloc(pad * sizeof(int16_t));
-        int16_t *xlo = (int16_t *)malloc(pad * sizeof(int16_t));
-        int16_t *xhi = (int16_t *)malloc(pad * sizeof(int16_t));
         int16_t *xs = (int16_t *)malloc(pad * sizeof(int16_t));
         int32_t *sflag = (int32_t *)malloc(pad * sizeof(int32_t));
         int32_t *spre = (int32_t *)malloc(((size_t)a->W + 1) * sizeof(int32_t));
         int64_t *acc = (int64_t *)malloc(((size_t)max_group + 4) * sizeof(int64_t));
-        int ok = xg && xlo && xhi && xs && sflag && spre && acc;
+        int ok = xg && xs && sflag && spre && acc;
         if (!ok)
             failed = 1;
         int64_t g;
@@ -276,14 +360,12 @@ static int sm_run(const sm_args *a, int threads, int64_t *useful_out)
                 continue;
 #if SM_HAVE_X86
             if (use_avx2)
-                sm_group_avx2(a, g, xg, xlo, xhi, xs, sflag, spre, acc, &useful);
+                sm_group_avx2(a, g, xg, xs, sflag, spre, acc, &useful);
             else
 #endif
-                sm_group_base(a, g, xg, xlo, xhi, xs, sflag, spre, acc, &useful);
+                sm_group_base(a, g, xg, xs, sflag, spre, acc, &useful);
         }
         free(xg);
-        free(xlo);
-        free(xhi);
         free(acc);
         free(xs);
         free(sflag);

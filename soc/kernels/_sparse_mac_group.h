@@ -4,7 +4,8 @@
  *   SM_FN(name)  the suffixed function name,
  *   SM_ATTR      the target attribute (empty for the baseline),
  *   SM_DOTS      the exact int16 x int16 -> int64 dot products of several weight rows
- *                with one neuron vector.
+ *                with one neuron vector,
+ *   SM_COMPACT   the copy of a row's neurons at the set positions of a synapse mask.
  *
  * For every row p of the group's input rows:
  *   NSM   the neuron and synapse bitmask words are ANDed and popcounted: the number of
@@ -25,19 +26,18 @@
  *   is rounded half up by frac_bits and saturated to int16.
  * The counts (selected, useful MACs) depend only on the masks, never on the path. */
 
-static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg,
-                                     int16_t *xlo, int16_t *xhi, int16_t *xs,
+static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg, int16_t *xs,
                                      int32_t *sflag, int32_t *spre, int64_t *acc,
                                      int64_t *useful)
 {
-    const int64_t W = a->W, n_in = a->n_in;
+    const int64_t W = a->W;
     const uint64_t *sm = a->smask + g * W;
     const int64_t o0 = a->gstarts[g], gsize = a->gstarts[g + 1] - o0;
     const int32_t *pos = a->spos + a->spos_off[g];
     const int64_t nnz_g = a->spos_off[g + 1] - a->spos_off[g];
     const int16_t *wblock = a->weights + a->woff[g];
     const int64_t half = a->frac_bits > 0 ? ((int64_t)1 << (a->frac_bits - 1)) : 0;
-    int64_t p, w, k, o, j;
+    int64_t p, w, k, o;
     int32_t run = 0;
     for (w = 0; w < W; w++) {          /* synapse prefix counts per word */
         spre[w] = run;
@@ -45,7 +45,7 @@ static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg,
     }
     for (p = 0; p < a->P; p++) {
         const uint64_t *nm = a->nmask + p * W;
-        const int16_t *xrow = a->xdense + p * n_in;
+        const int16_t *xrow = a->xdense + p * 64 * W;
         int64_t m = 0;
         for (w = 0; w < W; w++)
             m += __builtin_popcountll(nm[w] & sm[w]);
@@ -59,13 +59,8 @@ static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg,
         }
         if (m * SM_GATHER_RATIO >= nnz_g) {
             /* dense-in-group: neuron at each synapse position, zero where not stored */
-            for (j = 0; j < nnz_g; j++) {
-                int16_t v = xrow[pos[j]];
-                xg[j] = v;
-                xlo[j] = (int16_t)(v & 255);
-                xhi[j] = (int16_t)(v >> 8);
-            }
-            SM_DOTS(wblock, nnz_g, gsize, xg, xlo, xhi, nnz_g, acc);
+            SM_COMPACT(xrow, sm, W, pos, nnz_g, xg);
+            SM_DOTS(wblock, nnz_g, gsize, xg, nnz_g, acc);
             for (o = 0; o < gsize; o++)
                 orow[o] = sm_round_saturate(acc[o], half, a->frac_bits);
         } else {

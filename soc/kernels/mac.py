@@ -41,18 +41,20 @@ def _check(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: 
 
 
 def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: int = 8,
-               threads: int = 0) -> MacResult:
+               threads: int = 1) -> MacResult:
     """Run the compiled kernel on compressed neurons and synapses.
 
-    ``threads``: OpenMP threads over output groups; 0 means OMP_NUM_THREADS or the core
-    count. Outputs and counts are identical for every thread count.
+    ``threads``: threads over output groups (1 by default; 0 = OMP_NUM_THREADS or the
+    core count). Outputs and counts are identical for every thread count. The kernel's
+    packed view of the synapses is built on first use and kept on ``synapses``
+    (see ``CompressedSynapses.kernel_layout``).
     """
     _check(neurons, synapses, frac_bits)
     if threads < 0:
-        raise ValueError(f"threads must be >= 0 (0 = default), got {threads}")
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     out, sel, useful = _sparse_mac.sparse_mac(
         neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
-        synapses.weights, synapses.weight_offsets, frac_bits, threads)
+        synapses.weights, synapses.weight_offsets, frac_bits, threads, synapses.kernel_layout)
     return MacResult(out, sel, useful, neurons.rows * synapses.n_out * neurons.n_in)
 
 
