@@ -49,6 +49,7 @@ cdef extern from "_sparse_mac_core.h" nogil:
                               int16_t *xdense)
     int sm_run(const sm_args *a, int threads, int64_t *useful_out)
     int sm_cpu_has_avx2()
+    int sm_force_portable
     void sm_init()
     void sm_pack_mask(int64_t rows, int64_t n_in, int64_t W, const uint8_t *mask, uint64_t *out)
     void sm_count_groups(int64_t G, int64_t W, const uint64_t *smask, int64_t *nnz)
@@ -74,6 +75,15 @@ def _pack_rows(const uint8_t[:, ::1] mask, Py_ssize_t words):
 def has_avx2():
     """True when the AVX2 code path is used on this CPU."""
     return bool(sm_cpu_has_avx2())
+
+
+def force_portable(bint enabled):
+    """Use only the portable C code path (True) or the fastest one the CPU has (False);
+    returns the previous setting. Results are identical; this exists to test both."""
+    global sm_force_portable
+    previous = bool(sm_force_portable)
+    sm_force_portable = 1 if enabled else 0
+    return previous
 
 
 def prepare_synapses(const uint8_t[:, ::1] synapse_mask, const int64_t[::1] group_starts,

@@ -234,8 +234,13 @@ static void sm_init(void)
 #endif
 }
 
+/* 1: never take the AVX2 path (to test the portable code on any CPU). */
+static int sm_force_portable = 0;
+
 static int sm_cpu_has_avx2(void)
 {
+    if (sm_force_portable)
+        return 0;
 #if SM_HAVE_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
