@@ -169,3 +169,14 @@ def test_negative_threads_are_refused():
     with pytest.raises(ValueError, match="threads"):
         sparse_mac(compress_neurons(np.ones((1, 8), np.int16)),
                    compress_synapses(np.ones((2, 8), np.int16), 2), threads=-1)
+
+
+def test_long_rows_with_large_partial_sums_stay_exact(code_path):
+    # partial sums of one sign far beyond 2^31 that cancel to a small result: any
+    # 32-bit wrap inside the dot product would change the output
+    n_in = 12800
+    x = np.tile(np.array([255, 256], np.int16), (1, n_in // 2))
+    w = np.tile(np.array([-32768, 32767], np.int16), (1, n_in // 2))
+    r = _check_layer(x, w, np.ones_like(w, bool), 1, 15)
+    exact = (n_in // 2) * (255 * -32768 + 256 * 32767)
+    assert r.outputs[0, 0] == (exact + 2**14) >> 15 and abs(int(r.outputs[0, 0])) < 32767
