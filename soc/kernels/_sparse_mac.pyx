@@ -16,12 +16,21 @@ N_in <= 2^16 (checked by the caller), so no saturation occurs inside the sum. Th
 result is rounded to nearest, ties toward +infinity (add 2^(f-1), arithmetic shift
 right by f) and saturated to int16. The NumPy reference does the same.
 
-Implementation (_sparse_mac_core.h): masks are bit-packed into 64-bit words; the NSM's
-AND + prefix count becomes AND + popcount per word; per (row, group) the selected
-neurons are gathered once and every output of the group reuses them; the loop runs over
-groups (OpenMP threads when compiled with -fopenmp) with the group's weights kept in
-cache for all rows, without the GIL. Result and counts are independent of the thread
-count.
+Implementation (_sparse_mac_core.h, _sparse_mac_group.h): masks are bit-packed into
+64-bit words, so the NSM's AND + prefix count becomes AND + popcount per word, and the
+count of selected positions per (row, group) comes from the masks alone. Per (row,
+group) the neurons are gathered once and all outputs of the group reuse them: normally
+the neuron at every set position of the group's synapse mask (zero where the neuron
+mask is clear, an exact 0 product) is compacted into a buffer aligned with the group's
+stored weights and each output is a contiguous SIMD dot product; when the selected
+positions are under 5 % of the group's stored weights only they and their synapse
+flags are gathered and each output sums over them. Both give the same exact sum. Sums
+are kept in int64 (the 48-bit accumulator cannot overflow, so its value is the same);
+the AVX2 dot product keeps exact int32 partial sums by splitting each neuron into its
+high and low byte (see sm_dots_avx2). The outer loop runs over groups, so each group's
+weights stay in cache for all rows; it runs without the GIL, on ``threads`` OpenMP
+threads (default 1). Result and counts do not depend on the thread count or on which
+code path (AVX2 or portable C) the CPU allows.
 """
 import numpy as np
 cimport numpy as cnp

@@ -33,7 +33,8 @@
  * fast or faster down to about 5 % input density, the gather path only below it. */
 #define SM_GATHER_RATIO 20
 
-/* Work (useful-position count estimate) below which one thread is used. */
+/* Rough operation count (P*N_out*64 + P*G*W) below which one thread is used: a smaller
+ * call does not pay for waking a second thread. */
 #define SM_PARALLEL_MIN_WORK 200000
 
 typedef struct {

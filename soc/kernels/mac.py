@@ -5,7 +5,9 @@ products are exact; the accumulator is 48 bits and cannot overflow for up to
 ``MAX_INPUTS`` = 2^16 inputs per output (|product| <= 2^30, so |sum| < 2^46); the sum is
 rounded to nearest with ties toward +infinity (add 2^(f-1), arithmetic shift right by f)
 and saturated to [-32768, 32767]. The reference sums in float64 with BLAS, which is
-exact because every partial sum stays below 2^53.
+exact because every partial sum stays below 2^53. How the compiled kernel computes the
+same sums (bit-packed NSM, neurons gathered once per row and output group, AVX2 dot
+products) is described in _sparse_mac.pyx.
 """
 from __future__ import annotations
 
