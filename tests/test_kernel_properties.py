@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from soc.kernels import _sparse_mac, compress_neurons, compress_synapses, reference_mac, sparse_mac
+from soc.kernels import (_sparse_mac, compress_neurons, compress_synapses, reference_mac, sparse_mac,
+                         sparse_mac_raw)
 from soc.kernels.formats import CompressedNeurons
 
 EXTREMES = np.array([-32768, -32767, -1, 1, 32766, 32767], dtype=np.int64)
@@ -191,3 +192,16 @@ def test_very_sparse_inputs_are_exact(code_path):
     w = _values(rng, (37, 3000), 0.2).astype(np.int16)
     r = _check_layer(x, w, np.ones_like(w, bool), 8, 8)
     assert r.selected[:, 0].tolist() == [5, 6, 7, 8]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_in=N_IN, n_out=st.integers(1, 30), group=st.integers(1, 9),
+       xd=st.sampled_from([0.02, 0.5, 1.0]))
+def test_raw_sums_are_the_exact_int64_products(seed, n_in, n_out, group, xd):
+    rng = np.random.default_rng(seed)
+    x, w, keep = _random_layer(rng, 3, n_in, n_out, group, 0.5, xd, 0.2, False)
+    syn = compress_synapses(w, group, keep)
+    acc, useful = sparse_mac_raw(compress_neurons(x), syn)
+    assert acc.dtype == np.int64
+    assert np.array_equal(acc, x.astype(np.int64) @ w.astype(np.int64).T)
+    assert useful == sparse_mac(compress_neurons(x), syn).useful_macs

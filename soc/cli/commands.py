@@ -1,2 +1,3 @@
 """Imports every sub-command module so that each registers itself on the app."""
 from soc.cli import layer  # noqa: F401
+from soc.cli import zoo  # noqa: F401

@@ -52,6 +52,7 @@ cdef extern from "_sparse_mac_core.h" nogil:
         const int64_t *woff
         int frac_bits
         int16_t *out
+        int64_t *raw
         int32_t *sel
     int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint64_t *nmask,
                               const int16_t *values, const int64_t *offsets, int64_t n_values,
@@ -134,8 +135,10 @@ def prepare_synapses(const uint8_t[:, ::1] synapse_mask, const int64_t[::1] grou
 def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
                const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
                const int64_t[::1] group_starts, const int16_t[::1] weights,
-               const int64_t[::1] weight_offsets, int frac_bits, int threads=1, layout=None):
-    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int).
+               const int64_t[::1] weight_offsets, int frac_bits, bint raw=False, int threads=1,
+               layout=None):
+    """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int); with
+    ``raw`` the outputs are the exact int64 sums, before rounding and saturation.
 
     ``threads``: OpenMP threads over output groups (<= 0: OMP_NUM_THREADS or the core
     count). ``layout``: the result of ``prepare_synapses`` for these synapses, or None
@@ -161,12 +164,15 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     cdef Py_ssize_t n_out = group_starts[G]
     nmask_arr = _pack_rows(neuron_mask, W)
     xdense_arr = np.zeros((P, 64 * W), dtype=np.int16)
-    out_arr = np.empty((P, n_out), dtype=np.int16)
+    out_arr = np.empty((0 if raw else P, n_out), dtype=np.int16)
+    raw_arr = np.empty((P if raw else 0, n_out), dtype=np.int64)
     sel_arr = np.zeros((P, G), dtype=np.int32)
 
     cdef const uint64_t[:, ::1] nmask = nmask_arr
     cdef int16_t[:, ::1] xdense = xdense_arr
     cdef int16_t[:, ::1] out = out_arr
+    cdef int64_t[:, ::1] raw_out = raw_arr
+    cdef int64_t dummy_raw = 0
     cdef int32_t[:, ::1] sel = sel_arr
     cdef sm_args a
     cdef int64_t useful = 0, bad
@@ -184,7 +190,8 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     a.weights = &weights[0] if weights.shape[0] else &dummy16
     a.woff = &weight_offsets[0] if G else <const int64_t *>&useful
     a.frac_bits = frac_bits
-    a.out = &out[0, 0] if P and n_out else &dummy16
+    a.out = &out[0, 0] if (P and n_out and not raw) else &dummy16
+    a.raw = (&raw_out[0, 0] if P and n_out else &dummy_raw) if raw else NULL
     a.sel = &sel[0, 0] if P and G else &dummy32
     with nogil:
         bad = sm_expand_neurons(P, n_in, W, a.nmask, &neuron_values[0] if neuron_values.shape[0] else &dummy16,
@@ -196,4 +203,4 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
         rc = sm_run(&a, threads, &useful)
     if rc:
         raise MemoryError("sparse_mac: scratch buffers could not be allocated")
-    return out_arr, sel_arr, int(useful)
+    return (raw_arr if raw else out_arr), sel_arr, int(useful)

@@ -48,7 +48,8 @@ typedef struct {
     const int16_t *weights;
     const int64_t *woff;       /* G starts of each group's weight block */
     int frac_bits;
-    int16_t *out;              /* P x n_out */
+    int16_t *out;              /* P x n_out rounded, saturated outputs (unless raw) */
+    int64_t *raw;              /* P x n_out exact sums instead of out, or NULL */
     int32_t *sel;              /* P x G */
 } sm_args;
 
@@ -59,6 +60,15 @@ static inline int16_t sm_round_saturate(int64_t acc, int64_t half, int frac_bits
     if (r > 32767) return 32767;
     if (r < -32768) return -32768;
     return (int16_t)r;
+}
+
+/* Store one output: the exact sum (raw mode) or its rounded, saturated int16 value. */
+static inline void sm_put(const sm_args *a, int64_t p, int64_t col, int64_t acc, int64_t half)
+{
+    if (a->raw)
+        a->raw[p * a->n_out + col] = acc;
+    else
+        a->out[p * a->n_out + col] = sm_round_saturate(acc, half, a->frac_bits);
 }
 
 /* Exact int16 dot product, portable C (the compiler may vectorize it). */
@@ -160,12 +170,8 @@ static inline void sm_dots_avx2(const int16_t *w, int64_t stride, int64_t nout,
     const __m256i lowbyte = _mm256_set1_epi16(255);
     const int64_t nvec = n / 16 * 16;
     int64_t o = 0;
-    for (; o < nout; o += 4) {
-        const int64_t rows = nout - o < 4 ? nout - o : 4;
-        const int16_t *w0 = w + o * stride;
-        const int16_t *w1 = w0 + (rows > 1 ? stride : 0);
-        const int16_t *w2 = w0 + (rows > 2 ? 2 * stride : 0);
-        const int16_t *w3 = w0 + (rows > 3 ? 3 * stride : 0);
+    for (; o + 4 <= nout; o += 4) {
+        const int16_t *w0 = w + o * stride, *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride;
         int64_t s[4] = {0, 0, 0, 0};
         int64_t k = 0;
         while (k < nvec) {
@@ -196,13 +202,27 @@ static inline void sm_dots_avx2(const int16_t *w, int64_t stride, int64_t nout,
             s[2] += 256 * sm_hsum_epi32_to_i64(h2) + sm_hsum_epi32_to_i64(l2);
             s[3] += 256 * sm_hsum_epi32_to_i64(h3) + sm_hsum_epi32_to_i64(l3);
         }
-        for (int64_t r = 0; r < rows; r++) {
-            const int16_t *wr = w0 + r * stride;
-            int64_t t = s[r];
-            for (int64_t kk = nvec; kk < n; kk++)
-                t += (int64_t)((int32_t)wr[kk] * (int32_t)x[kk]);
-            acc[o + r] = t;
+        for (int r = 0; r < 4; r++)
+            acc[o + r] = s[r] + sm_dot_scalar(w0 + r * stride + nvec, x + nvec, n - nvec);
+    }
+    for (; o < nout; o++) {            /* the last 1-3 rows one at a time */
+        const int16_t *w0 = w + o * stride;
+        int64_t s0 = 0;
+        int64_t k = 0;
+        while (k < nvec) {
+            int64_t kend = k + SM_CHUNK_STEPS * 16;
+            if (kend > nvec)
+                kend = nvec;
+            __m256i l0 = _mm256_setzero_si256(), h0 = l0;
+            for (; k < kend; k += 16) {
+                __m256i xv = _mm256_loadu_si256((const __m256i *)(x + k));
+                __m256i a0 = _mm256_loadu_si256((const __m256i *)(w0 + k));
+                l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(a0, _mm256_and_si256(xv, lowbyte)));
+                h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(a0, _mm256_srai_epi16(xv, 8)));
+            }
+            s0 += 256 * sm_hsum_epi32_to_i64(h0) + sm_hsum_epi32_to_i64(l0);
         }
+        acc[o] = s0 + sm_dot_scalar(w0 + nvec, x + nvec, n - nvec);
     }
 }
 

@@ -23,7 +23,8 @@
  *           neuron x weight[flag] over the m selected positions.
  *         The gather path is taken when m * SM_GATHER_RATIO < nnz_g.
  *   The 64-bit sum (the documented 48-bit accumulator never overflows, N_in <= 2^16)
- *   is rounded half up by frac_bits and saturated to int16.
+ *   is rounded half up by frac_bits and saturated to int16, or stored as it is in raw
+ *   mode.
  * The counts (selected, useful MACs) depend only on the masks, never on the path. */
 
 static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg, int16_t *xs,
@@ -51,10 +52,9 @@ static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg, in
             m += __builtin_popcountll(nm[w] & sm[w]);
         a->sel[p * a->G + g] = (int32_t)m;
         *useful += m * gsize;
-        int16_t *orow = a->out + p * a->n_out + o0;
         if (m == 0 || gsize == 0) {
             for (o = 0; o < gsize; o++)
-                orow[o] = sm_round_saturate(0, half, a->frac_bits);
+                sm_put(a, p, o0 + o, 0, half);
             continue;
         }
         if (m * SM_GATHER_RATIO >= nnz_g) {
@@ -62,7 +62,7 @@ static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg, in
             SM_COMPACT(xrow, sm, W, pos, nnz_g, xg);
             SM_DOTS(wblock, nnz_g, gsize, xg, nnz_g, acc);
             for (o = 0; o < gsize; o++)
-                orow[o] = sm_round_saturate(acc[o], half, a->frac_bits);
+                sm_put(a, p, o0 + o, acc[o], half);
         } else {
             /* gather: neuron values and synapse flags of the selected positions */
             k = 0;
@@ -86,7 +86,7 @@ static SM_ATTR void SM_FN(sm_group)(const sm_args *a, int64_t g, int16_t *xg, in
                 }
                 if (k < m)
                     acc0 += (int64_t)((int32_t)xs[k] * (int32_t)wrow[sflag[k]]);
-                orow[o] = sm_round_saturate(acc0 + acc1, half, a->frac_bits);
+                sm_put(a, p, o0 + o, acc0 + acc1, half);
             }
         }
     }

@@ -114,15 +114,18 @@ def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = 
     keep = (w != 0) if keep is None else np.asarray(keep, dtype=bool)
     starts = np.arange(0, n_out, group_size, dtype=np.int64)
     group_starts = np.append(starts, n_out).astype(np.int64)
-    mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
-    blocks, offsets, pos = [], [], 0
-    for g, s in enumerate(starts):
-        e = group_starts[g + 1]
-        block = w[s:e][:, mask[g]]
-        offsets.append(pos)
-        blocks.append(block.ravel())
-        pos += block.size
-    weights = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+    if group_size == 1:
+        mask = keep
+    else:
+        mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
+    sizes = np.diff(group_starts)
+    # every output of a group stores its weights at its group's mask positions, in order;
+    # row-major boolean selection lays out each group as a (size x nnz_g) block
+    expanded = mask if group_size == 1 else np.repeat(mask, sizes, axis=0)
+    weights = w[expanded] if n_out else np.zeros(0, np.int16)
+    offsets = np.zeros(len(starts), np.int64)
+    if len(starts) > 1:
+        np.cumsum((sizes * mask.sum(axis=1))[:-1], out=offsets[1:])
     arrays = dict(mask=np.array(mask, dtype=np.uint8, order="C"),
                   group_starts=np.array(group_starts, dtype=np.int64),
                   weights=np.array(weights, dtype=np.int16, order="C"),

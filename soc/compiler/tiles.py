@@ -1,0 +1,140 @@
+"""Tile contents and sizes per preset: what a load really brings into each buffer.
+
+* ``coarse-sparse``: NBin holds the non-zero neurons of the tile's input footprint,
+  NIBin its bitmask; SIB holds one synapse bitmask per group of Tn outputs; each PE's SB
+  holds the compressed weights of its outputs (codes of ``weight_bits``).
+* ``weight-sparse``: NBin holds every neuron of the footprint (zeros are not skipped);
+  each PE's SB holds its outputs' non-zero weights and their step indexes
+  (``STEP_INDEX_BITS`` each); no NIBin/SIB.
+* ``dense``: NBin holds every neuron; SB every weight; no indexes.
+
+Sizes are real (counted from the data); :func:`estimate` gives the dense x density
+estimates that the compiler's traffic model uses (spec 6).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from soc.compiler.lowering import MatrixLayer
+from soc.compiler.program import Tiling
+from soc.config import SoCConfig
+from soc.kernels import CompressedNeurons, CompressedSynapses, compress_synapses
+
+STEP_INDEX_BITS = 8   # step index width of the weight-sparse baseline (per non-zero weight)
+
+
+def _ceil_bytes(bits: int) -> int:
+    return -(-bits // 8)
+
+
+@dataclass
+class InputTile:
+    p: int
+    i: int
+    neurons: CompressedNeurons   # rows of the tile, as the PEs see them (per preset)
+    nbin_bytes: int              # footprint values held in NBin (and moved from DRAM)
+    nibin_bytes: int             # footprint bitmask held in NIBin (and moved from DRAM)
+
+    @property
+    def dram_bytes(self) -> int:
+        return self.nbin_bytes + self.nibin_bytes
+
+
+@dataclass
+class WeightTile:
+    o: int
+    i: int
+    synapses: CompressedSynapses       # the tile's outputs in order, one weight row each
+    out_stored: np.ndarray             # (outputs,) stored weights per output
+    sb_bytes: np.ndarray               # (Tn,) SB bytes of PE j (outputs j, j+Tn, ...)
+    sib_bytes: int
+    group_mask: np.ndarray             # uint8 (groups, i_tile): shared synapse masks (coarse)
+
+    @property
+    def outputs(self) -> int:
+        return int(self.out_stored.size)
+
+    @property
+    def dram_bytes(self) -> int:
+        return int(self.sb_bytes.sum()) + self.sib_bytes
+
+    def per_pe(self, values: np.ndarray, tn: int) -> np.ndarray:
+        """Sum a per-output quantity over each PE's outputs (PE j has j, j+Tn, ...)."""
+        padded = np.zeros(-(-values.size // tn) * tn, dtype=values.dtype)
+        padded[:values.size] = values
+        return padded.reshape(-1, tn).sum(axis=0)
+
+
+class TileMaker:
+    """Cuts a matrix layer into the tiles of a tiling, for one config/preset."""
+
+    def __init__(self, layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling):
+        self.layer, self.cfg, self.tiling = layer, cfg, tiling
+        self.pr = tiling.ranges(layer.p, tiling.p_tile)
+        self.ir = tiling.ranges(layer.n_in, tiling.i_tile)
+        self.orr = tiling.ranges(layer.n_out, tiling.o_tile)
+        self._inputs: dict[tuple[int, int], InputTile] = {}
+        self._weights: dict[tuple[int, int], WeightTile] = {}
+
+    @cached_property
+    def group_keep(self) -> np.ndarray:
+        """Shared synapse mask per group of Tn outputs (coarse-sparse): the union of the
+        unpruned positions of the group's outputs. With blocks of B_out = k x Tn outputs
+        the union is exact; otherwise stored zeros appear and are multiplied (counted)."""
+        return self.layer.group_keep(self.cfg.tn)
+
+    def input_tile(self, p: int, i: int) -> InputTile:
+        key = (p, i)
+        if key not in self._inputs:
+            (p0, p1), (i0, i1) = self.pr[p], self.ir[i]
+            rows = np.ascontiguousarray(self.layer.rows[p0:p1, i0:i1])
+            positions, nnz = self.layer.footprint(p0, p1, i0, i1)
+            word = self.cfg.word_bytes
+            if self.cfg.preset == "coarse-sparse":
+                mask = rows != 0
+                neurons = CompressedNeurons(np.ascontiguousarray(rows[mask]), _offsets(mask.sum(1)),
+                                            mask.view(np.uint8))
+                tile = InputTile(p, i, neurons, nnz * word, _ceil_bytes(positions))
+            else:  # every neuron is stored and multiplied
+                mask = np.ones(rows.shape, np.uint8)
+                neurons = CompressedNeurons(rows.ravel(), _offsets(np.full(rows.shape[0], rows.shape[1])), mask)
+                tile = InputTile(p, i, neurons, positions * word, 0)
+            self._inputs[key] = tile
+        return self._inputs[key]
+
+    def weight_tile(self, o: int, i: int) -> WeightTile:
+        key = (o, i)
+        if key not in self._weights:
+            (o0, o1), (i0, i1) = self.orr[o], self.ir[i]
+            cfg, tn = self.cfg, self.cfg.tn
+            w = self.layer.weights[o0:o1, i0:i1]
+            if cfg.preset == "coarse-sparse":
+                gk = self.group_keep[o0 // tn:-(-o1 // tn), i0:i1]
+                keep = np.repeat(gk, tn, axis=0)[:o1 - o0]
+            elif cfg.preset == "weight-sparse":
+                gk = np.zeros((0, i1 - i0), bool)
+                keep = self.layer.keep[o0:o1, i0:i1]
+            else:
+                gk = np.zeros((0, i1 - i0), bool)
+                keep = np.ones(w.shape, bool)
+            syn = compress_synapses(w, 1, keep)
+            stored = syn.group_nnz
+            bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.preset == "weight-sparse" else 0)
+            tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
+            tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)
+            tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.preset == "coarse-sparse" else 0
+            self._weights[key] = tile
+        return self._weights[key]
+
+    def output_shape(self, p: int, o: int) -> tuple[int, int]:
+        (p0, p1), (o0, o1) = self.pr[p], self.orr[o]
+        return p1 - p0, o1 - o0
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    off = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=off[1:])
+    return off

@@ -1,0 +1,117 @@
+"""Simulate one layer on the vector accelerator: lower, compile, run, collect."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from energy.ledger import EnergyLedger
+from soc.accelerator import VectorAccelerator
+from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc
+from soc.compiler.tiling import choose
+from soc.config import SoCConfig
+from soc.result import LayerResult
+
+
+def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCConfig, *,
+                      strategy: str | None = None, activation: str = "relu",
+                      ledger: EnergyLedger | None = None) -> LayerResult:
+    """Run the matrix parts of one layer (one per convolution group) one after another."""
+    own = EnergyLedger()
+    own.layer = name
+    acc = VectorAccelerator(cfg, own, activation)
+    wall = time.perf_counter()
+    runs, traffic = [], {}
+    for part in parts:
+        tiling, traffic, tiles = choose(part, cfg, strategy)
+        runs.append(acc.run(part, tiling, tiles))
+    cycles = sum(r.cycles for r in runs)
+    useful = sum(r.useful_macs for r in runs)
+    dense = sum(r.dense_macs for r in runs)
+    if ledger is not None:
+        ledger.merge(own, layer=name)
+    t = runs[0].tiling
+    peaks: dict[str, int] = {}
+    for r in runs:
+        for k, v in r.buffer_peak_bytes.items():
+            peaks[k] = max(peaks.get(k, 0), v)
+    outputs = np.concatenate([r.outputs for r in runs], axis=1) if runs else None
+    return LayerResult(
+        name=name, kind=kind, preset=cfg.preset, cycles=cycles, time_s=cycles * cfg.cycle_s,
+        energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
+        energy_by_action=own.action_totals(), useful_macs=useful, skipped_macs=dense - useful,
+        effectual_macs=sum(r.effectual_macs for r in runs), dense_macs=dense,
+        dram_bytes_read=sum(r.dram_bytes_read for r in runs),
+        dram_bytes_written=sum(r.dram_bytes_written for r in runs),
+        utilization=useful / (cycles * cfg.tn * cfg.tm) if cycles else 0.0,
+        outputs_match_reference=all(r.outputs_match_reference for r in runs),
+        sim_events=sum(r.sim_events for r in runs), wall_s=time.perf_counter() - wall,
+        strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
+        traffic_estimate=traffic, buffer_peak_bytes=peaks,
+        activity=[a for r in runs for a in r.activity], outputs=outputs,
+        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder_area_mm2)
+
+
+def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
+    if not 0 <= shift <= 15:
+        raise ValueError(f"shift (weight fractional bits) must be in [0, 15], got {shift}")
+    for part in parts:
+        part.shift = shift
+    return parts
+
+
+def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+                shift: int | None = None, **kw) -> LayerResult:
+    """x (B, N_in) int16; w, keep (N_out, N_in). Products are shifted right by ``shift``
+    (the weights' fractional bits; default ``cfg.frac_bits``)."""
+    parts = _shifted(lower_fc(name, x, w, keep), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "fc", parts, cfg, **kw)
+
+
+def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+                  stride: int = 1, padding: int = 0, groups: int = 1, shift: int | None = None, **kw) -> LayerResult:
+    """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw); ``shift`` as for :func:`simulate_fc`."""
+    parts = _shifted(lower_conv(name, x, w, keep, stride, padding, groups), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "conv", parts, cfg, **kw)
+
+
+def weight_frac_bits(w: np.ndarray) -> int:
+    """Per-layer fixed-point format of the weights: the most fractional bits (<= 15) that
+    keep max |w| inside int16. The kernel shifts products right by this many bits, so
+    outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
+    deployments use)."""
+    peak = float(max(w.max(), -w.min())) if w.size else 0.0
+    if peak == 0.0:
+        return 15
+    return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
+
+
+def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
+                   ledger: EnergyLedger | None = None) -> LayerResult:
+    """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors``.
+
+    Float tensors become fixed point: neurons in Q(15-f).f with f = ``cfg.frac_bits``,
+    weights with :func:`weight_frac_bits`. FC layers take the whole batch as rows; a
+    convolution runs the images of a batch one after another (weights are reloaded per
+    image).
+    """
+    from workloads.sparsity import to_fixed  # workloads feed the simulator, never the reverse
+
+    kind = getattr(layer, "kind", None)
+    if kind not in ("fc", "conv"):
+        raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
+                         f"layers, not {kind!r}")
+    keep = tensors.keep
+    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
+    shift = weight_frac_bits(kept)
+    w = np.zeros(keep.shape, np.int16)
+    w[keep] = to_fixed(kept, shift)
+    x = to_fixed(tensors.inputs, cfg.frac_bits)
+    if kind == "fc":
+        parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)
+    else:
+        parts = []
+        for image in x:
+            parts += lower_conv(layer.name, image, w, keep, layer.stride_hw[0], layer.padding_hw[0], layer.groups)
+    return simulate_matrices(layer.name, kind, _shifted(parts, shift), cfg, strategy=strategy,
+                             activation=activation, ledger=ledger)

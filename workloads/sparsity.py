@@ -1,0 +1,480 @@
+"""Realistic sparse weights and activations for any layer, reproducible from a seed.
+
+Weights (:func:`block_sparse_weights`): dense weights are drawn as ``N(0, 1) * s * m``
+where ``s = sqrt(2 / fan_in)`` (He initialisation scale) and ``m`` is a log-normal
+magnitude field that is smooth across neighbouring blocks (a Gaussian-filtered random
+field on the block grid, correlation length ``correlation`` blocks, log-std
+``spread``). Large weights are therefore clustered locally and block means vary, as
+spec 2.1 assumes. Coarse-grained pruning then removes whole non-overlapping blocks
+(stride = block size) with the smallest mean |w| until the kept fraction is as close as
+the block granularity allows to ``density``. For speed only the surviving blocks are drawn:
+every block's mean |w| is first sampled from its distribution (mean of ``n`` half-normal
+values, normal approximation), the blocks are selected on it, and the kept blocks' weights
+are then drawn and rescaled so that their mean |w| equals the sampled one. Optionally whole input neurons are first
+disconnected (static neuron sparsity, SNS), in units of one block along the input axis.
+
+Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f``
+(smoothed over the last two axes for spatial tensors) with ``t`` chosen so that exactly
+``round(density * size)`` values are non-zero.
+
+Network runs (:func:`run_network`): every layer is executed with the NumPy reference of
+:mod:`workloads.forward` on block-sparse weights at the measured densities of
+:data:`MEASURED_SPARSITY`; at each ReLU a scalar bias (the quantile of its input) makes
+the zero fraction equal the measured dynamic neuron sparsity of the weighted layer it
+feeds, so the zeros really come from ReLU. Each weighted layer's weights are rescaled
+once so that its output has unit RMS over the batch (data-dependent initialisation, as in
+LSUV), which keeps the values in the range of 16-bit fixed point.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from workloads.forward import forward
+from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, Activation, Add, Layer, LSTMCell,
+                              Network)
+
+# Spec section 1 (percent converted to fractions); None where the network has no such layers.
+MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
+    "lenet5": dict(conv_sss=0.8898, conv_sns=0.2539, conv_dns=0.0000,
+                   fc_sss=0.9147, fc_sns=0.4770, fc_dns=0.1150),
+    "mlp": dict(conv_sss=None, conv_sns=None, conv_dns=None,
+                fc_sss=0.9013, fc_sns=0.4025, fc_dns=0.6631),
+    "cifar10-quick": dict(conv_sss=0.9208, conv_sns=0.1149, conv_dns=0.3061,
+                          fc_sss=0.9399, fc_sns=0.5773, fc_dns=0.1993),
+    "alexnet": dict(conv_sss=0.6475, conv_sns=0.0000, conv_dns=0.3763,
+                    fc_sss=0.8995, fc_sns=0.1575, fc_dns=0.2927),
+    "vgg16": dict(conv_sss=0.6483, conv_sns=0.0000, conv_dns=0.5948,
+                  fc_sss=0.9516, fc_sns=0.2218, fc_dns=0.4303),
+    "resnet152": dict(conv_sss=0.4569, conv_sns=0.0000, conv_dns=0.5030,
+                      fc_sss=0.0, fc_sns=0.0, fc_dns=0.2410),
+}
+
+# Networks without a measured row borrow one (stated here, used by `layer_sparsity`).
+SPARSITY_SUBSTITUTES = {"resnet18": "resnet152", "resnet50": "resnet152"}
+
+DEFAULT_CONV_BLOCK = (16, 1, 1, 1)  # (B_fout, B_fin, Bx, By): spec 2.1 typical conv block
+DEFAULT_FC_BLOCK = (32, 32)         # (B_out, B_in): spec 2.1 typical FC block
+
+
+def _rng(seed: int, *stream: int) -> np.random.Generator:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    return np.random.default_rng([int(seed), *stream])
+
+
+def _check_density(name: str, density: float) -> float:
+    try:
+        d = float(density)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1], got {density!r}") from None
+    if not 0.0 < d <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {density!r}")
+    return d
+
+
+def _check_shape_block(shape, block) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    shape = tuple(int(s) for s in shape)
+    if len(shape) not in (2, 4) or min(shape) < 1:
+        raise ValueError(f"weight shape must be (N_out, N_in) or (C_out, C_in/groups, Kh, Kw) of "
+                         f"positive sizes, got {shape}")
+    block = tuple(int(b) for b in block)
+    if len(block) != len(shape):
+        want = "(B_out, B_in)" if len(shape) == 2 else "(B_fout, B_fin, Bx, By)"
+        raise ValueError(f"block must be {want} for weight shape {shape}, got {block}")
+    for axis, (b, s) in enumerate(zip(block, shape)):
+        if b < 1 or b > s:
+            raise ValueError(f"block size {b} on axis {axis} must be in [1, {s}] "
+                             f"(the layer's size on that axis); block {block}, layer {shape}")
+    return shape, block
+
+
+MIN_BLOCKS_PER_AXIS = 4
+
+
+def default_block(weight_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Spec 2.1 typical block ((16, 1, 1, 1) conv, (32, 32) FC), shrunk on small layers so
+    that every axis has at least ``MIN_BLOCKS_PER_AXIS`` blocks (or blocks of size 1)."""
+    base = DEFAULT_FC_BLOCK if len(weight_shape) == 2 else DEFAULT_CONV_BLOCK
+    return tuple(max(1, min(b, s // MIN_BLOCKS_PER_AXIS)) for b, s in zip(base, weight_shape))
+
+
+def _block_view(a: np.ndarray, grid, block) -> np.ndarray:
+    """View (G0, B0, G1, B1, ...) of an array padded to grid*block."""
+    return a.reshape([x for pair in zip(grid, block) for x in pair])
+
+
+def _expand(per_block: np.ndarray, block) -> np.ndarray:
+    """Index array to broadcast a per-block array against ``_block_view``."""
+    return per_block.reshape([x for g in per_block.shape for x in (g, 1)])
+
+
+def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
+                         input_neuron_sparsity: float | None = None, correlation: float = 2.0,
+                         spread: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of ``shape`` with whole blocks removed to keep ``density`` of them.
+
+    Returns ``(weights float32, keep bool)``; pruned weights are exactly 0. ``block`` is
+    (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: spec 2.1 typical
+    block, see :func:`default_block`). ``input_neuron_sparsity`` (SNS), if given, is the
+    fraction of input neurons (axis 1) to leave without any connection: the weakest whole
+    block columns are disconnected and every other block column keeps at least its
+    strongest block, so the measured SNS is the closest the block granularity allows (it
+    can only come out higher if ``density`` is too small to connect every other column).
+    With ``None`` the SNS is whatever the pruning leaves.
+    """
+    density = _check_density("density", density)
+    shape, block = _check_shape_block(shape, block if block is not None else default_block(shape))
+    sns = None if input_neuron_sparsity is None else float(input_neuron_sparsity)
+    if sns is not None and not 0.0 <= sns < 1.0:
+        raise ValueError(f"input_neuron_sparsity must be in [0, 1), got {input_neuron_sparsity!r}")
+    rng = _rng(seed, 0)
+    nd = len(shape)
+    grid = tuple(-(-s // b) for s, b in zip(shape, block))
+    padded = tuple(g * b for g, b in zip(grid, block))
+
+    # smooth log-normal magnitude field on the block grid
+    noise = rng.standard_normal(grid)
+    sigma = [min(correlation, g / 4) if g > 1 else 0 for g in grid]
+    field_ = gaussian_filter(noise, sigma=sigma, mode="wrap")
+    field_ = (field_ - field_.mean()) / (field_.std() or 1.0)
+    magnitude = np.exp(spread * field_)
+    scale = magnitude * math.sqrt(2.0 / math.prod(shape[1:]))  # per-block std of w
+
+    # real (unpadded) element count of every block
+    counts = np.ones(grid, dtype=np.int64)
+    for ax, (s, b, g) in enumerate(zip(shape, block, grid)):
+        along = np.full(g, b, dtype=np.int64)
+        along[-1] = s - (g - 1) * b
+        counts = counts * along.reshape([-1 if i == ax else 1 for i in range(nd)])
+    # mean |w| of each block: the mean of `counts` half-normal values (normal approximation)
+    half_mean, half_var = math.sqrt(2.0 / math.pi), 1.0 - 2.0 / math.pi
+    means = scale * np.maximum(half_mean + np.sqrt(half_var / counts) * rng.standard_normal(grid),
+                               0.05 * half_mean)
+
+    eligible = np.ones(grid, dtype=bool)
+    forced = np.zeros(grid, dtype=bool)
+    if sns is not None:
+        _disconnect_inputs(eligible, magnitude, counts, shape, block, sns, density)
+        # every connected block column keeps its strongest block
+        moved = np.moveaxis(np.where(eligible, means, -np.inf), 1, 0).reshape(grid[1], -1)
+        best = np.argmax(moved, axis=1)
+        cols = np.nonzero(np.isfinite(moved[np.arange(grid[1]), best]))[0]
+        forced_moved = np.zeros_like(moved, dtype=bool)
+        forced_moved[cols, best[cols]] = True
+        rest = tuple(g for i, g in enumerate(grid) if i != 1)
+        forced = np.moveaxis(forced_moved.reshape(grid[1], *rest), 0, 1)
+
+    keep_blocks = _select_blocks(means, counts, eligible, forced, density * math.prod(shape))
+
+    # draw the surviving blocks only, then match each block's mean |w| to the one pruned on
+    kept = int(keep_blocks.sum())
+    values = rng.standard_normal((kept, *block), dtype=np.float32)
+    valid = np.ones((kept, *block), dtype=bool)
+    idx = np.nonzero(keep_blocks)
+    for ax, (s, b, g) in enumerate(zip(shape, block, grid)):
+        last = idx[ax] == g - 1
+        if s % b and last.any():  # zero the part of an edge block outside the layer
+            cut = [slice(None)] * (nd + 1)
+            cut[0] = np.nonzero(last)[0]
+            cut[ax + 1] = slice(s - (g - 1) * b, None)
+            valid[tuple(cut)] = False
+    values *= valid
+    actual = np.abs(values).reshape(kept, -1).sum(axis=1) / counts[keep_blocks]
+    factor = (means[keep_blocks] / np.maximum(actual, 1e-12)).astype(np.float32)
+    values *= factor.reshape((kept,) + (1,) * nd)
+
+    # scatter the kept blocks into the interleaved (G0, B0, G1, B1, ...) view, one slab of
+    # the first block axis at a time (rows in memory order: far fewer cache and page misses)
+    w = np.zeros(padded, dtype=np.float32)
+    keep = np.zeros(padded, dtype=bool)
+    wv, kv = _block_view(w, grid, block), _block_view(keep, grid, block)
+    starts = np.searchsorted(idx[0], np.arange(grid[0] + 1))  # np.nonzero is row-major sorted
+    for g0 in range(grid[0]):
+        lo, hi = starts[g0], starts[g0 + 1]
+        if lo == hi:
+            continue
+        where = (slice(None),) + tuple(x for i in idx[1:] for x in (i[lo:hi], slice(None)))
+        slab = values[lo:hi]
+        if nd == 2:  # a single advanced index stays in place: (B0, k, B1)
+            slab = slab.transpose(1, 0, 2)
+        wv[g0][where] = slab
+        kv[g0][where] = True
+    crop = tuple(slice(0, s) for s in shape)
+    if padded == shape:
+        return w, keep
+    return np.ascontiguousarray(w[crop]), np.ascontiguousarray(keep[crop])
+
+
+def _disconnect_inputs(eligible, magnitude, counts, shape, block, sns, density) -> None:
+    """Mark the weakest whole block columns (input axis 1) ineligible, closest to ``sns``."""
+    nd = len(shape)
+    grid = eligible.shape
+    col_strength = magnitude.mean(axis=tuple(i for i in range(nd) if i != 1))
+    col_width = np.full(grid[1], block[1])
+    col_width[-1] = shape[1] - (grid[1] - 1) * block[1]
+    order = np.argsort(col_strength, kind="stable")
+    removed = np.concatenate([[0], np.cumsum(col_width[order])])  # inputs cut by the first j columns
+    n_cols = int(np.argmin(np.abs(removed - sns * shape[1])))
+    n_cols = min(n_cols, grid[1] - 1)  # always leave one column connected
+    if n_cols:
+        cut = [slice(None)] * nd
+        cut[1] = order[:n_cols]
+        eligible[tuple(cut)] = False
+    available = counts[eligible].sum() / math.prod(shape)
+    if density > available + 1e-12:
+        raise ValueError(f"density {density} is larger than the {available:.4f} left after "
+                         f"disconnecting input_neuron_sparsity={sns} of the inputs")
+
+
+def _select_blocks(means, counts, eligible, forced, target: float) -> np.ndarray:
+    """Keep the largest-mean eligible blocks (``forced`` ones first) whose total size is
+    closest to ``target``."""
+    lift = 2.0 * float(means.max()) + 1.0
+    flat = np.where(eligible, means + lift * forced, -np.inf).ravel()
+    order = np.argsort(-flat, kind="stable")
+    cum = np.cumsum(counts.ravel()[order])
+    k = int(np.searchsorted(cum, target)) + 1  # smallest prefix reaching the target
+    k = min(k, int(eligible.sum()))
+    if k > 1 and abs(cum[k - 2] - target) <= abs(cum[k - 1] - target):
+        k -= 1
+    keep = np.zeros(flat.size, dtype=bool)
+    keep[order[:k]] = True
+    return keep.reshape(means.shape)
+
+
+def static_neuron_sparsity(keep: np.ndarray) -> float:
+    """Fraction of input neurons (axis 1) with no kept weight at all."""
+    keep = np.asarray(keep, dtype=bool)
+    used = keep.any(axis=tuple(i for i in range(keep.ndim) if i != 1))
+    return float(1.0 - used.mean())
+
+
+def sparse_activations(shape, density: float, seed: int = 0, *, smooth: float = 1.0) -> np.ndarray:
+    """Non-negative float32 array of ``shape`` with ``round(density * size)`` non-zeros."""
+    density = _check_density("density", density)
+    shape = tuple(int(s) for s in shape)
+    if not shape or min(shape) < 1:
+        raise ValueError(f"activation shape must have positive sizes, got {shape}")
+    rng = _rng(seed, 1)
+    f = rng.standard_normal(shape, dtype=np.float32)
+    if len(shape) >= 3 and smooth > 0:
+        sigma = [0.0] * (len(shape) - 2) + [smooth, smooth]
+        f = gaussian_filter(f, sigma=sigma, mode="nearest")
+        f /= f.std() or 1.0
+    size = f.size
+    k = min(size, max(1, round(density * size)))
+    flat = f.ravel()
+    if k == size:
+        threshold = flat.min() - np.float32(0.5)
+        return (f - threshold).astype(np.float32)
+    part = np.argpartition(flat, size - k - 1)
+    threshold = flat[part[size - k - 1]]  # the largest value that is cut
+    out = np.zeros(size, dtype=np.float32)
+    top = part[size - k:]
+    out[top] = flat[top] - threshold
+    # exact ties with the threshold would be zero; lift them to the smallest positive value
+    out[top] = np.maximum(out[top], np.finfo(np.float32).tiny)
+    return out.reshape(shape)
+
+
+def measured_density(x: np.ndarray) -> float:
+    """Fraction of non-zero entries."""
+    return float(np.count_nonzero(x)) / max(1, np.size(x))
+
+
+def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
+    """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767]."""
+    if isinstance(frac_bits, bool) or not isinstance(frac_bits, (int, np.integer)) or not 0 <= frac_bits <= 15:
+        raise ValueError(f"frac_bits must be an integer in [0, 15], got {frac_bits!r}")
+    a = np.asarray(x)
+    if a.dtype != np.float32:  # float32 stays float32: scaling by 2^f and rounding to int16 range are exact
+        a = a.astype(np.float64)
+    scaled = np.rint(a * a.dtype.type(1 << frac_bits))
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
+
+
+@dataclass(frozen=True)
+class LayerTensors:
+    """Tensors of one layer: ``weights`` (float32, ``layer.weight_shape``; empty for layers
+    without weights), ``keep`` (bool mask of surviving weights), ``inputs`` (float32,
+    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``)."""
+
+    layer: Layer
+    weights: np.ndarray
+    keep: np.ndarray
+    inputs: np.ndarray
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def weight_density(self) -> float:
+        return float(self.keep.mean()) if self.keep.size else 1.0
+
+    @property
+    def input_density(self) -> float:
+        if isinstance(self.inputs, (list, tuple)):
+            return measured_density(np.concatenate([a.ravel() for a in self.inputs]))
+        return measured_density(self.inputs)
+
+
+def _recurrent_extra(layer: Layer, seed: int) -> dict:
+    if not isinstance(layer, LSTMCell):
+        return {}
+    rng = _rng(seed, 3)
+    extra = {}
+    h = layer.hidden_size
+    if layer.peepholes:
+        extra["peepholes"] = (rng.standard_normal((3, h), dtype=np.float32) * np.float32(0.1))
+    if layer.proj_size:
+        extra["projection"] = (rng.standard_normal((layer.proj_size, h), dtype=np.float32)
+                               * np.float32(math.sqrt(1.0 / h)))
+    return extra
+
+
+def layer_tensors(layer: Layer, weight_density: float = 1.0, input_density: float = 1.0,
+                  block=None, seed: int = 0, *, batch: int = 1,
+                  input_neuron_sparsity: float | None = None) -> LayerTensors:
+    """Synthetic block-sparse weights and ReLU-like sparse inputs for one layer.
+
+    For an LSTM cell ``weights`` is the stacked gate matrix (4H, I+R); its peephole and
+    projection weights (dense) are in ``extra``. An ``Add`` gets one input per named input.
+    """
+    weight_density = _check_density("weight_density", weight_density)
+    input_density = _check_density("input_density", input_density)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    _rng(seed)
+    if layer.weight_shape:
+        w, keep = block_sparse_weights(layer.weight_shape, weight_density, block, seed,
+                                       input_neuron_sparsity=input_neuron_sparsity)
+    else:
+        w, keep = np.zeros((0,), np.float32), np.zeros((0,), bool)
+    if isinstance(layer, Add):
+        inputs = [sparse_activations((batch, *layer.input_shape), input_density, seed + 7919 * i)
+                  for i in range(len(layer.inputs))]
+    else:
+        inputs = sparse_activations((batch, *layer.input_shape), input_density, seed)
+    return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
+
+
+def layer_sparsity(network: str, layer: Layer) -> dict[str, float]:
+    """Measured (sss, sns, dns) for a layer of a zoo network, as fractions.
+
+    Networks without a row of their own use :data:`SPARSITY_SUBSTITUTES`; networks with
+    neither (lstm, gru, imported models) are dense with no forced zeros.
+    """
+    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(network, network))
+    prefix = "conv" if layer.kind == "conv" else "fc"
+    if row is None or row[f"{prefix}_sss"] is None:
+        return dict(sss=0.0, sns=0.0, dns=0.0)
+    return dict(sss=row[f"{prefix}_sss"], sns=row[f"{prefix}_sns"], dns=row[f"{prefix}_dns"])
+
+
+def measured_layer_tensors(network: str, layer: Layer | str, seed: int = 0, *, batch: int = 1,
+                           block=None) -> LayerTensors:
+    """:func:`layer_tensors` at the measured SSS, SNS and DNS of a zoo network's layer kind
+    (:func:`layer_sparsity`), without running the network (synthetic ReLU-like inputs)."""
+    if isinstance(layer, str):
+        from workloads.zoo import get_network
+        layer = get_network(network).layer(layer)
+    sp = layer_sparsity(network, layer)
+    sns = sp["sns"] if layer.weight_shape else None
+    return layer_tensors(layer, 1.0 - sp["sss"], 1.0 - sp["dns"], block, seed, batch=batch,
+                         input_neuron_sparsity=sns)
+
+
+@dataclass(frozen=True)
+class NetworkRun:
+    """Result of :func:`run_network`: per layer name, the weights, keep masks, outputs and
+    the ReLU biases used; ``outputs['input']`` is the network input."""
+
+    network: Network
+    seed: int
+    weights: dict
+    keep: dict
+    outputs: dict
+    relu_bias: dict
+    extra: dict
+
+    def layer_inputs(self, name: str):
+        srcs = self.network.producers(name)
+        arrays = [self.outputs[s] for s in srcs]
+        return arrays if isinstance(self.network.layer(name), Add) else arrays[0]
+
+    def tensors(self, name: str) -> LayerTensors:
+        layer = self.network.layer(name)
+        w = self.weights.get(name, np.zeros((0,), np.float32))
+        keep = self.keep.get(name, np.zeros((0,), bool))
+        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}))
+
+
+def _next_weighted(network: Network, index: int) -> Layer | None:
+    for layer in network.layers[index + 1:]:
+        if layer.kind in WEIGHTED_KINDS:
+            return layer
+    return None
+
+
+def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
+                block=None) -> NetworkRun:
+    """Run every layer on synthetic sparse weights; ReLU zeros hit the measured rates.
+
+    ``sparsity`` names the :data:`MEASURED_SPARSITY` row (default: the network's name).
+    The network input has the measured DNS of the first weighted layer's kind.
+    """
+    if not network.connected:
+        raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    row_name = sparsity or network.name
+    weights, keeps, outputs, biases, extras = {}, {}, {}, {}, {}
+    first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
+    in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
+    outputs[NETWORK_INPUT] = sparse_activations((batch, *network.input_shape), in_density, seed)
+    for i, layer in enumerate(network.layers):
+        srcs = network.producers(layer.name)
+        x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
+        layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+        if layer.weight_shape:
+            sp = layer_sparsity(row_name, layer)
+            lay_block = block if block is not None else default_block(layer.weight_shape)
+            w, keep = block_sparse_weights(layer.weight_shape, 1.0 - sp["sss"], lay_block, layer_seed,
+                                           input_neuron_sparsity=sp["sns"])
+            extra = _recurrent_extra(layer, layer_seed)
+            y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
+            rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+            if rms > 0:
+                w *= np.float32(1.0 / rms)
+                y *= np.float32(1.0 / rms)
+            weights[layer.name], keeps[layer.name] = w, keep
+            if extra:
+                extras[layer.name] = extra
+        elif isinstance(layer, Activation) and layer.function == "relu":
+            consumer = _next_weighted(network, i)
+            row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
+            bias = 0.0
+            if row is not None and consumer is not None:
+                dns = layer_sparsity(row_name, consumer)["dns"]
+                bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
+            y = forward(layer, np.asarray(x) + np.float32(bias))
+            biases[layer.name] = bias
+        else:
+            y = forward(layer, x)
+        outputs[layer.name] = y
+    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras)
+
+
+def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:
+    """Output of every layer (and 'input') from :func:`run_network`, keyed by layer name."""
+    return run_network(network, seed, **kwargs).outputs
+
+
+def network_layer_tensors(network: Network, seed: int = 0, **kwargs) -> dict[str, LayerTensors]:
+    """Per layer: its run's weights and keep mask, and the inputs it really received."""
+    run = run_network(network, seed, **kwargs)
+    return {layer.name: run.tensors(layer.name) for layer in network.layers}
