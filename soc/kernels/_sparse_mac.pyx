@@ -107,26 +107,35 @@ def prepare_synapses(const uint8_t[:, ::1] synapse_mask, const int64_t[::1] grou
     if group_starts.shape[0] != G + 1 or weight_offsets.shape[0] != G:
         raise ValueError(f"group_starts needs G+1 = {G + 1} entries and weight_offsets G = {G}, "
                          f"got {group_starts.shape[0]} and {weight_offsets.shape[0]}")
-    gs = np.asarray(group_starts)
-    if gs[0] != 0 or np.any(np.diff(gs) < 0):
-        raise ValueError("group_starts must start at 0 and be non-decreasing")
+    cdef Py_ssize_t g
+    cdef int64_t size, need, worst = 0
+    if group_starts[0] != 0:
+        raise ValueError(f"group_starts must start at 0, got {group_starts[0]}")
+    for g in range(G):
+        if group_starts[g + 1] < group_starts[g]:
+            raise ValueError(f"group_starts must be non-decreasing (group {g})")
     smask_arr = _pack_rows(synapse_mask, W)
     cdef const uint64_t[:, ::1] smask = smask_arr
-    nnz = np.zeros(G, dtype=np.int64)
-    cdef int64_t[::1] nnz_v = nnz
+    spos_off_arr = np.empty(G + 1, dtype=np.int64)
+    cdef int64_t[::1] spos_off = spos_off_arr
+    spos_off[0] = 0
     if G and W:
-        sm_count_groups(G, W, &smask[0, 0], &nnz_v[0])
-    woff = np.asarray(weight_offsets)
-    need = woff + np.diff(gs) * nnz
-    if G and (np.any(woff < 0) or need.max() > weights.shape[0]):
+        sm_count_groups(G, W, &smask[0, 0], &spos_off[1])   # counts, then running sums
+    elif G:
+        spos_off[1:] = 0
+    for g in range(G):
+        size = (group_starts[g + 1] - group_starts[g]) * spos_off[g + 1]
+        if weight_offsets[g] < 0:
+            raise ValueError(f"weight_offsets[{g}] = {weight_offsets[g]} is negative")
+        need = weight_offsets[g] + size
+        if need > worst:
+            worst = need
+        spos_off[g + 1] += spos_off[g]
+    if worst > weights.shape[0]:
         raise ValueError(f"weights hold {weights.shape[0]} values but the group blocks need up to "
-                         f"{int(need.max())} (weight_offsets + group size x mask count), "
-                         f"or a weight offset is negative")
-    spos_off_arr = np.zeros(G + 1, dtype=np.int64)
-    np.cumsum(nnz, out=spos_off_arr[1:])
-    spos_arr = np.empty(max(1, int(spos_off_arr[G])), dtype=np.int32)
+                         f"{worst} (weight_offsets + group size x mask count)")
+    spos_arr = np.empty(max(1, spos_off[G]), dtype=np.int32)
     cdef int32_t[::1] spos = spos_arr
-    cdef const int64_t[::1] spos_off = spos_off_arr
     if G and W:
         sm_synapse_positions(G, W, &smask[0, 0], &spos_off[0], &spos[0])
     return int(n_in), smask_arr, spos_off_arr, spos_arr
