@@ -47,7 +47,9 @@ def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bi
     """Run the compiled kernel on compressed neurons and synapses.
 
     ``threads``: threads over output groups (1 by default; 0 = OMP_NUM_THREADS or the
-    core count). Outputs and counts are identical for every thread count. The kernel's
+    core count). Outputs and counts are identical for every thread count. On a machine
+    shared with other busy processes, more threads help only with
+    OMP_WAIT_POLICY=passive (idle OpenMP threads otherwise spin and take CPU time). The kernel's
     packed view of the synapses is built on first use and kept on ``synapses``
     (see ``CompressedSynapses.kernel_layout``).
     """
