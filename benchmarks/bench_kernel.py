@@ -18,7 +18,8 @@ offline; neurons arrive compressed from the previous layer's encoder); the time 
 weight matrices are built before timing and the inputs are already in each method's dtype.
 
 The kernel is timed with one thread (its default) and with two (OpenMP over output
-groups); the comparison with scipy uses the one-thread time. scipy.sparse runs in one
+groups), and once more restricted to its portable C code path (what a CPU without AVX2
+runs); the comparison with scipy uses the one-thread AVX2 (fastest available) time. scipy.sparse runs in one
 thread; the dense float BLAS calls use OpenBLAS's threads (OPENBLAS_NUM_THREADS).
 
 Metric: ``useful_macs_per_s`` = the layer's useful MACs (positions where both the neuron
@@ -108,6 +109,15 @@ def _median_time(fn) -> dict:
             "calls_per_repeat": calls}
 
 
+def _portable(fn):
+    """Run fn with the kernel restricted to its portable C code path (no AVX2)."""
+    previous = _sparse_mac.force_portable(True)
+    try:
+        return fn()
+    finally:
+        _sparse_mac.force_portable(previous)
+
+
 def bench_layer(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray) -> dict:
     """Time the kernel, scipy.sparse CSR and dense NumPy on one layer."""
     neurons = compress_neurons(x)
@@ -133,6 +143,7 @@ def bench_layer(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray) -> di
     methods = {
         "kernel_int16": lambda: sparse_mac(neurons, synapses, FRAC_BITS, threads=1),
         "kernel_int16_2threads": lambda: sparse_mac(neurons, synapses, FRAC_BITS, threads=2),
+        "kernel_int16_portable_c": lambda: _portable(lambda: sparse_mac(neurons, synapses, FRAC_BITS)),
         "scipy_csr_float64": lambda: csr64 @ xt64,
         "scipy_csr_float32": lambda: csr32 @ xt32,
         "numpy_dense_float64_blas": lambda: w64 @ xt64,

@@ -205,3 +205,19 @@ def test_raw_sums_are_the_exact_int64_products(seed, n_in, n_out, group, xd):
     assert acc.dtype == np.int64
     assert np.array_equal(acc, x.astype(np.int64) @ w.astype(np.int64).T)
     assert useful == sparse_mac(compress_neurons(x), syn).useful_macs
+
+
+def test_decreasing_group_starts_are_refused():
+    syn = compress_synapses(np.ones((4, 8), np.int16), 2)
+    bad = type(syn)(mask=syn.mask, group_starts=np.array([0, 3, 2]), weights=syn.weights,
+                    weight_offsets=syn.weight_offsets)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        sparse_mac(compress_neurons(np.ones((1, 8), np.int16)), bad)
+
+
+@pytest.mark.parametrize("p, n_in, n_out", [(0, 70, 5), (3, 70, 0), (3, 0, 4)])
+def test_empty_dimensions(p, n_in, n_out):
+    x = np.ones((p, n_in), np.int16)
+    w = np.ones((n_out, n_in), np.int16)
+    r = sparse_mac(compress_neurons(x), compress_synapses(w, 2), 8)
+    assert r.outputs.shape == (p, n_out) and not r.outputs.any() and r.useful_macs == 0

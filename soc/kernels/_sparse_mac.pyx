@@ -181,7 +181,7 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     cdef int16_t[:, ::1] xdense = xdense_arr
     cdef int16_t[:, ::1] out = out_arr
     cdef int64_t[:, ::1] raw_out = raw_arr
-    cdef int64_t dummy_raw = 0
+    cdef int64_t dummy64s = 0
     cdef int32_t[:, ::1] sel = sel_arr
     cdef sm_args a
     cdef int64_t useful = 0, bad
@@ -197,10 +197,10 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     a.xdense = &xdense[0, 0] if P and W else &dummy16
     a.gstarts = &group_starts[0]
     a.weights = &weights[0] if weights.shape[0] else &dummy16
-    a.woff = &weight_offsets[0] if G else <const int64_t *>&useful
+    a.woff = &weight_offsets[0] if G else &dummy64s
     a.frac_bits = frac_bits
     a.out = &out[0, 0] if (P and n_out and not raw) else &dummy16
-    a.raw = (&raw_out[0, 0] if P and n_out else &dummy_raw) if raw else NULL
+    a.raw = (&raw_out[0, 0] if P and n_out else &dummy64s) if raw else NULL
     a.sel = &sel[0, 0] if P and G else &dummy32
     with nogil:
         bad = sm_expand_neurons(P, n_in, W, a.nmask, &neuron_values[0] if neuron_values.shape[0] else &dummy16,
