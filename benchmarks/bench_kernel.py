@@ -51,9 +51,9 @@ MIN_REPEAT_S = 0.05
 def _nonzero_values(rng: np.random.Generator, shape, bound: int) -> np.ndarray:
     """Random int16 values in [-bound, -1] U [1, bound]: never zero, so the masks alone
     decide sparsity."""
-    mag = rng.integers(1, bound + 1, size=shape)
-    sign = np.where(rng.random(shape) < 0.5, -1, 1)
-    return (mag * sign).astype(np.int16)
+    mag = rng.integers(1, bound + 1, size=shape, dtype=np.int16)
+    sign = rng.integers(0, 2, size=shape, dtype=np.int8).astype(np.int16) * 2 - 1
+    return mag * sign
 
 
 def _exact_block_mask(rng: np.random.Generator, shape, keep_fraction: float) -> np.ndarray:
@@ -64,15 +64,26 @@ def _exact_block_mask(rng: np.random.Generator, shape, keep_fraction: float) -> 
     return flat.reshape(shape)
 
 
-def fc6_layer(batch: int, seed: int = SEED):
-    """(x (batch, 9216) int16, w (4096, 9216) int16, keep mask) for the fc6 benchmark layer."""
+def fc6_weights(seed: int = SEED):
+    """(w (4096, 9216) int16, keep mask) of the fc6 benchmark layer."""
     rng = np.random.default_rng(seed)
     n_in, n_out, block = 9216, 4096, 32
     blocks = _exact_block_mask(rng, (n_out // block, n_in // block), 0.10)
     keep = np.kron(blocks, np.ones((block, block), dtype=bool))
     w = _nonzero_values(rng, (n_out, n_in), 2047) * keep
-    x = _nonzero_values(rng, (batch, n_in), 4095) * (rng.random((batch, n_in)) >= 0.30)
-    return x.astype(np.int16), w.astype(np.int16), keep
+    return w, keep
+
+
+def fc6_inputs(batch: int, seed: int = SEED) -> np.ndarray:
+    """x (batch, 9216) int16 with 30 % zeros, the fc6 benchmark layer's inputs."""
+    rng = np.random.default_rng(seed + 2)
+    return _nonzero_values(rng, (batch, 9216), 4095) * (rng.random((batch, 9216)) >= 0.30)
+
+
+def fc6_layer(batch: int, seed: int = SEED):
+    """(x (batch, 9216) int16, w (4096, 9216) int16, keep mask) for the fc6 benchmark layer."""
+    w, keep = fc6_weights(seed)
+    return fc6_inputs(batch, seed), w, keep
 
 
 def conv3_layer(seed: int = SEED):
@@ -179,10 +190,9 @@ def bench_layer(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray) -> di
 
 def run() -> dict:
     layers = {}
-    x, w, keep = fc6_layer(batch=1)
-    layers["fc6_batch1"] = bench_layer("fc6", x, w, keep)
-    x16, _, _ = fc6_layer(batch=16)
-    layers["fc6_batch16"] = bench_layer("fc6", x16, w, keep)
+    w, keep = fc6_weights()
+    layers["fc6_batch1"] = bench_layer("fc6", fc6_inputs(1), w, keep)
+    layers["fc6_batch16"] = bench_layer("fc6", fc6_inputs(16), w, keep)
     xc, wc, keepc = conv3_layer()
     layers["conv3_im2col"] = bench_layer("conv3", xc, wc, keepc)
     return {
