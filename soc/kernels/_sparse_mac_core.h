@@ -91,13 +91,35 @@ static inline void sm_compact_scalar(const int16_t *xrow, const uint64_t *sm, in
         dst[j] = xrow[pos[j]];
 }
 
+/* Exact int16 dot product in portable C that compilers vectorize (e.g. SSE2 pmaddwd):
+ * the neuron is split into bytes (x = 256 * xhi + xlo, xlo in [0, 255], xhi in
+ * [-128, 127]) and both halves are summed in int32 over chunks of SM_PORTABLE_CHUNK
+ * positions. Every partial sum of a chunk is below 256 * 32768 * 255 < 2^31 in
+ * magnitude, whatever order the compiler adds in, so the int32 sums are exact. */
+#define SM_PORTABLE_CHUNK 256
+
+static inline int64_t sm_dot_split(const int16_t *w, const int16_t *x, int64_t n)
+{
+    int64_t acc = 0;
+    for (int64_t k0 = 0; k0 < n; k0 += SM_PORTABLE_CHUNK) {
+        const int64_t k1 = n - k0 < SM_PORTABLE_CHUNK ? n : k0 + SM_PORTABLE_CHUNK;
+        int32_t lo = 0, hi = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            lo += (int32_t)w[k] * (int32_t)(int16_t)(x[k] & 255);
+            hi += (int32_t)w[k] * (int32_t)(int16_t)(x[k] >> 8);
+        }
+        acc += 256 * (int64_t)hi + lo;
+    }
+    return acc;
+}
+
 /* Exact int16 dot products of `nout` consecutive weight rows (row stride `stride`) with one
  * neuron vector, portable C. */
 static inline void sm_dots_scalar(const int16_t *w, int64_t stride, int64_t nout,
                                   const int16_t *x, int64_t n, int64_t *acc)
 {
     for (int64_t o = 0; o < nout; o++)
-        acc[o] = sm_dot_scalar(w + o * stride, x, n);
+        acc[o] = sm_dot_split(w + o * stride, x, n);
 }
 
 #if SM_HAVE_X86
