@@ -3,10 +3,15 @@
 Neurons: non-zero values + a bitmask with one bit per position.
 Synapses: groups of ``group_size`` consecutive outputs share one bitmask; each output
 stores one weight per set bit of its group's mask (a stored weight may itself be zero).
+
+The arrays of a ``CompressedSynapses`` are treated as immutable: the kernel's packed
+view of them (``kernel_layout``) is built once and reused. ``compress_synapses`` returns
+read-only arrays so that an in-place change fails loudly instead of going unseen.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -56,6 +61,14 @@ class CompressedSynapses:
     @property
     def group_sizes(self) -> np.ndarray:
         return np.diff(self.group_starts)
+
+    @cached_property
+    def kernel_layout(self) -> tuple:
+        """The compiled kernel's checked, bit-packed view of these synapses (N_in, packed
+        masks, position starts, positions), built on first use and then reused."""
+        from soc.kernels import _sparse_mac
+        return _sparse_mac.prepare_synapses(self.mask, self.group_starts, self.weights,
+                                            self.weight_offsets)
 
     def dense(self) -> np.ndarray:
         """The (N_out, N_in) int16 weight matrix with zeros at pruned positions."""
@@ -113,5 +126,10 @@ def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = 
     offsets = np.zeros(len(starts), np.int64)
     if len(starts) > 1:
         np.cumsum((sizes * mask.sum(axis=1))[:-1], out=offsets[1:])
-    return CompressedSynapses(mask=np.ascontiguousarray(mask).view(np.uint8), group_starts=group_starts,
-                              weights=np.ascontiguousarray(weights, dtype=np.int16), weight_offsets=offsets)
+    arrays = dict(mask=np.array(mask, dtype=np.uint8, order="C"),
+                  group_starts=np.array(group_starts, dtype=np.int64),
+                  weights=np.array(weights, dtype=np.int16, order="C"),
+                  weight_offsets=np.array(offsets, dtype=np.int64).reshape(-1))
+    for a in arrays.values():
+        a.setflags(write=False)
+    return CompressedSynapses(**arrays)

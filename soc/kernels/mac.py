@@ -5,7 +5,9 @@ products are exact; the accumulator is 48 bits and cannot overflow for up to
 ``MAX_INPUTS`` = 2^16 inputs per output (|product| <= 2^30, so |sum| < 2^46); the sum is
 rounded to nearest with ties toward +infinity (add 2^(f-1), arithmetic shift right by f)
 and saturated to [-32768, 32767]. The reference sums in float64 with BLAS, which is
-exact because every partial sum stays below 2^53.
+exact because every partial sum stays below 2^53. How the compiled kernel computes the
+same sums (bit-packed NSM, neurons gathered once per row and output group, AVX2 dot
+products) is described in _sparse_mac.pyx.
 """
 from __future__ import annotations
 
@@ -40,22 +42,38 @@ def _check(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: 
         raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
 
 
-def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: int = 8) -> MacResult:
-    """Run the compiled kernel on compressed neurons and synapses."""
+def sparse_mac(neurons: CompressedNeurons, synapses: CompressedSynapses, frac_bits: int = 8,
+               threads: int = 1) -> MacResult:
+    """Run the compiled kernel on compressed neurons and synapses.
+
+    ``threads``: threads over output groups (1 by default; 0 = OMP_NUM_THREADS or the
+    core count). Outputs and counts are identical for every thread count. On a machine
+    shared with other busy processes, more threads help only with
+    OMP_WAIT_POLICY=passive (idle OpenMP threads otherwise spin and take CPU time). The kernel's
+    packed view of the synapses is built on first use and kept on ``synapses``
+    (see ``CompressedSynapses.kernel_layout``).
+    """
     _check(neurons, synapses, frac_bits)
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     out, sel, useful = _sparse_mac.sparse_mac(
         neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
-        synapses.weights, synapses.weight_offsets, frac_bits)
+        synapses.weights, synapses.weight_offsets, frac_bits, threads=threads,
+        layout=synapses.kernel_layout)
     return MacResult(out, sel, useful, neurons.rows * synapses.n_out * neurons.n_in)
 
 
-def sparse_mac_raw(neurons: CompressedNeurons, synapses: CompressedSynapses) -> tuple[np.ndarray, int]:
+def sparse_mac_raw(neurons: CompressedNeurons, synapses: CompressedSynapses,
+                   threads: int = 1) -> tuple[np.ndarray, int]:
     """Exact int64 partial sums (P, N_out) and the useful MAC count: what a PE accumulates
     over one input tile before the sum is final (see :func:`quantize`)."""
     _check(neurons, synapses, 0)
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     acc, _, useful = _sparse_mac.sparse_mac(
         neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
-        synapses.weights, synapses.weight_offsets, 0, True)
+        synapses.weights, synapses.weight_offsets, 0, True, threads=threads,
+        layout=synapses.kernel_layout)
     return acc, useful
 
 
