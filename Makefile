@@ -21,7 +21,7 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py
 venv: $(STAMP)
 
 # Rebuild the extension whenever a .pyx changes (editable installs do not notice).
-build: $(STAMP) $(wildcard soc/kernels/*.pyx)
+build: $(STAMP) $(wildcard soc/kernels/*.pyx soc/kernels/*.h)
 	$(BIN)/python setup.py -q build_ext --inplace
 
 demo: build
