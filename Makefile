@@ -25,7 +25,7 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py
 venv: $(STAMP)
 
 # Rebuild the extension whenever a .pyx changes (editable installs do not notice).
-build: $(STAMP) $(wildcard soc/kernels/*.pyx)
+build: $(STAMP) $(wildcard soc/kernels/*.pyx soc/kernels/*.h)
 	$(BIN)/python setup.py -q build_ext --inplace
 
 demo: build
@@ -42,6 +42,9 @@ compress-table: build
 	$(BIN)/socsim compress lenet5 --out $(OUT)/compress/lenet5
 	$(BIN)/socsim compress mlp --out $(OUT)/compress/mlp
 	$(BIN)/socsim compress alexnet --out $(OUT)/compress/alexnet
+
+dataflows: build
+	$(BIN)/socsim dataflows alexnet --out $(OUT)/dataflows
 
 clean:
 	rm -rf $(VENV) build *.egg-info soc/kernels/*.c soc/kernels/*.so $(OUT)

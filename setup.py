@@ -9,7 +9,9 @@ extensions = [
         ["soc/kernels/_sparse_mac.pyx"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
+        depends=["soc/kernels/_sparse_mac_core.h", "soc/kernels/_sparse_mac_group.h"],
+        extra_compile_args=["-O3", "-fopenmp"],
+        extra_link_args=["-fopenmp"],
     ),
 ]
 

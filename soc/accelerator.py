@@ -22,9 +22,9 @@ from soc.dma import LoadEngine, OutputCloser, OutputOpener
 from soc.dram import Dram
 from soc.encoder import Encoder, activate, read_outputs
 from soc.htree import HTree
-from soc.kernels import quantize
+from soc.kernels import count_effectual, reference_mac
 from soc.nsm import NeuronSelector
-from soc.pe import ProcessingElement
+from soc.pe import NeuralFunctionalUnit
 from soc.pricing import Pricing
 from soc.result import MatrixRun
 
@@ -51,11 +51,11 @@ class VectorAccelerator:
         self.price = Pricing(cfg)
         self.activity_limit = activity_limit
 
-    def run(self, layer: MatrixLayer, tiling: Tiling) -> MatrixRun:
+    def run(self, layer: MatrixLayer, tiling: Tiling, tiles: TileMaker | None = None) -> MatrixRun:
         cfg, ledger, price = self.cfg, self.ledger, self.price
         env = CountingEnvironment()
         activity: list = []
-        tiles = TileMaker(layer, cfg, tiling)
+        tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
         buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
@@ -63,7 +63,7 @@ class VectorAccelerator:
         dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
         to_htree = simpy.Store(env, capacity=1)
-        pe_boxes = [simpy.Store(env, capacity=1) for _ in range(cfg.tn)]
+        to_nfu = simpy.Store(env, capacity=1)
 
         def fill_input(t: InputTile):
             parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
@@ -72,13 +72,13 @@ class VectorAccelerator:
             return f"in p{t.p} i{t.i}", parts
 
         def fill_weights(t: WeightTile):
-            parts = [(buffers["sb"], max(t.sb_bytes), sum(t.sb_bytes))]
+            parts = [(buffers["sb"], int(t.sb_bytes.max()), int(t.sb_bytes.sum()))]
             if t.sib_bytes:
                 parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
             return f"w o{t.o} i{t.i}", parts
 
         def finish(token) -> None:
-            """All PEs are done with a burst: free what it held, complete the output tile."""
+            """The NFU is done with a burst: free what it held, complete the output tile."""
             for r in token.release:
                 r.uses_left -= 1
                 if r.uses_left == 0:
@@ -91,12 +91,11 @@ class VectorAccelerator:
         LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
         LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
         OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
-        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, cfg.frac_bits)
+        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
         OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
         NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
-        HTree(env, cfg, ledger, price, to_htree, pe_boxes, activity)
-        pes = [ProcessingElement(env, j, cfg, ledger, price, buffers, pe_boxes[j], finish, activity)
-               for j in range(cfg.tn)]
+        HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
+        nfu = NeuralFunctionalUnit(env, cfg, ledger, price, buffers, to_nfu, finish, activity)
         cp = ControlProcessor(env, ledger, price, queues, tiles)
         wall = time.perf_counter()
         env.process(cp.run(program))
@@ -104,11 +103,10 @@ class VectorAccelerator:
         cycles = int(env.now)
         self._book_static(buffers, cycles)
         outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
-        reference = activate(quantize(layer.rows.astype(np.float64) @ layer.weights.astype(np.float64).T, cfg.frac_bits),
-                             self.activation)
-        effectual = int(((layer.rows != 0).astype(np.float64) @ (layer.weights != 0).T.astype(np.float64)).sum())
+        reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
+        effectual = count_effectual(layer.rows, layer.weights)
         return MatrixRun(
-            name=layer.name, cycles=cycles, useful_macs=sum(pe.useful_macs for pe in pes),
+            name=layer.name, cycles=cycles, useful_macs=int(nfu.useful_macs.sum()),
             dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,
             dram_bytes_read=dram.bytes_read, dram_bytes_written=dram.bytes_written,
             sim_events=env.events_processed, wall_s=time.perf_counter() - wall,
@@ -126,3 +124,5 @@ class VectorAccelerator:
             if buf.cfg.memory == "edram":
                 self.ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
         self.ledger.book_static("pe", self.price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
+        if cfg.entropy_decoder:
+            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder_power_mw * cfg.entropy_decoder_instances, seconds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import simpy
 
 from soc.compiler.program import CloseOutput, Compute, LoadInput, LoadWeights, OpenOutput, Program
+from soc.compiler.tiling import nbout_entry_bytes
 from soc.tokens import OutputVisit, ResidentTile
 
 QUEUE_DEPTH = 2
@@ -19,6 +20,7 @@ class ControlProcessor:
     def __init__(self, env, ledger, price, queues: dict[str, simpy.Store], tiles):
         self.env, self.ledger, self.price, self.queues = env, ledger, price, queues
         self.tiles = tiles  # TileMaker: the real contents of each tile
+        self.entry_bytes = nbout_entry_bytes(tiles.cfg, tiles.whole_reduction)
         self.instructions = 0
 
     def run(self, program: Program):
@@ -35,7 +37,8 @@ class ControlProcessor:
                 yield self.queues["input" if isinstance(ins, LoadInput) else "weight"].put(r)
             elif isinstance(ins, OpenOutput):
                 rows, outs = self.tiles.output_shape(ins.p, ins.o)
-                v = OutputVisit(ins, rows, outs, env.event(), env.event(), computes_left=ins.computes)
+                v = OutputVisit(ins, rows, outs, env.event(), env.event(), computes_left=ins.computes,
+                                entry_bytes=self.entry_bytes)
                 visits[id(ins)] = v
                 yield self.queues["open"].put(v)
             elif isinstance(ins, Compute):

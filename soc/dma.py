@@ -47,11 +47,11 @@ class OutputOpener:
             visit: OutputVisit = yield self.queue.get()
             start = self.env.now
             n = visit.rows * visit.outs
-            nbytes = n * self.cfg.acc_bits // 8
-            visit.claim = yield from self.nbout.claim(f"out p{visit.op.p} o{visit.op.o}", nbytes)
+            visit.claim = yield from self.nbout.claim(f"out p{visit.op.p} o{visit.op.o}", n * visit.entry_bytes)
             if visit.op.reload_partial:
                 visit.psums = self.dram.regions.pop(("psum", (visit.op.p, visit.op.o)))
-                yield from self.dram.transfer(nbytes, write=False, label=f"psum p{visit.op.p} o{visit.op.o}")
+                yield from self.dram.transfer(n * self.cfg.acc_bits // 8, write=False,
+                                              label=f"psum p{visit.op.p} o{visit.op.o}")
                 self.nbout.write(n * self.cfg.acc_bits / 16)
             else:
                 visit.psums = np.zeros((visit.rows, visit.outs), np.int64)

@@ -36,9 +36,9 @@ class Encoder:
         """SimPy process: drain an output tile from NBout to DRAM."""
         cfg, n = self.cfg, visit.rows * visit.outs
         key = (visit.op.p, visit.op.o)
-        acc_words = cfg.acc_bits / 16
-        self.nbout.read(n * acc_words)
-        read_cycles = math.ceil(n * acc_words * 16 / cfg.nbout.bandwidth_bits)
+        entry_words = visit.entry_bytes / 2
+        self.nbout.read(n * entry_words)
+        read_cycles = math.ceil(n * entry_words * 16 / cfg.nbout.bandwidth_bits)
         if not final:
             yield self.env.timeout(read_cycles)
             self.dram.regions[("psum", key)] = visit.psums.copy()

@@ -12,10 +12,10 @@ import simpy
 
 
 class HTree:
-    def __init__(self, env: simpy.Environment, cfg, ledger, price, inbox: simpy.Store, pe_inboxes: list,
+    def __init__(self, env: simpy.Environment, cfg, ledger, price, inbox: simpy.Store, nfu_inbox: simpy.Store,
                  activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
-        self.inbox, self.pe_inboxes, self.activity = inbox, pe_inboxes, activity
+        self.inbox, self.nfu_inbox, self.activity = inbox, nfu_inbox, activity
         self.latency = cfg.htree_levels * cfg.htree_hop_cycles
         self.hops_per_word = 2 * cfg.tn - 2 if cfg.tn > 1 else 1
         self.proc = env.process(self.run())
@@ -23,15 +23,9 @@ class HTree:
     def run(self):
         while True:
             token = yield self.inbox.get()
+            start = self.env.now
             self.ledger.book("htree", "hop", token.broadcast_words * self.hops_per_word, self.price("htree", "hop"))
-            self.env.process(self._deliver(token))
-
-    def _deliver(self, token):
-        start = self.env.now
-        if self.latency:
-            yield self.env.timeout(self.latency)
-        token.done = self.env.event()
-        token.pes_left = len(self.pe_inboxes)
-        for box in self.pe_inboxes:
-            yield box.put(token)
-        self.activity.append(("htree", start, self.env.now, "broadcast"))
+            if self.latency:
+                yield self.env.timeout(self.latency)
+            self.activity.append(("htree", start, self.env.now, "broadcast"))
+            yield self.nfu_inbox.put(token)  # reaches every PE at the same time

@@ -6,7 +6,8 @@ set positions (spec 2.2). The counts that set the PEs' work are computed here fr
 the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
 scan (16 x Tm mask bits per cycle), the PEs' multiplies (ceil(selected / Tm)), the SB
 read of the group's stored weights (SB bandwidth) and the WDM decode rate (a 64-bit
-slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits).
+slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits),
+and, with the optional entropy decoders, one code word per decoder per cycle.
 
 Weight-sparse: no NSM; every neuron is broadcast, each PE's own indexing module walks
 its step-indexed weights, and the PEs advance in lock-step per output group, so a
@@ -35,6 +36,7 @@ class NeuronSelector:
                  inbox: simpy.Store, outbox: simpy.Store, activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
+        self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
         self.proc = env.process(self.run())
 
     def run(self):
@@ -45,23 +47,27 @@ class NeuronSelector:
             visit: OutputVisit
             yield simpy.AllOf(self.env, [inp.ready, wgt.ready, visit.ready])
             start = self.env.now
-            sel, words, cycles, nsm_cycles = self.select(compute, inp.tile, wgt.tile)
+            token = self.select(compute, inp, wgt, visit)
+            nsm_cycles = token.nsm_cycles
             if nsm_cycles:
                 yield self.env.timeout(nsm_cycles)
             self.activity.append(("nsm", start, self.env.now, f"p{compute.inp.p} i{compute.inp.i} o{compute.wgt.o}"))
-            token = Selection(compute, inp.tile, wgt.tile, visit, sel, words, cycles)
-            token.release = (inp, wgt)  # type: ignore[attr-defined]
             yield self.outbox.put(token)
 
-    def select(self, compute: Compute, inp, wgt):
-        cfg, tm = self.cfg, self.cfg.tm
-        rows, cols = inp.neurons.mask.shape
-        groups = -(-sum(len(x) for x in wgt.pe_outputs) // cfg.tn)
+    def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
+        cfg, tm, tn = self.cfg, self.cfg.tm, self.cfg.tn
+        itile, wtile = inp.tile, wgt.tile
+        rows, cols = itile.neurons.mask.shape
+        outs = wtile.outputs
+        groups = -(-outs // tn)
+        stored = wtile.out_stored                                   # (outs,)
+        walked = wtile.per_pe(stored, tn) * rows
+        n_out_pe = wtile.per_pe(np.ones(outs, np.int64), tn)
+        nsm_cycles = 0
         if cfg.preset == "coarse-sparse":
-            nm = inp.neurons.mask
-            sm = wgt.group_mask
-            sel = nm.astype(np.float32) @ sm.T.astype(np.float32)  # exact: counts < 2^24
-            sel = sel.astype(np.int64)
+            sm = wtile.group_mask
+            # AND + prefix counts: the number of positions selected per (row, group)
+            sel = (itile.neurons.mask.astype(np.float32) @ sm.T.astype(np.float32)).astype(np.int64)
             bits = rows * groups * cols
             self.buffers["nibin"].read(bits / 16)
             self.buffers["sib"].read(bits / 16)
@@ -70,23 +76,37 @@ class NeuronSelector:
             gathered = int(sel.sum())
             self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
             self.buffers["nbin"].read(gathered)
-            stored = sm.sum(axis=1)[None, :]  # stored weights per output of each group
+            per_out = np.repeat(sel.sum(axis=0), tn)[:outs]
+            useful = wtile.per_pe(per_out, tn)
+            g_stored = sm.sum(axis=1)[None, :]
             scan = math.ceil(cols / (16 * tm))
             pe = np.ceil(sel / tm)
-            sb = np.ceil(stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
-            wdm = np.ceil(stored / (tm * decode_per_slice(cfg.weight_bits)))
-            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))
+            sb = np.ceil(g_stored * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
+            wdm = np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
+            if cfg.entropy_decoder:  # one code word per cycle per decoder instance
+                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoders_per_pe))
+            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))      # (rows, groups)
+            cycles = int(per.sum())
+            has = (np.arange(groups * tn).reshape(groups, tn) < outs)         # PE j has an output in group g
+            busy = per.sum(axis=0) @ has
             nsm_cycles = rows * groups * scan
-            return sel, gathered, int(per.sum()), nsm_cycles
-        # baselines: all neurons broadcast once per row; PEs advance in lock-step per group
-        self.buffers["nbin"].read(rows * cols)
-        nnz = np.zeros((groups, cfg.tn), np.int64)  # stored weights of each PE's output per group
-        # (dense: every weight is stored, so this is N_in of the tile)
-        for j, syn in enumerate(wgt.per_pe):
-            if syn.n_out:
-                nnz[:syn.n_out, j] = syn.group_nnz
-        slowest = np.ceil(nnz / tm).max(axis=1)                       # (groups,)
-        sb = np.ceil(nnz.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
-        per_row = np.maximum(slowest, sb).sum()
-        sel = np.broadcast_to(nnz.max(axis=1)[None, :], (rows, groups)).astype(np.int64)
-        return sel, rows * cols, int(rows * per_row), 0
+            words = gathered
+        else:
+            # every neuron is broadcast once per row; the PEs advance in lock-step per group
+            self.buffers["nbin"].read(rows * cols)
+            padded = np.zeros(groups * tn, np.int64)
+            padded[:outs] = stored
+            per_group = padded.reshape(groups, tn)
+            slowest = np.ceil(per_group / tm).max(axis=1)
+            if cfg.entropy_decoder:
+                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoders_per_pe).max(axis=1))
+            sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
+            cycles = int(rows * np.maximum(slowest, sb).sum())
+            busy = rows * np.ceil(per_group / tm).sum(axis=0)
+            useful = walked
+            words = rows * cols
+        if self.stall:
+            cycles = math.ceil(cycles * (1 + self.stall))
+            nsm_cycles = math.ceil(nsm_cycles * (1 + self.stall))
+        return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, busy.astype(np.int64), words, cycles,
+                         release=(inp, wgt), nsm_cycles=nsm_cycles)

@@ -1,27 +1,32 @@
-"""A processing element: SB (private synapse buffer), WDM (look-up weight decoder),
-SSM (synapse selector) and PEFU (Tm multipliers, adder tree, non-linear unit).
+"""The NFU: Tn processing elements in lock-step behind the H-tree.
 
-PE j of Tn computes outputs j, j + Tn, ... of each output tile (time-multiplexed). On a
-broadcast it runs the real arithmetic on its own SB contents with the compiled kernel,
-adding exact partial sums into its columns of the open NBout tile, and stays busy for
-the burst's lock-step cycle count. Booked: SB reads and WDM decodes of every stored
-weight it walks (per input row), SSM selections, multiplies and adder-tree adds per
-useful product, and NBout partial-sum traffic.
+Each PE has a private SB (synapse buffer), a WDM (look-up weight decoder), an SSM
+(synapse selector) and a PEFU (Tm multipliers, adder tree, non-linear unit). PE j
+computes outputs j, j + Tn, ... of each output tile (time-multiplexed). All PEs receive
+the same broadcast and start and stop together, so the NFU is one SimPy process that
+keeps the Tn PEs' own state (work done, busy cycles); a burst lasts its lock-step cycle
+count, and a PE with less work than the slowest one idles (that is the load imbalance
+of the weight-sparse baseline).
+
+Booked per burst, summed over the PEs: SB reads and WDM decodes of every stored weight
+each PE walks (once per input row), SSM selections (coarse-sparse) or step-index walks
+(weight-sparse), multiplies and adder-tree adds per useful product, and NBout
+writes (final words, or partial sums at accumulator width read back and rewritten).
 """
 from __future__ import annotations
 
+import numpy as np
 import simpy
 
-from soc.kernels import sparse_mac_raw
 
-
-class ProcessingElement:
-    def __init__(self, env: simpy.Environment, index: int, cfg, ledger, price, buffers, inbox: simpy.Store,
-                 finish, activity: list):
-        self.env, self.index, self.cfg, self.ledger, self.price = env, index, cfg, ledger, price
+class NeuralFunctionalUnit:
+    def __init__(self, env: simpy.Environment, cfg, ledger, price, buffers, inbox: simpy.Store, finish,
+                 activity: list):
+        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.buffers, self.inbox, self.finish, self.activity = buffers, inbox, finish, activity
-        self.busy_cycles = 0
-        self.useful_macs = 0
+        self.useful_macs = np.zeros(cfg.tn, np.int64)   # per PE
+        self.busy_cycles = np.zeros(cfg.tn, np.int64)   # per PE: cycles with work
+        self.cycles = 0                                  # lock-step cycles of the NFU
         self.proc = env.process(self.run())
 
     def run(self):
@@ -31,25 +36,22 @@ class ProcessingElement:
             self.compute(token)
             if token.cycles:
                 yield self.env.timeout(token.cycles)
-            if self.index == 0:
-                self.activity.append(("pe-array", start, self.env.now, f"{token.visit.rows}x{token.visit.outs}"))
-            token.pes_left -= 1
-            if token.pes_left == 0:
-                self.finish(token)
+            self.activity.append(("nfu", start, self.env.now, f"p{token.visit.op.p} o{token.visit.op.o}"))
+            self.finish(token)
 
     def compute(self, token) -> None:
-        syn = token.weights.per_pe[self.index]
-        if syn.n_out == 0:
+        working = token.pe_outputs > 0
+        if not working.any():
             return
+        token.accumulate()
+        useful, walked = int(token.pe_useful.sum()), int(token.pe_walked.sum())
         rows = token.inputs.neurons.rows
-        acc, useful = sparse_mac_raw(token.inputs.neurons, syn)
-        cols = token.weights.pe_outputs[self.index]
-        token.visit.psums[:, cols] += acc
-        self.useful_macs += useful
-        stored = int(syn.weights.size)
-        walked = rows * stored                       # every stored weight per input row
-        wbits = self.cfg.weight_bits
-        self.buffers["sb"].read(walked * wbits / 16)
+        self.useful_macs += token.pe_useful
+        self.busy_cycles += np.where(working, token.pe_busy, 0)
+        self.cycles += token.cycles
+        self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
+        if self.cfg.entropy_decoder:
+            self.ledger.book("entropy-decoder", "decode", walked, self.price("entropy-decoder", "decode"))
         self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
         if self.cfg.preset == "coarse-sparse":
             self.ledger.book("pe", "select", useful, self.price("pe", "select"))
@@ -57,7 +59,9 @@ class ProcessingElement:
             self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
         self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))
-        psum_words = rows * syn.n_out * self.cfg.acc_bits / 16
+        # NBout: a final word per output when the burst holds the whole reduction, else a
+        # partial sum at accumulator width read back (after the first burst) and rewritten
+        entry_words = rows * int(token.pe_outputs.sum()) * token.visit.entry_bytes / 2
         if not token.compute.first:
-            self.buffers["nbout"].read(psum_words)
-        self.buffers["nbout"].write(psum_words)
+            self.buffers["nbout"].read(entry_words)
+        self.buffers["nbout"].write(entry_words)

@@ -9,6 +9,7 @@ import simpy
 
 from soc.compiler.program import Compute, OpenOutput
 from soc.compiler.tiles import InputTile, WeightTile
+from soc.kernels import sparse_mac_raw
 
 
 @dataclass(eq=False)
@@ -31,6 +32,7 @@ class OutputVisit:
     psums: np.ndarray | None = None
     claim: Any = None
     computes_left: int = 0
+    entry_bytes: int = 6          # bytes per output held in NBout (final word or partial sum)
 
 
 @dataclass(eq=False)
@@ -41,8 +43,22 @@ class Selection:
     inputs: InputTile
     weights: WeightTile
     visit: OutputVisit
-    selected: np.ndarray          # int (rows, groups): AND of neuron and synapse masks
+    pe_useful: np.ndarray         # (Tn,) multiplies each PE performs in this burst
+    pe_walked: np.ndarray         # (Tn,) stored weights each PE reads from SB and decodes
+    pe_outputs: np.ndarray        # (Tn,) outputs each PE computes in this burst
+    pe_busy: np.ndarray           # (Tn,) cycles each PE has work in this burst (<= cycles)
     broadcast_words: int          # neurons sent down the H-tree
     cycles: int                   # lock-step cycles of the PEs for this burst
-    done: simpy.Event | None = None
-    pes_left: int = 0
+    release: tuple = ()           # resident tiles this burst uses (freed by their last use)
+    nsm_cycles: int = 0           # cycles the NSM spends scanning masks for this burst
+    _accumulated: bool = False
+
+    def accumulate(self) -> None:
+        """The arithmetic of the burst: every PE multiplies the broadcast neurons by the
+        weights in its SB and adds the exact sums into its outputs in NBout. The Tn PEs'
+        work runs as one kernel call over the whole weight tile (the integer results are
+        identical to Tn separate calls)."""
+        if not self._accumulated:
+            acc, _ = sparse_mac_raw(self.inputs.neurons, self.weights.synapses)
+            self.visit.psums += acc
+            self._accumulated = True

@@ -13,6 +13,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows.")
 
 
+@app.callback()
+def _root() -> None:
+    """Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows."""
+
+
 class UserError(Exception):
     """Bad input from the user: reported as one clear line, exit status 2."""
 

@@ -2,3 +2,4 @@
 from soc.cli import layer  # noqa: F401
 from soc.cli import zoo  # noqa: F401
 from soc.cli import compress  # noqa: F401
+from soc.cli import dataflows  # noqa: F401

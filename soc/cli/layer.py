@@ -1,1 +1,116 @@
-"""``socsim layer``: simulate one generated layer (filled in by the core simulator)."""
+"""``socsim layer``: simulate one generated FC or convolution layer on a preset.
+
+Defaults are the two benchmark layers: AlexNet fc6 (9216 -> 4096, 10 % weights kept in
+32x32 blocks, 70 % non-zero inputs) and AlexNet conv3 (13x13x256 -> 384, 3x3, pad 1,
+35 % weights kept in (16, 1, 1, 1) blocks, 63 % non-zero inputs).
+"""
+from __future__ import annotations
+
+import json
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from soc.cli import UserError, app
+from soc.compiler.program import STRATEGIES
+from soc.config import ConfigError, preset as make_preset
+
+
+class Kind(str, Enum):
+    fc = "fc"
+    conv = "conv"
+
+
+def parse_block(text: str, dims: int, field: str = "--block") -> tuple[int, ...]:
+    try:
+        block = tuple(int(v) for v in text.lower().replace(",", "x").split("x"))
+    except ValueError:
+        raise UserError(f"{field}: expected {dims} integers separated by 'x' (e.g. "
+                        f"{'32x32' if dims == 2 else '16x1x1x1'}), got {text!r}") from None
+    if len(block) != dims or min(block) < 1:
+        raise UserError(f"{field}: expected {dims} positive integers separated by 'x', got {text!r}")
+    return block
+
+
+def config_overrides(pes: Optional[int], dram_bandwidth: Optional[float], memory: Optional[str]) -> dict:
+    over: dict = {}
+    if pes is not None:
+        over["tn"] = pes
+    if dram_bandwidth is not None:
+        over["dram"] = {"bandwidth_bytes_per_cycle": dram_bandwidth}
+    if memory is not None:
+        from soc.config import SoCConfig
+        base = SoCConfig()
+        for name in ("nbin", "nbout", "sb", "nibin", "sib"):
+            over[name] = {**getattr(base, name).model_dump(), "memory": memory}
+    return over
+
+
+@app.command()
+def layer(
+    kind: Kind = typer.Option(Kind.fc, help="layer type"),
+    n_in: int = typer.Option(9216, help="fc: input neurons"),
+    n_out: int = typer.Option(4096, help="fc: output neurons"),
+    in_channels: int = typer.Option(256, help="conv: input channels"),
+    out_channels: int = typer.Option(384, help="conv: output channels"),
+    size: int = typer.Option(13, help="conv: input height = width"),
+    kernel: int = typer.Option(3, help="conv: kernel height = width"),
+    stride: int = typer.Option(1, help="conv: stride"),
+    padding: int = typer.Option(1, help="conv: padding"),
+    batch: int = typer.Option(1, help="inputs per run (fc: rows of one matrix; conv: images in turn)"),
+    block: Optional[str] = typer.Option(None, help="pruning block: fc BoutxBin (32x32), conv BfoutxBfinxBxxBy (16x1x1x1)"),
+    weight_density: Optional[float] = typer.Option(None, help="fraction of weights kept, in (0, 1] (fc 0.10, conv 0.35)"),
+    input_density: Optional[float] = typer.Option(None, help="fraction of non-zero inputs, in (0, 1] (fc 0.70, conv 0.63)"),
+    preset: str = typer.Option("coarse-sparse", help="coarse-sparse | weight-sparse | dense"),
+    strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
+    pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    dram_bandwidth: Optional[float] = typer.Option(None, help="DRAM bytes per cycle"),
+    memory: Optional[str] = typer.Option(None, help="on-chip buffer memory: sram | edram"),
+    seed: int = typer.Option(0, help="seed of the generated tensors"),
+    out: Path = typer.Option(Path("out/layer"), help="output directory (result.json)"),
+    trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
+) -> None:
+    """Simulate one generated layer and write OUT/result.json."""
+    from soc.simulate import simulate_layer
+    from workloads.layers import FC, Conv
+    from workloads.sparsity import layer_tensors
+
+    if strategy is not None and strategy not in STRATEGIES:
+        raise UserError(f"--strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    try:
+        cfg = make_preset(preset, **config_overrides(pes, dram_bandwidth, memory))
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        if kind is Kind.fc:
+            spec = FC("fc", n_in, n_out)
+            blk = parse_block(block or "32x32", 2)
+            wd, xd = weight_density if weight_density is not None else 0.10, input_density if input_density is not None else 0.70
+        else:
+            spec = Conv("conv", in_channels, out_channels, kernel, (size, size), stride=stride, padding=padding)
+            blk = parse_block(block or "16x1x1x1", 4)
+            wd, xd = weight_density if weight_density is not None else 0.35, input_density if input_density is not None else 0.63
+        t0 = time.perf_counter()
+        tensors = layer_tensors(spec, wd, xd, blk, seed, batch=batch)
+        gen_s = time.perf_counter() - t0
+        result = simulate_layer(spec, tensors, cfg, strategy=strategy)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    data = result.to_dict()
+    data.update({"generate_s": gen_s, "seed": seed, "weight_density": tensors.weight_density,
+                 "input_density": tensors.input_density, "block": list(blk),
+                 "config": cfg.model_dump()})
+    (out / "result.json").write_text(json.dumps(data, indent=2, default=float))
+    if trace:
+        from reports.trace import write_chrome_trace
+        write_chrome_trace(out / "trace.json", [(*a, result.name) for a in result.activity], clock_ghz=cfg.clock_ghz)
+    typer.echo(f"{result.name} ({kind.value}, {preset}): {result.cycles:,} cycles, {result.time_s * 1e6:.1f} us, "
+               f"{result.energy_pj / 1e6:.3f} uJ, utilization {result.utilization:.1%}, "
+               f"MACs {result.useful_macs:,} done / {result.skipped_macs:,} skipped, "
+               f"DRAM {result.dram_bytes_read:,} B read / {result.dram_bytes_written:,} B written, "
+               f"outputs match reference: {result.outputs_match_reference}")
+    typer.echo(f"wrote {out / 'result.json'}")

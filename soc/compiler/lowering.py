@@ -37,6 +37,7 @@ class MatrixLayer:
     inputs: np.ndarray             # int16: FC (B, N_in); conv (C, H, W) of this group
     geometry: ConvGeometry | None = None
     batch: int = 1
+    shift: int = 8                 # fractional bits of the weights: the product shift
     _nz_cumsum: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -50,6 +51,20 @@ class MatrixLayer:
     @property
     def n_out(self) -> int:
         return self.weights.shape[0]
+
+    def group_keep(self, tn: int) -> np.ndarray:
+        """The shared synapse mask of each group of ``tn`` consecutive outputs: the union of
+        their unpruned positions (bool, (ceil(N_out / tn), N_in)). Cached per tn."""
+        cache = self.__dict__.setdefault("_group_keep", {})
+        if tn not in cache:
+            n_out, n_in = self.keep.shape
+            groups = -(-n_out // tn)
+            padded = self.keep
+            if groups * tn != n_out:
+                padded = np.zeros((groups * tn, n_in), bool)
+                padded[:n_out] = self.keep
+            cache[tn] = padded.reshape(groups, tn, n_in).any(axis=1)
+        return cache[tn]
 
     @property
     def row_block(self) -> int:
@@ -75,7 +90,12 @@ class MatrixLayer:
         e0, e1 = p0 // f, (p1 - 1) // f + 1
         r0 = max(0, e0 * g.stride - g.padding)
         r1 = min(g.height, (e1 - 1) * g.stride - g.padding + kh)
-        slab = self.inputs[c0:c1, r0:r1, :]
+        q0, q1 = 0, g.width
+        if e1 - e0 == 1:  # part of one output row: only the columns its windows cover
+            f0, f1 = p0 - e0 * f, p1 - e0 * f
+            q0 = max(0, f0 * g.stride - g.padding)
+            q1 = min(g.width, (f1 - 1) * g.stride - g.padding + kw)
+        slab = self.inputs[c0:c1, r0:r1, q0:q1]
         return slab.size, int(np.count_nonzero(slab))
 
 

@@ -47,15 +47,25 @@ class InputTile:
 class WeightTile:
     o: int
     i: int
-    per_pe: list[CompressedSynapses]   # SB contents of PE j: its outputs o0+j, o0+j+Tn, ...
-    pe_outputs: list[np.ndarray]       # output indices (within the tile) of each PE
-    sb_bytes: list[int]                # per PE
+    synapses: CompressedSynapses       # the tile's outputs in order, one weight row each
+    out_stored: np.ndarray             # (outputs,) stored weights per output
+    sb_bytes: np.ndarray               # (Tn,) SB bytes of PE j (outputs j, j+Tn, ...)
     sib_bytes: int
     group_mask: np.ndarray             # uint8 (groups, i_tile): shared synapse masks (coarse)
 
     @property
+    def outputs(self) -> int:
+        return int(self.out_stored.size)
+
+    @property
     def dram_bytes(self) -> int:
-        return int(sum(self.sb_bytes)) + self.sib_bytes
+        return int(self.sb_bytes.sum()) + self.sib_bytes
+
+    def per_pe(self, values: np.ndarray, tn: int) -> np.ndarray:
+        """Sum a per-output quantity over each PE's outputs (PE j has j, j+Tn, ...)."""
+        padded = np.zeros(-(-values.size // tn) * tn, dtype=values.dtype)
+        padded[:values.size] = values
+        return padded.reshape(-1, tn).sum(axis=0)
 
 
 class TileMaker:
@@ -74,9 +84,7 @@ class TileMaker:
         """Shared synapse mask per group of Tn outputs (coarse-sparse): the union of the
         unpruned positions of the group's outputs. With blocks of B_out = k x Tn outputs
         the union is exact; otherwise stored zeros appear and are multiplied (counted)."""
-        tn = self.cfg.tn
-        starts = np.arange(0, self.layer.n_out, tn)
-        return np.logical_or.reduceat(self.layer.keep, starts, axis=0)
+        return self.layer.group_keep(self.cfg.tn)
 
     def input_tile(self, p: int, i: int) -> InputTile:
         key = (p, i)
@@ -112,20 +120,19 @@ class TileMaker:
             else:
                 gk = np.zeros((0, i1 - i0), bool)
                 keep = np.ones(w.shape, bool)
-            per_pe, outs, sb = [], [], []
-            for j in range(tn):
-                idx = np.arange(j, o1 - o0, tn)
-                syn = compress_synapses(w[idx], 1, keep[idx])
-                per_pe.append(syn)
-                outs.append(idx)
-                stored = int(syn.weights.size)
-                bits = stored * cfg.weight_bits
-                if cfg.preset == "weight-sparse":
-                    bits += stored * STEP_INDEX_BITS
-                sb.append(_ceil_bytes(bits))
-            sib = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.preset == "coarse-sparse" else 0
-            self._weights[key] = WeightTile(o, i, per_pe, outs, sb, sib, gk.view(np.uint8))
+            syn = compress_synapses(w, 1, keep)
+            stored = syn.group_nnz
+            bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.preset == "weight-sparse" else 0)
+            tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
+            tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)
+            tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.preset == "coarse-sparse" else 0
+            self._weights[key] = tile
         return self._weights[key]
+
+    @property
+    def whole_reduction(self) -> bool:
+        """One input tile spans all of N_in: every output is final after one burst."""
+        return len(self.ir) == 1
 
     def output_shape(self, p: int, o: int) -> tuple[int, int]:
         (p0, p1), (o0, o1) = self.pr[p], self.orr[o]

@@ -33,11 +33,17 @@ def psum_bytes(cfg: SoCConfig) -> int:
     return cfg.acc_bits // 8
 
 
+def nbout_entry_bytes(cfg: SoCConfig, whole_reduction: bool) -> int:
+    """Bytes one output occupies in NBout: a final word when a tile's whole reduction runs
+    in one burst (the PE accumulators hold the running sum), else a partial sum at
+    accumulator width (it must survive between bursts)."""
+    return cfg.word_bytes if whole_reduction else psum_bytes(cfg)
+
+
 def measure_densities(layer: MatrixLayer, cfg: SoCConfig) -> Densities:
     d_in = float(np.count_nonzero(layer.inputs)) / max(1, layer.inputs.size)
     if cfg.preset == "coarse-sparse":
-        starts = np.arange(0, layer.n_out, cfg.tn)
-        d_w = float(np.logical_or.reduceat(layer.keep, starts, axis=0).mean()) if layer.n_out else 0.0
+        d_w = float(layer.group_keep(cfg.tn).mean()) if layer.n_out else 0.0
     elif cfg.preset == "weight-sparse":
         d_w = float(layer.keep.mean())
     else:
@@ -58,9 +64,12 @@ def _footprint_positions(layer: MatrixLayer, rows: int, cols: int) -> int:
     g = layer.geometry
     if g is None:
         return rows * cols
-    out_rows = -(-rows // g.out_hw[1])
-    in_rows = min(g.height, (out_rows - 1) * g.stride + g.kernel[0])
+    f = g.out_hw[1]
     channels = -(-cols // (g.kernel[0] * g.kernel[1]))
+    if rows < f:  # part of an output row (a tile may straddle two rows: counted as one)
+        return channels * min(g.height, g.kernel[0]) * min(g.width, (rows - 1) * g.stride + g.kernel[1])
+    out_rows = -(-rows // f)
+    in_rows = min(g.height, (out_rows - 1) * g.stride + g.kernel[0])
     return channels * in_rows * g.width
 
 
@@ -70,15 +79,15 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
     per_pe_outputs = -(-outs // cfg.tn)
     if cfg.preset == "coarse-sparse":
         nbin, nibin = pos * d.inputs * word, pos / 8
-        sb = per_pe_outputs * cols * d.weights * cfg.weight_bits / 8
+        sb = per_pe_outputs * cols * d.weights * cfg.weight_code_bits / 8
         sib = -(-outs // cfg.tn) * cols / 8
     elif cfg.preset == "weight-sparse":
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * d.weights * (cfg.weight_bits + STEP_INDEX_BITS) / 8
+        sb = per_pe_outputs * cols * d.weights * (cfg.weight_code_bits + STEP_INDEX_BITS) / 8
     else:
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * cfg.weight_bits / 8
-    return TileEstimate(nbin, nibin, sb, sib, rows * outs * psum_bytes(cfg))
+        sb = per_pe_outputs * cols * cfg.weight_code_bits / 8
+    return TileEstimate(nbin, nibin, sb, sib, rows * outs * nbout_entry_bytes(cfg, cols >= layer.n_in))
 
 
 def fits(est: TileEstimate, cfg: SoCConfig) -> bool:
@@ -87,18 +96,27 @@ def fits(est: TileEstimate, cfg: SoCConfig) -> bool:
             and est.nbout <= cfg.nbout.half_bytes)
 
 
-def _ranges(n: int, step: int) -> list[int]:
-    return [min(step, n - s) for s in range(0, n, step)]
+def _sizes(n: int, step: int) -> list[tuple[int, int]]:
+    """Distinct tile sizes along one axis and how many tiles have each: (size, count)."""
+    full, rest = divmod(n, step)
+    return [(step, full)] + ([(rest, 1)] if rest else []) if full else [(rest, 1)]
 
 
 def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) -> dict[str, float]:
     """Estimated DRAM bytes of a tiling under its strategy, by operand."""
-    prs, irs, ors = (_ranges(layer.p, tiling.p_tile), _ranges(layer.n_in, tiling.i_tile),
-                     _ranges(layer.n_out, tiling.o_tile))
-    n_p, n_i, n_o = len(prs), len(irs), len(ors)
-    x_total = sum((lambda e: e.nbin + e.nibin)(estimate_tile(layer, cfg, d, r, c, cfg.tn)) for r in prs for c in irs)
-    w_total = sum((lambda e: e.sb_per_pe * cfg.tn + e.sib)(estimate_tile(layer, cfg, d, 1, c, o))
-                  for o in ors for c in irs)
+    ps, is_, os_ = (_sizes(layer.p, tiling.p_tile), _sizes(layer.n_in, tiling.i_tile),
+                    _sizes(layer.n_out, tiling.o_tile))
+    n_p, n_i, n_o = (sum(c for _, c in ax) for ax in (ps, is_, os_))
+    x_total = 0.0
+    for r, rc in ps:
+        for c, cc in is_:
+            e = estimate_tile(layer, cfg, d, r, c, cfg.tn)
+            x_total += rc * cc * (e.nbin + e.nibin)
+    w_total = 0.0
+    for o, oc in os_:
+        for c, cc in is_:
+            e = estimate_tile(layer, cfg, d, 1, c, o)
+            w_total += oc * cc * (e.sb_per_pe * cfg.tn + e.sib)
     y_psum = layer.p * layer.n_out * psum_bytes(cfg)
     n_y = layer.p * layer.n_out
     y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.preset == "coarse-sparse" else n_y * cfg.word_bytes
@@ -122,6 +140,7 @@ def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) ->
 
 
 def _candidates(n: int, unit: int) -> list[int]:
+    """Powers of two times ``unit`` below ``n``, and ``n``."""
     out, k = [], unit
     while k < n:
         out.append(k)
@@ -130,11 +149,22 @@ def _candidates(n: int, unit: int) -> list[int]:
     return sorted(set(out))
 
 
+def row_candidates(layer: MatrixLayer) -> list[int]:
+    """Row-tile sizes: whole output rows (powers of two of them) and, for convolutions,
+    the divisors of one output row, so that a tile smaller than a row never straddles two
+    rows (its input footprint stays one window-row high)."""
+    out = set(_candidates(layer.p, layer.row_block))
+    if layer.geometry is not None:
+        f = layer.row_block
+        out |= {d for d in range(1, f) if f % d == 0}
+    return sorted(out)
+
+
 def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dict[str, float]]:
     """The tiling of least estimated traffic for one strategy (ties: fewest tiles)."""
     d = measure_densities(layer, cfg)
     best = None
-    for p in _candidates(layer.p, layer.row_block):
+    for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
             for o in _candidates(layer.n_out, cfg.tn):
                 if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg):
@@ -142,21 +172,21 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
                 t = Tiling(p, i, o, strategy)
                 tr = traffic(layer, cfg, d, t)
                 tiles = -(-layer.p // p) * -(-layer.n_in // i) * -(-layer.n_out // o)
-                key = (tr["total"], tiles)
+                key = (round(tr["total"]), tiles)
                 if best is None or key < best[0]:
                     best = (key, t, tr)
     if best is None:
         raise TilingError(
-            f"layer {layer.name}: no tiling fits the buffers (smallest tile: {layer.row_block} rows x "
-            f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, layer.row_block, layer.in_block, cfg.tn)}; "
+            f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "
+            f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, 1, layer.in_block, cfg.tn)}; "
             f"half capacities nbin={cfg.nbin.half_bytes} nibin={cfg.nibin.half_bytes} sb={cfg.sb.half_bytes} "
             f"sib={cfg.sib.half_bytes} nbout={cfg.nbout.half_bytes} bytes)")
     return best[1], best[2]
 
 
-def real_overflow(layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling) -> str | None:
+def real_overflow(tm: TileMaker) -> str | None:
     """Name the first buffer a real tile of this tiling overflows, or None."""
-    tm = TileMaker(layer, cfg, tiling)
+    cfg = tm.cfg
     for p in range(len(tm.pr)):
         for i in range(len(tm.ir)):
             t = tm.input_tile(p, i)
@@ -174,20 +204,24 @@ def real_overflow(layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling) -> str | N
     return None
 
 
-def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None) -> tuple[Tiling, dict[str, dict[str, float]]]:
+def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None
+           ) -> tuple[Tiling, dict[str, dict[str, float]], TileMaker]:
     """Plan every strategy, pick the least-traffic one (or the forced one), and shrink the
-    chosen tiling until its real tiles fit. Returns the tiling and every strategy's traffic."""
+    chosen tiling until its real tiles fit. Returns the tiling, every strategy's estimated
+    traffic, and the tile maker holding the real tiles (reused by the simulation)."""
     if strategy is not None and strategy not in STRATEGIES:
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     plans = {s: plan(layer, cfg, s) for s in STRATEGIES}
     chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
     t = plans[chosen][0]
     for _ in range(64):
-        bad = real_overflow(layer, cfg, t)
+        tm = TileMaker(layer, cfg, t)
+        bad = real_overflow(tm)
         if bad is None:
-            return t, {s: tr for s, (_, tr) in plans.items()}
-        if bad in ("nbin", "nibin") and t.p_tile > layer.row_block:
-            t = Tiling(max(layer.row_block, t.p_tile // 2 // layer.row_block * layer.row_block), t.i_tile, t.o_tile, chosen)
+            return t, {s: tr for s, (_, tr) in plans.items()}, tm
+        smaller_rows = [c for c in row_candidates(layer) if c < t.p_tile]
+        if bad in ("nbin", "nibin") and smaller_rows:
+            t = Tiling(smaller_rows[-1], t.i_tile, t.o_tile, chosen)
         elif bad in ("sb", "sib") and t.o_tile > cfg.tn:
             t = Tiling(t.p_tile, t.i_tile, max(cfg.tn, t.o_tile // 2 // cfg.tn * cfg.tn), chosen)
         elif t.i_tile > layer.in_block:

@@ -15,80 +15,201 @@ products are exact 32-bit; the accumulator is 48 bits wide and never overflows f
 N_in <= 2^16 (checked by the caller), so no saturation occurs inside the sum. The
 result is rounded to nearest, ties toward +infinity (add 2^(f-1), arithmetic shift
 right by f) and saturated to int16. The NumPy reference does the same.
+
+Implementation (_sparse_mac_core.h, _sparse_mac_group.h): masks are bit-packed into
+64-bit words, so the NSM's AND + prefix count becomes AND + popcount per word, and the
+count of selected positions per (row, group) comes from the masks alone. Per (row,
+group) the neurons are gathered once and all outputs of the group reuse them: normally
+the neuron at every set position of the group's synapse mask (zero where the neuron
+mask is clear, an exact 0 product) is compacted into a buffer aligned with the group's
+stored weights and each output is a contiguous SIMD dot product; when the selected
+positions are under 5 % of the group's stored weights only they and their synapse
+flags are gathered and each output sums over them. Both give the same exact sum. Sums
+are kept in int64 (the 48-bit accumulator cannot overflow, so its value is the same);
+the AVX2 dot product keeps exact int32 partial sums by splitting each neuron into its
+high and low byte (see sm_dots_avx2). The outer loop runs over groups, so each group's
+weights stay in cache for all rows; it runs without the GIL, on ``threads`` OpenMP
+threads (default 1). Result and counts do not depend on the thread count or on which
+code path (AVX2 or portable C) the CPU allows.
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 cnp.import_array()
+
+
+cdef extern from "_sparse_mac_core.h" nogil:
+    ctypedef struct sm_args:
+        int64_t P, n_in, W, G, n_out
+        const uint64_t *nmask
+        const uint64_t *smask
+        const int32_t *spos
+        const int64_t *spos_off
+        const int16_t *xdense
+        const int64_t *gstarts
+        const int16_t *weights
+        const int64_t *woff
+        int frac_bits
+        int16_t *out
+        int64_t *raw
+        int32_t *sel
+    int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint64_t *nmask,
+                              const int16_t *values, const int64_t *offsets, int64_t n_values,
+                              int16_t *xdense)
+    int sm_run(const sm_args *a, int threads, int64_t *useful_out)
+    int sm_cpu_has_avx2()
+    int sm_force_portable
+    void sm_init()
+    void sm_pack_mask(int64_t rows, int64_t n_in, int64_t W, const uint8_t *mask, uint64_t *out)
+    void sm_count_groups(int64_t G, int64_t W, const uint64_t *smask, int64_t *nnz)
+    void sm_synapse_positions(int64_t G, int64_t W, const uint64_t *smask,
+                              const int64_t *spos_off, int32_t *spos)
+
+
+sm_init()
+
+
+def _pack_rows(const uint8_t[:, ::1] mask, Py_ssize_t words):
+    """(rows, N_in) byte mask (non-zero = set) -> (rows, words) uint64, bit b of word w =
+    position 64w+b."""
+    cdef Py_ssize_t rows = mask.shape[0], n_in = mask.shape[1]
+    out_arr = np.empty((rows, words), dtype=np.uint64)
+    cdef uint64_t[:, ::1] out = out_arr
+    if rows and words:
+        with nogil:
+            sm_pack_mask(rows, n_in, words, &mask[0, 0], &out[0, 0])
+    return out_arr
+
+
+def has_avx2():
+    """True when the AVX2 code path is used on this CPU."""
+    return bool(sm_cpu_has_avx2())
+
+
+def force_portable(bint enabled):
+    """Use only the portable C code path (True) or the fastest one the CPU has (False);
+    returns the previous setting. Results are identical; this exists to test both."""
+    global sm_force_portable
+    previous = bool(sm_force_portable)
+    sm_force_portable = 1 if enabled else 0
+    return previous
+
+
+def prepare_synapses(const uint8_t[:, ::1] synapse_mask, const int64_t[::1] group_starts,
+                     const int16_t[::1] weights, const int64_t[::1] weight_offsets):
+    """Check the synapse arrays and build the kernel's view of them: (N_in, packed masks
+    uint64 (G, W), position starts int64 (G+1), set positions int32). The result depends
+    only on the synapses and may be reused for any number of neuron batches."""
+    cdef Py_ssize_t G = synapse_mask.shape[0]
+    cdef Py_ssize_t n_in = synapse_mask.shape[1]
+    cdef Py_ssize_t W = (n_in + 63) // 64
+    if group_starts.shape[0] != G + 1 or weight_offsets.shape[0] != G:
+        raise ValueError(f"group_starts needs G+1 = {G + 1} entries and weight_offsets G = {G}, "
+                         f"got {group_starts.shape[0]} and {weight_offsets.shape[0]}")
+    cdef Py_ssize_t g
+    cdef int64_t size, need, worst = 0
+    if group_starts[0] != 0:
+        raise ValueError(f"group_starts must start at 0, got {group_starts[0]}")
+    for g in range(G):
+        if group_starts[g + 1] < group_starts[g]:
+            raise ValueError(f"group_starts must be non-decreasing (group {g})")
+    smask_arr = _pack_rows(synapse_mask, W)
+    cdef const uint64_t[:, ::1] smask = smask_arr
+    spos_off_arr = np.empty(G + 1, dtype=np.int64)
+    cdef int64_t[::1] spos_off = spos_off_arr
+    spos_off[0] = 0
+    if G and W:
+        sm_count_groups(G, W, &smask[0, 0], &spos_off[1])   # counts, then running sums
+    elif G:
+        spos_off[1:] = 0
+    for g in range(G):
+        size = (group_starts[g + 1] - group_starts[g]) * spos_off[g + 1]
+        if weight_offsets[g] < 0:
+            raise ValueError(f"weight_offsets[{g}] = {weight_offsets[g]} is negative")
+        need = weight_offsets[g] + size
+        if need > worst:
+            worst = need
+        spos_off[g + 1] += spos_off[g]
+    if worst > weights.shape[0]:
+        raise ValueError(f"weights hold {weights.shape[0]} values but the group blocks need up to "
+                         f"{worst} (weight_offsets + group size x mask count)")
+    spos_arr = np.empty(max(1, spos_off[G]), dtype=np.int32)
+    cdef int32_t[::1] spos = spos_arr
+    if G and W:
+        sm_synapse_positions(G, W, &smask[0, 0], &spos_off[0], &spos[0])
+    return int(n_in), smask_arr, spos_off_arr, spos_arr
 
 
 def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offsets,
                const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
                const int64_t[::1] group_starts, const int16_t[::1] weights,
-               const int64_t[::1] weight_offsets, int frac_bits, bint raw=False):
+               const int64_t[::1] weight_offsets, int frac_bits, bint raw=False, int threads=1,
+               layout=None):
     """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int); with
-    ``raw`` the outputs are the exact int64 sums, before rounding and saturation."""
+    ``raw`` the outputs are the exact int64 sums, before rounding and saturation.
+
+    ``threads``: OpenMP threads over output groups (<= 0: OMP_NUM_THREADS or the core
+    count). ``layout``: the result of ``prepare_synapses`` for these synapses, or None
+    to build it here."""
     cdef Py_ssize_t P = neuron_mask.shape[0]
     cdef Py_ssize_t n_in = neuron_mask.shape[1]
     cdef Py_ssize_t G = synapse_mask.shape[0]
+    cdef Py_ssize_t W = (n_in + 63) // 64
+    if not 0 <= frac_bits <= 15:
+        raise ValueError(f"frac_bits must be in [0, 15], got {frac_bits}")
+    if synapse_mask.shape[1] != n_in:
+        raise ValueError(f"neuron masks have {n_in} inputs but synapse masks have {synapse_mask.shape[1]}")
+    if neuron_offsets.shape[0] != P + 1:
+        raise ValueError(f"neuron_offsets needs P+1 = {P + 1} entries, got {neuron_offsets.shape[0]}")
+    if layout is None:
+        layout = prepare_synapses(synapse_mask, group_starts, weights, weight_offsets)
+    layout_n_in, smask_arr, spos_off_arr, spos_arr = layout
+    if layout_n_in != n_in or smask_arr.shape[0] != G or spos_off_arr.shape[0] != G + 1:
+        raise ValueError("layout was prepared for other synapses")
+    cdef const uint64_t[:, ::1] smask = smask_arr
+    cdef const int32_t[::1] spos = spos_arr
+    cdef const int64_t[::1] spos_off = spos_off_arr
     cdef Py_ssize_t n_out = group_starts[G]
-    out_arr = np.zeros((P, n_out), dtype=np.int16)
-    raw_arr = np.zeros((P if raw else 0, n_out if raw else 0), dtype=np.int64)
-    cdef int64_t[:, ::1] raw_out = raw_arr
+    nmask_arr = _pack_rows(neuron_mask, W)
+    xdense_arr = np.zeros((P, 64 * W), dtype=np.int16)
+    out_arr = np.empty((0 if raw else P, n_out), dtype=np.int16)
+    raw_arr = np.empty((P if raw else 0, n_out), dtype=np.int64)
     sel_arr = np.zeros((P, G), dtype=np.int32)
+
+    cdef const uint64_t[:, ::1] nmask = nmask_arr
+    cdef int16_t[:, ::1] xdense = xdense_arr
     cdef int16_t[:, ::1] out = out_arr
+    cdef int64_t[:, ::1] raw_out = raw_arr
+    cdef int64_t dummy64s = 0
     cdef int32_t[:, ::1] sel = sel_arr
-    # synapse prefix counts: rank of each set position inside its group's mask
-    syn_rank_arr = np.zeros((G, n_in), dtype=np.int32)
-    cdef int32_t[:, ::1] syn_rank = syn_rank_arr
-    nflag_arr = np.empty(n_in, dtype=np.int32)
-    sflag_arr = np.empty(n_in, dtype=np.int32)
-    acc_arr = np.empty(max(1, n_out), dtype=np.int64)
-    cdef int32_t[::1] nflag = nflag_arr
-    cdef int32_t[::1] sflag = sflag_arr
-    cdef int64_t[::1] acc = acc_arr
-    cdef Py_ssize_t p, g, i, k, o, gsize, nnz_g, m
-    cdef int32_t cnt, nrank
-    cdef int64_t base, wbase, a, useful = 0
-    cdef int64_t half = (1 << (frac_bits - 1)) if frac_bits > 0 else 0
-    cdef int16_t x
-    for g in range(G):
-        cnt = 0
-        for i in range(n_in):
-            syn_rank[g, i] = cnt
-            cnt += synapse_mask[g, i]
+    cdef sm_args a
+    cdef int64_t useful = 0, bad
+    cdef int rc
+    cdef int16_t dummy16 = 0
+    cdef int32_t dummy32 = 0
+    cdef uint64_t dummy64 = 0
+    a.P, a.n_in, a.W, a.G, a.n_out = P, n_in, W, G, n_out
+    a.nmask = &nmask[0, 0] if P and W else &dummy64
+    a.smask = &smask[0, 0] if G and W else &dummy64
+    a.spos = &spos[0]
+    a.spos_off = &spos_off[0]
+    a.xdense = &xdense[0, 0] if P and W else &dummy16
+    a.gstarts = &group_starts[0]
+    a.weights = &weights[0] if weights.shape[0] else &dummy16
+    a.woff = &weight_offsets[0] if G else &dummy64s
+    a.frac_bits = frac_bits
+    a.out = &out[0, 0] if (P and n_out and not raw) else &dummy16
+    a.raw = (&raw_out[0, 0] if P and n_out else &dummy64s) if raw else NULL
+    a.sel = &sel[0, 0] if P and G else &dummy32
     with nogil:
-        for p in range(P):
-            base = neuron_offsets[p]
-            for g in range(G):
-                # NSM: AND the masks, read both prefix counts at the set positions
-                m = 0
-                nrank = 0
-                for i in range(n_in):
-                    if neuron_mask[p, i]:
-                        if synapse_mask[g, i]:
-                            nflag[m] = nrank
-                            sflag[m] = syn_rank[g, i]
-                            m += 1
-                        nrank += 1
-                sel[p, g] = <int32_t>m
-                gsize = group_starts[g + 1] - group_starts[g]
-                nnz_g = syn_rank[g, n_in - 1] + synapse_mask[g, n_in - 1] if n_in > 0 else 0
-                useful += m * gsize
-                # PEs: each output of the group multiplies the selected neurons by its weights
-                for o in range(gsize):
-                    wbase = weight_offsets[g] + o * nnz_g
-                    a = 0
-                    for k in range(m):
-                        a += <int64_t>(<int32_t>neuron_values[base + nflag[k]] * <int32_t>weights[wbase + sflag[k]])
-                    if raw:
-                        raw_out[p, group_starts[g] + o] = a
-                        continue
-                    a = (a + half) >> frac_bits
-                    if a > 32767:
-                        a = 32767
-                    elif a < -32768:
-                        a = -32768
-                    out[p, group_starts[g] + o] = <int16_t>a
+        bad = sm_expand_neurons(P, n_in, W, a.nmask, &neuron_values[0] if neuron_values.shape[0] else &dummy16,
+                                &neuron_offsets[0], neuron_values.shape[0], <int16_t *>a.xdense)
+    if bad:
+        raise ValueError(f"neuron row {-1 - bad}: neuron_offsets do not match the number of set mask "
+                         f"bits (or run past the {neuron_values.shape[0]} stored values)")
+    with nogil:
+        rc = sm_run(&a, threads, &useful)
+    if rc:
+        raise MemoryError("sparse_mac: scratch buffers could not be allocated")
     return (raw_arr if raw else out_arr), sel_arr, int(useful)

@@ -3,10 +3,15 @@
 Neurons: non-zero values + a bitmask with one bit per position.
 Synapses: groups of ``group_size`` consecutive outputs share one bitmask; each output
 stores one weight per set bit of its group's mask (a stored weight may itself be zero).
+
+The arrays of a ``CompressedSynapses`` are treated as immutable: the kernel's packed
+view of them (``kernel_layout``) is built once and reused. ``compress_synapses`` returns
+read-only arrays so that an in-place change fails loudly instead of going unseen.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -57,6 +62,14 @@ class CompressedSynapses:
     def group_sizes(self) -> np.ndarray:
         return np.diff(self.group_starts)
 
+    @cached_property
+    def kernel_layout(self) -> tuple:
+        """The compiled kernel's checked, bit-packed view of these synapses (N_in, packed
+        masks, position starts, positions), built on first use and then reused."""
+        from soc.kernels import _sparse_mac
+        return _sparse_mac.prepare_synapses(self.mask, self.group_starts, self.weights,
+                                            self.weight_offsets)
+
     def dense(self) -> np.ndarray:
         """The (N_out, N_in) int16 weight matrix with zeros at pruned positions."""
         w = np.zeros((self.n_out, self.n_in), dtype=np.int16)
@@ -101,15 +114,22 @@ def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = 
     keep = (w != 0) if keep is None else np.asarray(keep, dtype=bool)
     starts = np.arange(0, n_out, group_size, dtype=np.int64)
     group_starts = np.append(starts, n_out).astype(np.int64)
-    mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
-    blocks, offsets, pos = [], [], 0
-    for g, s in enumerate(starts):
-        e = group_starts[g + 1]
-        block = w[s:e][:, mask[g]]
-        offsets.append(pos)
-        blocks.append(block.ravel())
-        pos += block.size
-    weights = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
-    return CompressedSynapses(mask=np.ascontiguousarray(mask).view(np.uint8), group_starts=group_starts,
-                              weights=np.ascontiguousarray(weights, dtype=np.int16),
-                              weight_offsets=np.asarray(offsets, dtype=np.int64))
+    if group_size == 1:
+        mask = keep
+    else:
+        mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
+    sizes = np.diff(group_starts)
+    # every output of a group stores its weights at its group's mask positions, in order;
+    # row-major boolean selection lays out each group as a (size x nnz_g) block
+    expanded = mask if group_size == 1 else np.repeat(mask, sizes, axis=0)
+    weights = w[expanded] if n_out else np.zeros(0, np.int16)
+    offsets = np.zeros(len(starts), np.int64)
+    if len(starts) > 1:
+        np.cumsum((sizes * mask.sum(axis=1))[:-1], out=offsets[1:])
+    arrays = dict(mask=np.array(mask, dtype=np.uint8, order="C"),
+                  group_starts=np.array(group_starts, dtype=np.int64),
+                  weights=np.array(weights, dtype=np.int16, order="C"),
+                  weight_offsets=np.array(offsets, dtype=np.int64).reshape(-1))
+    for a in arrays.values():
+        a.setflags(write=False)
+    return CompressedSynapses(**arrays)

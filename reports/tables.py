@@ -1,0 +1,347 @@
+"""Tables (pandas DataFrames) made from per-layer simulation results.
+
+Input is plain data: one mapping per simulated layer, as produced by
+``LayerResult.to_dict()`` (an object with a ``to_dict()`` method is accepted too).
+Required keys (see ``REQUIRED_KEYS``): name, kind, cycles, time_s, energy_pj,
+energy_by_component {component: pJ}, energy_by_action {action: pJ}, useful_macs,
+skipped_macs, dram_bytes_read, dram_bytes_written, utilization (0..1),
+outputs_match_reference, sim_events, wall_s, strategy. Extra scalar keys (numbers,
+strings, booleans, None) are kept as further columns; extra mappings (a tiling, a
+traffic estimate per strategy, buffer peaks) are flattened into ``key.sub`` (and
+``key.sub.subsub``) columns; lists (such as ``activity``) are left out of tables: traces
+have their own output.
+
+Units are in the column names: ``_pj`` picojoules, ``_s`` seconds, ``_bytes`` bytes,
+``cycles`` accelerator clock cycles, ``_macs`` multiply-accumulates; ``utilization``
+is a fraction in [0, 1]. Energy per component of a layer becomes a column
+``e_<component>_pj``; a component a layer did not use is 0 pJ in that layer's row.
+
+Simplifications stated here:
+- Layers run one after another, so network cycles, time and energy are sums over
+  layers (no overlap between consecutive layers is modelled by these tables).
+- Network utilization is total useful MACs over total multiplier slots, i.e. each
+  layer's utilization weighted by its cycles (multiplier-cycle slots; the number of
+  multipliers is fixed within one run). Layers without multiplies (pooling,
+  activations) count as idle slots. This is the multiplier-slot-weighted mean, not the
+  plain mean of layer utilizations.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Number
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+REQUIRED_KEYS: tuple[str, ...] = (
+    "name", "kind", "cycles", "time_s", "energy_pj", "energy_by_component",
+    "energy_by_action", "useful_macs", "skipped_macs", "dram_bytes_read",
+    "dram_bytes_written", "utilization", "outputs_match_reference", "sim_events",
+    "wall_s", "strategy",
+)
+
+#: Columns of the per-layer table, in order, before the ``e_<component>_pj`` columns.
+LAYER_COLUMNS: tuple[str, ...] = (
+    "name", "kind", "strategy", "cycles", "time_s", "energy_pj", "useful_macs",
+    "skipped_macs", "dram_bytes_read", "dram_bytes_written", "dram_bytes",
+    "utilization", "outputs_match_reference", "sim_events", "wall_s",
+)
+
+#: Additive quantities summed over layers for a network summary.
+SUMMED_COLUMNS: tuple[str, ...] = (
+    "cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
+    "dram_bytes_written", "dram_bytes", "sim_events", "wall_s",
+)
+
+INTEGER_COLUMNS: frozenset[str] = frozenset(
+    {"cycles", "useful_macs", "skipped_macs", "dram_bytes_read", "dram_bytes_written",
+     "dram_bytes", "sim_events"})
+
+COMPONENT_PREFIX = "e_"
+COMPONENT_SUFFIX = "_pj"
+
+#: Relative tolerance for "energy_by_component sums to energy_pj" (float summation order).
+ENERGY_SUM_RTOL = 1e-6
+
+
+def component_column(component: str) -> str:
+    """Column name of a component's energy in pJ: ``e_<component>_pj``."""
+    return f"{COMPONENT_PREFIX}{component}{COMPONENT_SUFFIX}"
+
+
+def component_columns(df: pd.DataFrame) -> list[str]:
+    """The ``e_<component>_pj`` columns of a per-layer table, in table order."""
+    return [c for c in df.columns
+            if c.startswith(COMPONENT_PREFIX) and c.endswith(COMPONENT_SUFFIX)
+            and len(c) > len(COMPONENT_PREFIX) + len(COMPONENT_SUFFIX)]
+
+
+def component_of(column: str) -> str:
+    """Inverse of :func:`component_column`."""
+    return column[len(COMPONENT_PREFIX):-len(COMPONENT_SUFFIX)]
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, Number))
+
+
+#: Nested mappings of extra keys are flattened into ``key.sub`` columns to this depth.
+MAX_FLATTEN_DEPTH = 2
+
+
+def _flatten(prefix: str, mapping: Mapping, depth: int) -> dict[str, Any]:
+    """``{"tiling": {"tm": 16}}`` -> ``{"tiling.tm": 16}``; non-scalar leaves and levels
+    deeper than ``MAX_FLATTEN_DEPTH`` are left out."""
+    out: dict[str, Any] = {}
+    for sub, value in mapping.items():
+        name = f"{prefix}.{sub}"
+        if _is_scalar(value):
+            out[name] = value
+        elif isinstance(value, Mapping) and depth < MAX_FLATTEN_DEPTH:
+            out.update(_flatten(name, value, depth + 1))
+    return out
+
+
+def as_result_dict(result: Any, index: int = 0) -> dict:
+    """A layer result as a plain dict (accepts a mapping or an object with ``to_dict()``)."""
+    if isinstance(result, Mapping):
+        return dict(result)
+    to_dict = getattr(result, "to_dict", None)
+    if callable(to_dict):
+        data = to_dict()
+        if isinstance(data, Mapping):
+            return dict(data)
+    raise TypeError(f"layer result #{index} must be a mapping or have to_dict(); got {type(result).__name__}")
+
+
+def _check_energy_map(where: str, key: str, mapping: Any) -> dict[str, float]:
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{where}: '{key}' must be a mapping of name -> pJ, got {type(mapping).__name__}")
+    out: dict[str, float] = {}
+    for name, value in mapping.items():
+        if not isinstance(value, Number) or isinstance(value, bool) or not math.isfinite(float(value)):
+            raise ValueError(f"{where}: {key}[{name!r}] must be a finite number of pJ, got {value!r}")
+        if float(value) < 0:
+            raise ValueError(f"{where}: {key}[{name!r}] must be >= 0 pJ, got {value}")
+        out[str(name)] = float(value)
+    return out
+
+
+def layer_row(result: Any, index: int = 0) -> dict:
+    """One flat table row (a dict) for one layer result; validates the result.
+
+    Raises ``ValueError`` naming the layer and the field when a required key is
+    missing, a number is negative or not finite, utilization is outside [0, 1], or
+    energy_by_component does not sum to energy_pj (relative tolerance
+    ``ENERGY_SUM_RTOL``).
+    """
+    data = as_result_dict(result, index)
+    where = f"layer result #{index} ({data.get('name', '?')!r})"
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {missing}; required: {list(REQUIRED_KEYS)}")
+    for key in SUMMED_COLUMNS:
+        if key == "dram_bytes":
+            continue
+        value = data[key]
+        if not isinstance(value, Number) or isinstance(value, bool) or not math.isfinite(float(value)) or value < 0:
+            raise ValueError(f"{where}: '{key}' must be a finite number >= 0, got {value!r}")
+    util = data["utilization"]
+    if not isinstance(util, Number) or not (0.0 <= float(util) <= 1.0 + 1e-9):
+        raise ValueError(f"{where}: 'utilization' must be a fraction in [0, 1], got {util!r}")
+    by_comp = _check_energy_map(where, "energy_by_component", data["energy_by_component"])
+    _check_energy_map(where, "energy_by_action", data["energy_by_action"])
+    energy = float(data["energy_pj"])
+    comp_sum = math.fsum(by_comp.values())
+    if abs(comp_sum - energy) > ENERGY_SUM_RTOL * max(1.0, abs(energy)):
+        raise ValueError(f"{where}: energy_by_component sums to {comp_sum!r} pJ but energy_pj is {energy!r} pJ")
+
+    row: dict[str, Any] = {
+        "name": str(data["name"]), "kind": str(data["kind"]), "strategy": str(data["strategy"]),
+        "cycles": int(data["cycles"]), "time_s": float(data["time_s"]), "energy_pj": energy,
+        "useful_macs": int(data["useful_macs"]), "skipped_macs": int(data["skipped_macs"]),
+        "dram_bytes_read": int(data["dram_bytes_read"]),
+        "dram_bytes_written": int(data["dram_bytes_written"]),
+        "dram_bytes": int(data["dram_bytes_read"]) + int(data["dram_bytes_written"]),
+        "utilization": min(float(util), 1.0),
+        "outputs_match_reference": bool(data["outputs_match_reference"]),
+        "sim_events": int(data["sim_events"]), "wall_s": float(data["wall_s"]),
+    }
+    for key, value in data.items():
+        if key in row or key in REQUIRED_KEYS:
+            continue
+        if _is_scalar(value):
+            row[key] = value
+        elif isinstance(value, Mapping):
+            row.update(_flatten(str(key), value, depth=1))
+    for comp, pj in by_comp.items():
+        row[component_column(comp)] = pj
+    return row
+
+
+def _results_list(results: Iterable[Any]) -> list[dict]:
+    dicts = [as_result_dict(r, i) for i, r in enumerate(results)]
+    if not dicts:
+        raise ValueError("no layer results given (need at least one layer)")
+    return dicts
+
+
+def layer_table(results: Iterable[Any]) -> pd.DataFrame:
+    """Per-layer table: one row per layer, ``LAYER_COLUMNS`` then extra scalar keys,
+    then ``e_<component>_pj`` columns (components in order of first appearance;
+    0 pJ where a layer did not use a component)."""
+    rows = [layer_row(r, i) for i, r in enumerate(_results_list(results))]
+    return rows_to_frame(rows)
+
+
+def row_columns(rows: Sequence[Mapping]) -> list[str]:
+    """Column order for flat layer rows: ``LAYER_COLUMNS``, extra keys, ``e_*_pj`` columns."""
+    comp_cols: list[str] = []
+    extra_cols: list[str] = []
+    for row in rows:
+        for key in row:
+            if key in LAYER_COLUMNS:
+                continue
+            if key.startswith(COMPONENT_PREFIX) and key.endswith(COMPONENT_SUFFIX):
+                if key not in comp_cols:
+                    comp_cols.append(key)
+            elif key not in extra_cols:
+                extra_cols.append(key)
+    return list(LAYER_COLUMNS) + extra_cols + comp_cols
+
+
+def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """Flat layer rows (from :func:`layer_row`) as a DataFrame in :func:`row_columns` order."""
+    columns = row_columns(rows)
+    comp_cols = [c for c in columns if c.startswith(COMPONENT_PREFIX) and c.endswith(COMPONENT_SUFFIX)
+                 and c not in LAYER_COLUMNS]
+    df = pd.DataFrame([dict(r) for r in rows], columns=columns)
+    if comp_cols:
+        df[comp_cols] = df[comp_cols].fillna(0.0).astype(float)
+    return df
+
+
+def _layers_frame(layers: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
+    if isinstance(layers, pd.DataFrame):
+        missing = [c for c in LAYER_COLUMNS if c not in layers.columns]
+        if missing:
+            raise ValueError(f"per-layer table lacks column(s) {missing}; build it with layer_table()")
+        if layers.empty:
+            raise ValueError("per-layer table is empty (need at least one layer)")
+        return layers
+    return layer_table(layers)
+
+
+def network_utilization(layers: pd.DataFrame) -> float:
+    """Multiplier-slot-weighted utilization: sum(u_i * cycles_i) / sum(cycles_i)."""
+    cycles = layers["cycles"].astype(float)
+    total = float(cycles.sum())
+    if total == 0:
+        return 0.0
+    return float((layers["utilization"].astype(float) * cycles).sum() / total)
+
+
+def energy_by_action_totals(results: Iterable[Any]) -> dict[str, float]:
+    """Network energy per action (pJ), summed over layers, largest first."""
+    totals: dict[str, float] = {}
+    for i, r in enumerate(_results_list(results)):
+        where = f"layer result #{i} ({r.get('name', '?')!r})"
+        for act, pj in _check_energy_map(where, "energy_by_action", r.get("energy_by_action", {})).items():
+            totals[act] = totals.get(act, 0.0) + pj
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def network_summary(layers: pd.DataFrame | Iterable[Any],
+                    energy_by_action: Mapping[str, float] | None = None) -> dict:
+    """Network totals as a JSON-ready dict.
+
+    ``layers`` is a per-layer table or the layer results themselves. Keys: ``layers``
+    (count), the sums of ``SUMMED_COLUMNS`` (cycles, time_s, energy_pj, useful_macs,
+    skipped_macs, dram_bytes_read, dram_bytes_written, dram_bytes, sim_events, wall_s),
+    ``utilization`` (see :func:`network_utilization`), ``outputs_match_reference``
+    (True only if every layer matched), ``energy_by_component`` {component: pJ} and,
+    when known, ``energy_by_action`` {action: pJ}. When ``layers`` are raw results,
+    energy by action is computed from them; a table alone does not carry it.
+    """
+    if not isinstance(layers, pd.DataFrame):
+        results = _results_list(layers)
+        if energy_by_action is None:
+            energy_by_action = energy_by_action_totals(results)
+        layers = layer_table(results)
+    df = _layers_frame(layers)
+    summary: dict[str, Any] = {"layers": int(len(df))}
+    for col in SUMMED_COLUMNS:
+        total = df[col].sum()
+        summary[col] = int(total) if col in INTEGER_COLUMNS else float(total)
+    summary["utilization"] = network_utilization(df)
+    summary["outputs_match_reference"] = bool(df["outputs_match_reference"].astype(bool).all())
+    summary["energy_by_component"] = {component_of(c): float(df[c].sum()) for c in component_columns(df)}
+    if energy_by_action is not None:
+        summary["energy_by_action"] = {str(k): float(v) for k, v in energy_by_action.items()}
+    return summary
+
+
+def _breakdown_frame(totals: Mapping[str, float], key: str) -> pd.DataFrame:
+    df = pd.DataFrame({key: list(totals.keys()), "energy_pj": [float(v) for v in totals.values()]})
+    total = float(df["energy_pj"].sum())
+    df["share_pct"] = 100.0 * df["energy_pj"] / total if total > 0 else 0.0
+    return df.sort_values("energy_pj", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def energy_by_component_table(layers: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
+    """Network energy per component: columns ``component, energy_pj, share_pct``
+    (percent of the network total), largest first."""
+    df = _layers_frame(layers)
+    return _breakdown_frame({component_of(c): float(df[c].sum()) for c in component_columns(df)}, "component")
+
+
+def energy_by_action_table(results: Iterable[Any] | Mapping[str, float]) -> pd.DataFrame:
+    """Network energy per action: columns ``action, energy_pj, share_pct``, largest first.
+    Takes the layer results, or an already summed {action: pJ} mapping."""
+    if isinstance(results, Mapping):
+        totals = {str(k): float(v) for k, v in results.items()}
+    else:
+        totals = energy_by_action_totals(results)
+    return _breakdown_frame(totals, "action")
+
+
+def preset_comparison(summaries: Mapping[str, Mapping[str, Any]],
+                      baselines: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per preset from network summaries {preset: summary}.
+
+    Columns: ``preset, cycles, energy_pj``, then per baseline B
+    ``speedup_vs_B = cycles_B / cycles_preset`` and
+    ``energy_ratio_vs_B = energy_pj_B / energy_pj_preset`` (both > 1 mean the preset
+    is faster / uses less energy than B), then ``time_s``, ``dram_bytes``,
+    ``outputs_match_reference``, ``layers`` and ``status`` (``failed`` marks a preset
+    whose run stopped early: its totals cover only the layers completed) when the
+    summaries have them.
+    ``baselines`` default: ``("dense",)`` if a ``dense`` preset is present, else the
+    first preset. A baseline must be one of the presets.
+    """
+    if not summaries:
+        raise ValueError("no preset summaries given (need at least one preset)")
+    presets = list(summaries)
+    if baselines is None:
+        baselines = ("dense",) if "dense" in summaries else (presets[0],)
+    for b in baselines:
+        if b not in summaries:
+            raise ValueError(f"baseline preset {b!r} is not among the compared presets {presets}")
+    for p, s in summaries.items():
+        for key in ("cycles", "energy_pj"):
+            if key not in s:
+                raise ValueError(f"summary of preset {p!r} lacks {key!r}")
+            if not float(s[key]) > 0:
+                raise ValueError(f"summary of preset {p!r}: {key!r} must be > 0 to form ratios, got {s[key]!r}")
+    rows = []
+    for p, s in summaries.items():
+        row: dict[str, Any] = {"preset": p, "cycles": int(s["cycles"]), "energy_pj": float(s["energy_pj"])}
+        for b in baselines:
+            base = summaries[b]
+            row[f"speedup_vs_{b}"] = float(base["cycles"]) / float(s["cycles"])
+            row[f"energy_ratio_vs_{b}"] = float(base["energy_pj"]) / float(s["energy_pj"])
+        for key in ("time_s", "dram_bytes", "outputs_match_reference", "layers", "status"):
+            if key in s:
+                row[key] = s[key]
+        rows.append(row)
+    return pd.DataFrame(rows)
