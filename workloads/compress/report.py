@@ -91,6 +91,8 @@ class LayerCompression:
         d = asdict(self)
         for name in ("sparsity", "r_p", "r_q", "r_c", "r_q_global", "r_irr"):
             d[name] = getattr(self, name)
+        if self.kind == "network":  # K and codebook count are per layer only
+            d["k"] = d["k_global"] = d["codebooks"] = ""
         return {c: d[c] for c in COLUMNS}
 
 
