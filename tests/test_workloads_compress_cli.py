@@ -62,3 +62,24 @@ def test_compress_synthetic_densities_and_errors():
         assert row.r_irr > 1
     with pytest.raises(ValueError, match=r"conv: density 1.5 is outside its range \(0, 1\]"):
         compress_synthetic(net, {"conv": 1.5, "fc": 0.1})
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--weights", "synthetic", "--fc-block", "600x16"], "layer ip1: block (600, 16) is larger than the layer"),
+    (["--weights", "synthetic", "--conv-block", "16x1"], "--conv-block"),
+    (["--weights", "synthetic", "--fc-stride", "8x8"], "trained weights only"),
+])
+def test_cli_block_options_errors(args, message, tmp_path):
+    r = _socsim("compress", "lenet5", "--out", str(tmp_path / "o"), *args)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+@pytest.mark.skipif(not jbig.available(), reason="libjbig0 not installed")
+def test_cli_explicit_fc_block_is_used(tmp_path):
+    r = _socsim("compress", "lenet5", "--out", str(tmp_path), "--weights", "synthetic", "--fc-block", "8x8",
+                "--quiet")
+    assert r.returncode == 0, r.stderr
+    with (tmp_path / "compression.csv").open() as fh:
+        rows = {row["layer"]: row for row in csv.DictReader(fh)}
+    assert rows["ip1"]["block"] == "8x8" and rows["conv2"]["block"] == "16x1x1x1"

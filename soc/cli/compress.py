@@ -18,6 +18,24 @@ from soc.cli import UserError, app
 TRAINED = ("lenet5", "mlp")
 
 
+def _dims(option: str, text: str, axes: int) -> tuple[int, ...] | None:
+    """Parse "16x16" style sizes; None when empty."""
+    if not text:
+        return None
+    try:
+        dims = tuple(int(v) for v in text.lower().split("x"))
+    except ValueError:
+        dims = ()
+    if len(dims) != axes or min(dims) < 1:
+        raise UserError(f"{option} {text!r}: expected {axes} positive integers joined by 'x' "
+                        f"(e.g. {'x'.join(['16'] * 2) if axes == 2 else '16x1x1x1'})")
+    return dims
+
+
+def mode_is_synthetic(network: str, weights: str) -> bool:
+    return weights == "synthetic" or (weights == "auto" and network not in TRAINED)
+
+
 @app.command()
 def compress(
     network: str = typer.Argument(..., help="zoo network name, e.g. lenet5, mlp, alexnet"),
@@ -29,6 +47,10 @@ def compress(
     criterion: str = typer.Option("mean", help="block pruning criterion: mean | max"),
     submatrices: int = typer.Option(64, min=1, help="sub-matrices per layer for local quantization"),
     max_accuracy_drop: float = typer.Option(0.005, help="K choice: allowed training-accuracy drop (0..1)"),
+    fc_block: str = typer.Option("", help="FC block B_out x B_in, e.g. 16x16 (default 32x32, 16x16 for small layers)"),
+    conv_block: str = typer.Option("", help="conv block B_fout x B_fin x Bx x By, e.g. 16x1x1x1 (default)"),
+    fc_stride: str = typer.Option("", help="FC window stride (default = block), e.g. 8x8"),
+    conv_stride: str = typer.Option("", help="conv window stride (default = block)"),
     quiet: bool = typer.Option(False, "--quiet", help="do not print the table"),
 ) -> None:
     """Prune, quantize and entropy-code a network's weights; report sizes and ratios."""
@@ -45,6 +67,13 @@ def compress(
         raise UserError(f"--weights {weights!r} is not allowed; allowed: auto, trained, synthetic")
     if criterion not in ("mean", "max"):
         raise UserError(f"--criterion {criterion!r} is not allowed; allowed: mean, max")
+    blocks = {k: v for k, v in (("fc", _dims("--fc-block", fc_block, 2)),
+                                 ("conv", _dims("--conv-block", conv_block, 4))) if v}
+    strides = {k: v for k, v in (("fc", _dims("--fc-stride", fc_stride, 2)),
+                                  ("conv", _dims("--conv-stride", conv_stride, 4))) if v}
+    if strides and mode_is_synthetic(network, weights):
+        raise UserError("--fc-stride/--conv-stride apply to pruning of trained weights only "
+                        "(synthetic weights come pruned in non-overlapping blocks)")
     try:
         jbig.library()
     except jbig.JbigUnavailable as exc:
@@ -61,10 +90,11 @@ def compress(
         if mode == "trained":
             result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
                                       finetune_epochs=finetune_epochs, criterion=criterion,
-                                      n_sub=submatrices, max_accuracy_drop=max_accuracy_drop, log=log)
+                                      n_sub=submatrices, max_accuracy_drop=max_accuracy_drop,
+                                      blocks=blocks, strides=strides, log=log)
         else:
             result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
-                                        n_sub=submatrices, log=log)
+                                        n_sub=submatrices, blocks=blocks, log=log)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     out.mkdir(parents=True, exist_ok=True)

@@ -131,6 +131,18 @@ def weighted_layers(network) -> list:
     return layers
 
 
+def _layer_option(options: dict | None, layer, shape, what: str) -> tuple[int, ...] | None:
+    """A block/stride given for this layer by name, or for its kind ("conv"/"fc"); checked
+    against the weight shape (error names the layer)."""
+    value = (options or {}).get(layer.name) or (options or {}).get(layer.kind)
+    if value is None:
+        return None
+    try:
+        return check_block(shape, value, what)
+    except ValueError as exc:
+        raise ValueError(f"layer {layer.name}: {exc}") from None
+
+
 def _targets(network, targets) -> dict[str, float]:
     layers = weighted_layers(network)
     if isinstance(targets, dict) and set(targets) >= {l.name for l in layers}:
@@ -173,12 +185,15 @@ def trained_targets(network, kind_targets: dict[str, float]) -> dict[str, float]
 
 def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, finetune_epochs: int = 3,
                      criterion: str = "mean", blocks: dict[str, Sequence[int]] | None = None,
+                     strides: dict[str, Sequence[int]] | None = None,
                      n_sub: int = 64, max_accuracy_drop: float = 0.005, train_epochs: int | None = None,
                      k_candidates: Sequence[int] = DEFAULT_K_CANDIDATES, use_cache: bool = True,
                      codebook_epochs: int = 2, log: Callable[[str], None] | None = None) -> NetworkCompression:
     """Train (or load cached) weights, prune with fine-tuning, quantize, code (module doc).
 
-    ``targets`` maps layer names or kinds ("conv", "fc") to a sparsity in [0, 1).
+    ``targets`` maps layer names or kinds ("conv", "fc") to a sparsity in [0, 1);
+    ``blocks`` and ``strides`` map layer names or kinds to a block / stride (defaults:
+    :func:`layer_block`, stride = block).
     Accuracies in the result are test-set fractions (0..1)."""
     from threadpoolctl import threadpool_limits
 
@@ -192,8 +207,9 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
     if not (0 <= max_accuracy_drop < 1):
         raise ValueError(f"max_accuracy_drop={max_accuracy_drop}; allowed [0, 1)")
     shapes = {l.name: weight_shape(l) for l in layers}
-    blocks = {n: check_block(shapes[n], (blocks or {}).get(n) or layer_block(l.kind, shapes[n]))
-              for n, l in ((l.name, l) for l in layers)}
+    blocks = {l.name: _layer_option(blocks, l, shapes[l.name], "block") or layer_block(l.kind, shapes[l.name])
+              for l in layers}
+    strides = {l.name: _layer_option(strides, l, shapes[l.name], "stride") or blocks[l.name] for l in layers}
     data = load_digits_for(tuple(network.input_shape))
     log(f"{network.name}: training ({train_epochs or DEFAULT_EPOCHS} epochs, seed {seed})")
     model = trained_model(network, seed=seed, epochs=train_epochs or DEFAULT_EPOCHS, use_cache=use_cache)
@@ -207,7 +223,7 @@ def compress_trained(network, targets: dict, seed: int = 0, rounds: int = 4, fin
             current = model.get_weights()
             new = {}
             for n in per_layer:
-                res = prune(current[n], schedules[n][r], blocks[n], criterion=criterion)
+                res = prune(current[n], schedules[n][r], blocks[n], strides[n], criterion=criterion)
                 masks[n], new[n] = res.keep, res.weights
             model.set_weights(new)
             fit(model, data.x_train, data.y_train, finetune_epochs, seed=seed + 1 + r,
@@ -292,7 +308,7 @@ def compress_synthetic(network, density: dict, seed: int = 0, blocks: dict[str, 
     rows = []
     for i, l in enumerate(layers):
         shape = weight_shape(l)
-        block = check_block(shape, (blocks or {}).get(l.name) or layer_block(l.kind, shape))
+        block = _layer_option(blocks, l, shape, "block") or layer_block(l.kind, shape)
         w, keep = block_sparse_weights(shape, per_layer[l.name], block, seed + i)
         _, fine = block_sparse_weights(shape, per_layer[l.name], (1,) * len(shape), seed + i)
         row, _, _ = compress_layer(l.name, l.kind, w, keep, block, fine_keep=fine, n_sub=n_sub,
