@@ -149,3 +149,22 @@ def test_refit_codebooks_keeps_codes_and_moves_centroids_to_means():
     for a, b in zip(q.codes, r.codes):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(r.dequantized, q.dequantized + 0.5, atol=1e-5)
+
+
+def test_missing_jbig_library_names_debian_package(monkeypatch):
+    import ctypes
+    import ctypes.util
+
+    def no_library(*args, **kwargs):
+        raise OSError("not found")
+
+    jbig.library.cache_clear()
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    try:
+        with pytest.raises(jbig.JbigUnavailable, match="libjbig0"):
+            jbig.library()
+        assert not jbig.available()
+    finally:
+        monkeypatch.undo()
+        jbig.library.cache_clear()
