@@ -83,3 +83,33 @@ def test_cli_explicit_fc_block_is_used(tmp_path):
     with (tmp_path / "compression.csv").open() as fh:
         rows = {row["layer"]: row for row in csv.DictReader(fh)}
     assert rows["ip1"]["block"] == "8x8" and rows["conv2"]["block"] == "16x1x1x1"
+
+
+@pytest.mark.skipif(not jbig.available(), reason="libjbig0 not installed")
+def test_cli_trained_writes_accuracy_json(tmp_path, monkeypatch):
+    """The trained route end to end, on a tiny stand-in for the MLP (seconds, not minutes)."""
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    import workloads.zoo
+    from soc.cli.compress import compress
+    from workloads.layers import FC, Activation, Network
+
+    tiny = Network("mlp", [FC("fc1", 64, 128), Activation("r1", (128,)), FC("fc2", 128, 64),
+                           Activation("r2", (64,)), FC("fc3", 64, 10)], (64,))
+    monkeypatch.setattr(workloads.zoo, "get_network", lambda name: tiny)
+    monkeypatch.setenv("SOCSIM_CACHE", str(tmp_path / "cache"))
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    app.command()(compress)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["compress", "mlp", "--out", str(out), "--rounds", "2",
+                                 "--finetune-epochs", "1", "--submatrices", "4", "--quiet"])
+    assert r.exit_code == 0, r.output
+    acc = json.loads((out / "accuracy.json").read_text())
+    assert 0.5 < acc["before"] <= 1 and 0 <= acc["after"] <= 1
+    with (out / "compression.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["layer"] for row in rows] == ["fc1", "fc2", "fc3", "total"]
