@@ -29,7 +29,8 @@ import numpy as np
 
 from workloads.compress import huffman, indexing, jbig
 from workloads.compress.prune import check_block, check_density, check_sparsity, prune, sparsity_schedule
-from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, refit_codebooks
+from workloads.compress.quantize import (DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, quantize,
+                                         refit_codebooks)
 from workloads.compress.report import LayerCompression
 
 WEIGHTED_KINDS = ("conv", "fc")
@@ -87,6 +88,12 @@ def compress_layer(name: str, kind: str, weights: np.ndarray, keep: np.ndarray, 
                  max_rel_error=max_rel_error, accept=accept)
     qg = choose_k(w, keep, n_sub=1, seed=seed, candidates=k_candidates,
                   max_rel_error=max_rel_error, accept=accept_global)
+    same_k_global = qg if qg.k == q.k else quantize(w, keep, q.k, n_sub=1, seed=seed)
+    norm2 = float(np.square(w[keep].astype(np.float64)).sum())
+
+    def rel(x: QuantizedLayer) -> float:
+        return float(np.sqrt(x.squared_error / norm2)) if norm2 > 0 else 0.0
+
     codes = q.all_codes()
     huff = huffman.roundtrip_bytes(codes, q.k) if codes.size else 0
     if codes.size and huff < q.code_bytes:
@@ -110,7 +117,8 @@ def compress_layer(name: str, kind: str, weights: np.ndarray, keep: np.ndarray, 
         code_format=code_format, index_format=index_format, k_global=qg.k,
         bits_per_weight_global=float(qg.bits),
         weight_bytes_quantized_global=qg.code_bytes + qg.codebook_bytes,
-        jbig_bytes_fine=jf, jbig_bytes_coarse=jc)
+        jbig_bytes_fine=jf, jbig_bytes_coarse=jc, quant_rel_error=rel(q),
+        quant_rel_error_global_same_k=rel(same_k_global))
     return row, q, qg
 
 

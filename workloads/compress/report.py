@@ -16,7 +16,9 @@ After each step (weights + indexes + codebooks are all counted):
 Ratios: ``r_p = dense / (weight_bytes_pruned + index_bytes_pruned)``,
 ``r_q = dense / (weight_bytes_quantized + index_bytes_pruned)``,
 ``r_c = dense / (weight_bytes_coded + index_bytes_coded)``; ``r_q_global`` is ``r_q``
-with one codebook per layer. ``r_irr`` = JBIG bytes of the fine-grained mask / JBIG
+with one codebook per layer. ``quant_rel_error`` is ``||w - q(w)|| / ||w||`` over the
+surviving weights for the local codebooks, ``quant_rel_error_global_same_k`` the same for
+one codebook with the same K (local versus global at equal bits). ``r_irr`` = JBIG bytes of the fine-grained mask / JBIG
 bytes of the coarse-grained mask at the same sparsity (:mod:`workloads.compress.jbig`).
 The ``total`` row sums bytes over layers and recomputes every ratio from the sums;
 its ``bits_per_weight`` is the code width averaged over surviving weights.
@@ -33,7 +35,8 @@ COLUMNS = ("layer", "kind", "shape", "block", "weights", "nonzero", "sparsity", 
            "index_bytes_pruned", "weight_bytes_quantized", "codebook_bytes",
            "weight_bytes_coded", "index_bytes_coded", "code_format", "index_format", "r_p", "r_q",
            "r_c", "k_global", "bits_per_weight_global", "weight_bytes_quantized_global",
-           "r_q_global", "jbig_bytes_fine", "jbig_bytes_coarse", "r_irr")
+           "r_q_global", "quant_rel_error", "quant_rel_error_global_same_k", "jbig_bytes_fine",
+           "jbig_bytes_coarse", "r_irr")
 
 
 @dataclass
@@ -62,6 +65,8 @@ class LayerCompression:
     weight_bytes_quantized_global: int
     jbig_bytes_fine: int
     jbig_bytes_coarse: int
+    quant_rel_error: float = 0.0
+    quant_rel_error_global_same_k: float = 0.0
 
     @property
     def sparsity(self) -> float:
@@ -93,6 +98,7 @@ class LayerCompression:
             d[name] = getattr(self, name)
         if self.kind == "network":  # K and codebook count are per layer only
             d["k"] = d["k_global"] = d["codebooks"] = ""
+            d["quant_rel_error"] = d["quant_rel_error_global_same_k"] = ""
         return {c: d[c] for c in COLUMNS}
 
 
@@ -105,7 +111,9 @@ def total(layers: list[LayerCompression], name: str = "total") -> LayerCompressi
 
     summed = {f.name: sum(getattr(l, f.name) for l in layers) for f in fields(LayerCompression)
               if f.type in ("int", int) and f.name not in ("k", "k_global")}
+    # per-layer errors have no network total
     return LayerCompression(layer=name, kind="network", shape="", block="", k=0, k_global=0,
+                            quant_rel_error=float("nan"), quant_rel_error_global_same_k=float("nan"),
                             bits_per_weight=wavg("bits_per_weight"),
                             coded_bits_per_weight=wavg("coded_bits_per_weight"),
                             bits_per_weight_global=wavg("bits_per_weight_global"),
