@@ -149,6 +149,12 @@ def _candidates(n: int, unit: int) -> list[int]:
     return sorted(set(out))
 
 
+def output_candidates(n_out: int, tn: int) -> list[int]:
+    """Output-tile sizes: 1 to 16 groups of Tn, then powers of two of Tn, and N_out."""
+    small = {k * tn for k in range(1, 17) if k * tn < n_out}
+    return sorted(small | set(_candidates(n_out, tn)))
+
+
 def row_candidates(layer: MatrixLayer) -> list[int]:
     """Row-tile sizes: whole output rows (powers of two of them) and, for convolutions,
     the divisors of one output row, so that a tile smaller than a row never straddles two
@@ -166,7 +172,7 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
     best = None
     for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
-            for o in _candidates(layer.n_out, cfg.tn):
+            for o in output_candidates(layer.n_out, cfg.tn):
                 if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg):
                     continue
                 t = Tiling(p, i, o, strategy)
