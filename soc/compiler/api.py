@@ -289,8 +289,11 @@ class Handle:
         return self.config.frac_bits
 
     def name(self, name: str | None, kind: str) -> str:
+        """The call's layer name (default: kind + call number), announced to the writer
+        first so that a failure in the call is reported under it."""
         if name is None:
-            return f"{kind}{len(self.results) + 1}"
+            name = f"{kind}{len(self.results) + 1}"
+        self.begin(name)
         if any(r.name == name for r in self.results):
             raise ValueError(f"layer name {name!r} is already used in this handle")
         return name
