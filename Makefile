@@ -33,5 +33,8 @@ test: build
 bench: build
 	$(BIN)/python benchmarks/run.py --out benchmarks/results.json
 
+dataflows: build
+	$(BIN)/socsim dataflows alexnet --out $(OUT)/dataflows
+
 clean:
 	rm -rf $(VENV) build *.egg-info soc/kernels/*.c soc/kernels/*.so $(OUT)

@@ -22,7 +22,7 @@ from soc.dma import LoadEngine, OutputCloser, OutputOpener
 from soc.dram import Dram
 from soc.encoder import Encoder, activate, read_outputs
 from soc.htree import HTree
-from soc.kernels import reference_mac
+from soc.kernels import count_effectual, reference_mac
 from soc.nsm import NeuronSelector
 from soc.pe import NeuralFunctionalUnit
 from soc.pricing import Pricing
@@ -104,8 +104,7 @@ class VectorAccelerator:
         self._book_static(buffers, cycles)
         outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
         reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
-        # products with both operands non-zero (float32 counts are exact below 2^24)
-        effectual = int(((layer.rows != 0).astype(np.float32) @ (layer.weights != 0).T.astype(np.float32)).sum(dtype=np.float64))
+        effectual = count_effectual(layer.rows, layer.weights)
         return MatrixRun(
             name=layer.name, cycles=cycles, useful_macs=int(nfu.useful_macs.sum()),
             dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,
@@ -125,3 +124,5 @@ class VectorAccelerator:
             if buf.cfg.memory == "edram":
                 self.ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
         self.ledger.book_static("pe", self.price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
+        if cfg.entropy_decoder:
+            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder_power_mw * cfg.entropy_decoder_instances, seconds)

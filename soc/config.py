@@ -60,9 +60,13 @@ class SoCConfig(_Frozen):
     sib: BufferConfig = BufferConfig(size_bytes=1024, bandwidth_bits=16 * 16)
     dram: DramConfig = DramConfig()
     htree_hop_cycles: int = Field(1, ge=0, description="latency of one H-tree level")
+    # Optional Huffman decoders in front of each PE's WDM (spec 2.3): the SB and DRAM hold
+    # entropy-coded weight codes, each decoder yields one code word per cycle.
     entropy_decoder: bool = False
-    entropy_decoder_area_mm2: float = Field(0.01, ge=0)
-    entropy_decoder_power_mw: float = Field(1.0, ge=0)
+    entropy_decoders_per_pe: int = Field(64, ge=1, le=4096, description="decoder instances per PE (Tm x 4 keeps up with the WDM)")
+    entropy_saving: float = Field(0.25, ge=0, lt=1, description="fraction of weight-code bytes saved by Huffman coding")
+    entropy_decoder_area_mm2: float = Field(0.01, ge=0, description="area of one decoder instance (mm^2, assumption)")
+    entropy_decoder_power_mw: float = Field(0.1, ge=0, description="static power of one decoder instance (mW, assumption)")
     weight_bits: int = Field(16, ge=1, le=16, description="bits per stored weight code (quantization)")
 
     @model_validator(mode="after")
@@ -73,6 +77,15 @@ class SoCConfig(_Frozen):
         if self.sb.bandwidth_bits < word:
             raise ValueError(f"sb.bandwidth_bits must be >= one {word}-bit word, got {self.sb.bandwidth_bits}")
         return self
+
+    @property
+    def entropy_decoder_instances(self) -> int:
+        return self.tn * self.entropy_decoders_per_pe if self.entropy_decoder else 0
+
+    @property
+    def weight_code_bits(self) -> float:
+        """Average bits a stored weight occupies in SB and DRAM (after entropy coding)."""
+        return self.weight_bits * ((1 - self.entropy_saving) if self.entropy_decoder else 1.0)
 
     @property
     def word_bytes(self) -> int:
@@ -97,24 +110,28 @@ class SoCConfig(_Frozen):
         return make_config(**data)
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: dict, model: str) -> str:
+    """One pydantic error as 'field: what is wrong (allowed: ...); got value'."""
     field = ".".join(str(p) for p in err["loc"]) or "config"
+    if err["type"] == "extra_forbidden":
+        return f"{field}: unknown field (not a {model} option)"
     ctx = err.get("ctx") or {}
-    allowed = ""
-    if "expected" in ctx:
-        allowed = f" (allowed: {ctx['expected']})"
-    elif err["type"] == "extra_forbidden":
-        return f"{field}: unknown field (not a SoCConfig option)"
-    got = err.get("input")
-    return f"{field}: {err['msg']}{allowed}; got {got!r}"
+    allowed = f" (allowed: {ctx['expected']})" if "expected" in ctx else ""
+    return f"{field}: {err['msg']}{allowed}; got {err.get('input')!r}"
+
+
+def validated(model: type[BaseModel], label: str, **fields: Any):
+    """Build ``model``, turning validation failures into one :class:`ConfigError`."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {label}: " + "; ".join(describe_error(e, model.__name__)
+                                                           for e in exc.errors())) from None
 
 
 def make_config(**fields: Any) -> SoCConfig:
     """Build a :class:`SoCConfig`, turning validation failures into :class:`ConfigError`."""
-    try:
-        return SoCConfig(**fields)
-    except ValidationError as exc:
-        raise ConfigError("invalid SoC config: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    return validated(SoCConfig, "SoC config", **fields)
 
 
 def preset(name: str, **overrides: Any) -> SoCConfig:

@@ -6,7 +6,8 @@ set positions (spec 2.2). The counts that set the PEs' work are computed here fr
 the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
 scan (16 x Tm mask bits per cycle), the PEs' multiplies (ceil(selected / Tm)), the SB
 read of the group's stored weights (SB bandwidth) and the WDM decode rate (a 64-bit
-slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits).
+slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits),
+and, with the optional entropy decoders, one code word per decoder per cycle.
 
 Weight-sparse: no NSM; every neuron is broadcast, each PE's own indexing module walks
 its step-indexed weights, and the PEs advance in lock-step per output group, so a
@@ -35,6 +36,7 @@ class NeuronSelector:
                  inbox: simpy.Store, outbox: simpy.Store, activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
+        self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
         self.proc = env.process(self.run())
 
     def run(self):
@@ -79,8 +81,10 @@ class NeuronSelector:
             g_stored = sm.sum(axis=1)[None, :]
             scan = math.ceil(cols / (16 * tm))
             pe = np.ceil(sel / tm)
-            sb = np.ceil(g_stored * cfg.weight_bits / cfg.sb.bandwidth_bits)
+            sb = np.ceil(g_stored * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
             wdm = np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
+            if cfg.entropy_decoder:  # one code word per cycle per decoder instance
+                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoders_per_pe))
             per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))      # (rows, groups)
             cycles = int(per.sum())
             has = (np.arange(groups * tn).reshape(groups, tn) < outs)         # PE j has an output in group g
@@ -94,10 +98,15 @@ class NeuronSelector:
             padded[:outs] = stored
             per_group = padded.reshape(groups, tn)
             slowest = np.ceil(per_group / tm).max(axis=1)
-            sb = np.ceil(per_group.max(axis=1) * cfg.weight_bits / cfg.sb.bandwidth_bits)
+            if cfg.entropy_decoder:
+                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoders_per_pe).max(axis=1))
+            sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
             cycles = int(rows * np.maximum(slowest, sb).sum())
             busy = rows * np.ceil(per_group / tm).sum(axis=0)
             useful = walked
             words = rows * cols
+        if self.stall:
+            cycles = math.ceil(cycles * (1 + self.stall))
+            nsm_cycles = math.ceil(nsm_cycles * (1 + self.stall))
         return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, busy.astype(np.int64), words, cycles,
                          release=(inp, wgt), nsm_cycles=nsm_cycles)

@@ -49,7 +49,9 @@ class NeuralFunctionalUnit:
         self.useful_macs += token.pe_useful
         self.busy_cycles += np.where(working, token.pe_busy, 0)
         self.cycles += token.cycles
-        self.buffers["sb"].read(walked * self.cfg.weight_bits / 16)
+        self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
+        if self.cfg.entropy_decoder:
+            self.ledger.book("entropy-decoder", "decode", walked, self.price("entropy-decoder", "decode"))
         self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
         if self.cfg.preset == "coarse-sparse":
             self.ledger.book("pe", "select", useful, self.price("pe", "select"))

@@ -28,6 +28,19 @@ class Pricing:
         per_kb = self.table.static_value(f"{memory}_leak_mw_per_kb")
         return per_kb * size_bytes / 1024
 
+    def refresh_stall(self) -> float:
+        """Fraction of cycles the busiest eDRAM buffer on the compute path (NBin, NIBin, SIB,
+        SB, NBout) spends refreshing: every word read and rewritten once per retention
+        time at the buffer's bandwidth. Compute bursts stretch by this fraction."""
+        cfg, worst = self.cfg, 0.0
+        retention_cycles = self.table.static_value("edram_retention_s") * cfg.clock_ghz * 1e9
+        for name in ("nbin", "nibin", "sib", "sb", "nbout"):
+            buf = getattr(cfg, name)
+            if buf.memory == "edram":
+                refresh_cycles = 2 * buf.size_bytes * 8 / buf.bandwidth_bits
+                worst = max(worst, refresh_cycles / retention_cycles)
+        return worst
+
     def refresh_mw(self, component: str, size_bytes: int) -> float:
         """eDRAM refresh power: every word read and rewritten once per retention time."""
         words = size_bytes / self.cfg.word_bytes

@@ -54,6 +54,7 @@ class LayerResult:
     tiling: dict[str, int]
     traffic_estimate: dict[str, dict[str, float]]
     buffer_peak_bytes: dict[str, int]
+    entropy_decoder_area_mm2: float = 0.0
     activity: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
 

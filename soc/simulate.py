@@ -48,18 +48,31 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCCo
         sim_events=sum(r.sim_events for r in runs), wall_s=time.perf_counter() - wall,
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
-        activity=[a for r in runs for a in r.activity], outputs=outputs)
+        activity=[a for r in runs for a in r.activity], outputs=outputs,
+        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder_area_mm2)
 
 
-def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, **kw) -> LayerResult:
-    """x (B, N_in) int16; w, keep (N_out, N_in)."""
-    return simulate_matrices(name, "fc", lower_fc(name, x, w, keep), cfg, **kw)
+def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
+    if not 0 <= shift <= 15:
+        raise ValueError(f"shift (weight fractional bits) must be in [0, 15], got {shift}")
+    for part in parts:
+        part.shift = shift
+    return parts
+
+
+def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+                shift: int | None = None, **kw) -> LayerResult:
+    """x (B, N_in) int16; w, keep (N_out, N_in). Products are shifted right by ``shift``
+    (the weights' fractional bits; default ``cfg.frac_bits``)."""
+    parts = _shifted(lower_fc(name, x, w, keep), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "fc", parts, cfg, **kw)
 
 
 def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
-                  stride: int = 1, padding: int = 0, groups: int = 1, **kw) -> LayerResult:
-    """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw)."""
-    return simulate_matrices(name, "conv", lower_conv(name, x, w, keep, stride, padding, groups), cfg, **kw)
+                  stride: int = 1, padding: int = 0, groups: int = 1, shift: int | None = None, **kw) -> LayerResult:
+    """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw); ``shift`` as for :func:`simulate_fc`."""
+    parts = _shifted(lower_conv(name, x, w, keep, stride, padding, groups), cfg.frac_bits if shift is None else shift)
+    return simulate_matrices(name, "conv", parts, cfg, **kw)
 
 
 def weight_frac_bits(w: np.ndarray) -> int:
@@ -67,7 +80,7 @@ def weight_frac_bits(w: np.ndarray) -> int:
     keep max |w| inside int16. The kernel shifts products right by this many bits, so
     outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
     deployments use)."""
-    peak = float(np.max(np.abs(w))) if w.size else 0.0
+    peak = float(max(w.max(), -w.min())) if w.size else 0.0
     if peak == 0.0:
         return 15
     return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
@@ -88,9 +101,11 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
     if kind not in ("fc", "conv"):
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
-    shift = weight_frac_bits(tensors.weights)
-    w = to_fixed(tensors.weights, shift)
     keep = tensors.keep
+    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
+    shift = weight_frac_bits(kept)
+    w = np.zeros(keep.shape, np.int16)
+    w[keep] = to_fixed(kept, shift)
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)
@@ -98,6 +113,5 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
         parts = []
         for image in x:
             parts += lower_conv(layer.name, image, w, keep, layer.stride_hw[0], layer.padding_hw[0], layer.groups)
-    for part in parts:
-        part.shift = shift
-    return simulate_matrices(layer.name, kind, parts, cfg, strategy=strategy, activation=activation, ledger=ledger)
+    return simulate_matrices(layer.name, kind, _shifted(parts, shift), cfg, strategy=strategy,
+                             activation=activation, ledger=ledger)

@@ -290,8 +290,12 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
     """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767]."""
     if isinstance(frac_bits, bool) or not isinstance(frac_bits, (int, np.integer)) or not 0 <= frac_bits <= 15:
         raise ValueError(f"frac_bits must be an integer in [0, 15], got {frac_bits!r}")
-    scaled = np.rint(np.asarray(x, dtype=np.float64) * (1 << frac_bits))
-    return np.clip(scaled, -32768, 32767).astype(np.int16)
+    a = np.asarray(x)
+    if a.dtype != np.float32:  # float32 stays float32: scaling by 2^f and rounding to int16 range are exact
+        a = a.astype(np.float64)
+    scaled = np.rint(a * a.dtype.type(1 << frac_bits))
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,9 @@ class TileMaker:
                 keep = np.ones(w.shape, bool)
             syn = compress_synapses(w, 1, keep)
             stored = syn.group_nnz
-            bits_per = cfg.weight_bits + (STEP_INDEX_BITS if cfg.preset == "weight-sparse" else 0)
+            bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.preset == "weight-sparse" else 0)
             tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
-            tile.sb_bytes = -(-tile.per_pe(stored, tn) * bits_per // 8)
+            tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)
             tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.preset == "coarse-sparse" else 0
             self._weights[key] = tile
         return self._weights[key]

@@ -72,14 +72,14 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
     per_pe_outputs = -(-outs // cfg.tn)
     if cfg.preset == "coarse-sparse":
         nbin, nibin = pos * d.inputs * word, pos / 8
-        sb = per_pe_outputs * cols * d.weights * cfg.weight_bits / 8
+        sb = per_pe_outputs * cols * d.weights * cfg.weight_code_bits / 8
         sib = -(-outs // cfg.tn) * cols / 8
     elif cfg.preset == "weight-sparse":
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * d.weights * (cfg.weight_bits + STEP_INDEX_BITS) / 8
+        sb = per_pe_outputs * cols * d.weights * (cfg.weight_code_bits + STEP_INDEX_BITS) / 8
     else:
         nbin, nibin, sib = pos * word, 0.0, 0.0
-        sb = per_pe_outputs * cols * cfg.weight_bits / 8
+        sb = per_pe_outputs * cols * cfg.weight_code_bits / 8
     return TileEstimate(nbin, nibin, sb, sib, rows * outs * psum_bytes(cfg))
 
 

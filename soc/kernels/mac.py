@@ -67,10 +67,41 @@ def quantize(acc: np.ndarray, frac_bits: int) -> np.ndarray:
     return np.clip(acc, -32768, 32767).astype(np.int16)
 
 
+CHUNK_ELEMENTS = 1 << 21   # weights converted to float64 at a time (16 MB buffer, reused)
+
+
 def reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int = 8) -> np.ndarray:
-    """Plain NumPy reference: dense x (P, N_in) int16 times dense w (N_out, N_in) int16."""
+    """Plain NumPy reference: dense x (P, N_in) int16 times dense w (N_out, N_in) int16.
+
+    Sums in float64 with BLAS (exact below 2^53), over chunks of output rows converted
+    into one reused buffer, so a large layer never holds a float64 copy of its weights."""
     x = np.atleast_2d(x)
     if x.shape[1] > MAX_INPUTS:
         raise ValueError(f"N_in = {x.shape[1]} exceeds {MAX_INPUTS}")
-    acc = x.astype(np.float64) @ w.astype(np.float64).T
+    n_out, n_in = w.shape
+    xf = x.astype(np.float64)
+    acc = np.empty((x.shape[0], n_out), np.float64)
+    step = max(1, CHUNK_ELEMENTS // max(1, n_in))
+    buf = np.empty((min(step, n_out), n_in), np.float64)
+    for o0 in range(0, n_out, step):
+        o1 = min(n_out, o0 + step)
+        chunk = buf[:o1 - o0]
+        np.copyto(chunk, w[o0:o1], casting="unsafe")
+        np.matmul(xf, chunk.T, out=acc[:, o0:o1])
     return quantize(acc.astype(np.int64), frac_bits)
+
+
+def count_effectual(x: np.ndarray, w: np.ndarray) -> int:
+    """Products whose two operands are both non-zero (float32 counts, exact below 2^24)."""
+    x = np.atleast_2d(x)
+    n_out, n_in = w.shape
+    xf = (x != 0).astype(np.float32)
+    step = max(1, CHUNK_ELEMENTS // max(1, n_in))
+    buf = np.empty((min(step, n_out), n_in), np.float32)
+    total = 0.0
+    for o0 in range(0, n_out, step):
+        o1 = min(n_out, o0 + step)
+        chunk = buf[:o1 - o0]
+        np.not_equal(w[o0:o1], 0, out=chunk, casting="unsafe")
+        total += float((xf @ chunk.T).sum(dtype=np.float64))
+    return int(total)

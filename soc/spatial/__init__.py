@@ -1,0 +1,15 @@
+"""Spatial PE array (spec section 4): a grid of PEs with register files, an array
+network that multicasts, a global buffer and DRAM, running the WS, OS (A/B/C), NLR
+and RS dataflows, compared at equal PE count and equal on-chip storage area.
+
+Public entry points:
+
+* :func:`soc.spatial.compare.compare_layer` / :func:`compare_network` -> DataFrame rows
+* :func:`soc.spatial.search.best_mapping` -> the cheapest legal mapping of a dataflow
+* :func:`soc.spatial.array.simulate_mapping` -> SimPy run (cycles, ledger)
+* :func:`soc.spatial.functional.execute_mapping` -> pass-by-pass arithmetic and counts
+"""
+from soc.spatial.shapes import LayerShape, from_layer  # noqa: F401
+from soc.spatial.config import SpatialConfig, make_spatial_config  # noqa: F401
+
+DATAFLOWS = ("WS", "OSA", "OSB", "OSC", "NLR", "RS")
