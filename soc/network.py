@@ -21,6 +21,10 @@ Results: one row per layer appended to ``layers.csv`` as the layer finishes
 (:class:`reports.writer.RunWriter`), ``summary.json`` at the end (``status`` ok or
 failed; on a failure the error names the layer and the rows already written stay), then
 the report files of :func:`reports.bundle.write_run_outputs` (``report.html`` ...).
+Network totals are sums over layers (layers run one after another). In summary.json
+``wall_s`` is the wall time of the whole run (reference tensors and simulation, not the
+report files; seconds) and ``peak_rss_mb`` the process's peak resident memory so far
+(``resource.getrusage``, MB).
 """
 from __future__ import annotations
 
@@ -258,11 +262,14 @@ def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.
     meta = {"preset": cfg.preset, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
-    except NetworkRunError as exc:
+    except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
         if writer is not None:
             summary = _summary(writer, meta | {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()})
-            writer.finish(summary, failed_layer=exc.layer, error=exc.error)
+            if isinstance(exc, NetworkRunError):
+                writer.finish(summary, failed_layer=exc.layer, error=exc.error)
+            else:
+                writer.finish(summary, error=exc)
         raise
     bar.close()
     summary = {**(handle_summary(handle)), **meta, "wall_s": time.perf_counter() - t0,
