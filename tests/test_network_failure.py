@@ -19,8 +19,8 @@ def _network() -> Network:
 
 
 def test_failing_layer_is_named_and_earlier_rows_are_kept(tmp_path):
-    # NBout of 64 B: one output tile of 16 outputs needs 96 B of accumulators
-    cfg = preset("coarse-sparse", nbout={"size_bytes": 64, "bandwidth_bits": 1024})
+    # NBout of 16 B: a half holds 8 B, one output tile of 16 outputs needs at least 32 B
+    cfg = preset("coarse-sparse", nbout={"size_bytes": 16, "bandwidth_bits": 1024})
     with pytest.raises(NetworkRunError) as info:
         run_network(_network(), cfg, out=tmp_path)
     assert info.value.layer == "fc"
