@@ -40,7 +40,7 @@ def _part(layer, cfg, wd, xd, batch=1):
 
 def _simulate(part, cfg, tiling):
     tm = TileMaker(part, cfg, tiling)
-    assert real_overflow(tm) is None, f"test tiling {tiling} overflows a buffer"
+    assert not real_overflow(tm), f"test tiling {tiling} overflows a buffer"
     run = VectorAccelerator(cfg, EnergyLedger(), "none").run(part, tiling, tm)
     prog = run.program
     transfers = (prog.count(LoadInput) + prog.count(LoadWeights)
