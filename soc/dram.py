@@ -1,8 +1,9 @@
 """Off-chip DRAM: one channel shared by every DMA stream, so transfers contend.
 
-A transfer is rounded up to whole bursts, holds the channel for bytes / bandwidth
-cycles, and completes ``latency_cycles`` later (the latency of one transfer overlaps
-the next transfer's occupancy: the channel is pipelined). Energy is booked per byte at
+A transfer is rounded up to whole bursts and holds the channel for bytes / bandwidth
+cycles; a read completes ``latency_cycles`` later (the latency of one transfer overlaps
+the next transfer's occupancy: the channel is pipelined), a write is posted (the
+writer goes on once its data has crossed the channel). Energy is booked per byte at
 the technology's pJ/bit. The DRAM also really stores what is written to it (named
 regions holding NumPy arrays), so layer outputs are read back from simulated DRAM.
 """
@@ -46,5 +47,5 @@ class Dram:
         else:
             self.bytes_read += moved
         self.ledger.book("dram", "write" if write else "read", moved, self.pj_per_byte)
-        if self.cfg.latency_cycles:
+        if self.cfg.latency_cycles and not write:  # writes are posted: the writer does not wait
             yield self.env.timeout(self.cfg.latency_cycles)

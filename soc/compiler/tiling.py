@@ -90,10 +90,14 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
     return TileEstimate(nbin, nibin, sb, sib, rows * outs * nbout_entry_bytes(cfg, cols >= layer.n_in))
 
 
-def fits(est: TileEstimate, cfg: SoCConfig) -> bool:
-    return (est.nbin <= cfg.nbin.half_bytes and est.nibin <= cfg.nibin.half_bytes
-            and est.sb_per_pe <= cfg.sb.half_bytes and est.sib <= cfg.sib.half_bytes
-            and est.nbout <= cfg.nbout.half_bytes)
+TILE_BUFFERS = ("nbin", "nibin", "sb", "sib", "nbout")
+
+
+def fits(est: TileEstimate, cfg: SoCConfig, budget: dict[str, float] | None = None) -> bool:
+    """Does an estimated tile fit every half, each scaled by its ``budget`` fraction?"""
+    b = budget or {}
+    need = {"nbin": est.nbin, "nibin": est.nibin, "sb": est.sb_per_pe, "sib": est.sib, "nbout": est.nbout}
+    return all(need[n] <= getattr(cfg, n).half_bytes * b.get(n, 1.0) for n in TILE_BUFFERS)
 
 
 def _sizes(n: int, step: int) -> list[tuple[int, int]]:
@@ -149,6 +153,12 @@ def _candidates(n: int, unit: int) -> list[int]:
     return sorted(set(out))
 
 
+def output_candidates(n_out: int, tn: int) -> list[int]:
+    """Output-tile sizes: 1 to 16 groups of Tn, then powers of two of Tn, and N_out."""
+    small = {k * tn for k in range(1, 17) if k * tn < n_out}
+    return sorted(small | set(_candidates(n_out, tn)))
+
+
 def row_candidates(layer: MatrixLayer) -> list[int]:
     """Row-tile sizes: whole output rows (powers of two of them) and, for convolutions,
     the divisors of one output row, so that a tile smaller than a row never straddles two
@@ -160,14 +170,16 @@ def row_candidates(layer: MatrixLayer) -> list[int]:
     return sorted(out)
 
 
-def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dict[str, float]]:
-    """The tiling of least estimated traffic for one strategy (ties: fewest tiles)."""
+def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str,
+         budget: dict[str, float] | None = None) -> tuple[Tiling, dict[str, float]]:
+    """The tiling of least estimated traffic for one strategy (ties: fewest tiles) whose
+    estimated tiles fit the buffer halves scaled by ``budget``."""
     d = measure_densities(layer, cfg)
     best = None
     for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
-            for o in _candidates(layer.n_out, cfg.tn):
-                if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg):
+            for o in output_candidates(layer.n_out, cfg.tn):
+                if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg, budget):
                     continue
                 t = Tiling(p, i, o, strategy)
                 tr = traffic(layer, cfg, d, t)
@@ -180,52 +192,49 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str) -> tuple[Tiling, dic
             f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "
             f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, 1, layer.in_block, cfg.tn)}; "
             f"half capacities nbin={cfg.nbin.half_bytes} nibin={cfg.nibin.half_bytes} sb={cfg.sb.half_bytes} "
-            f"sib={cfg.sib.half_bytes} nbout={cfg.nbout.half_bytes} bytes)")
+            f"sib={cfg.sib.half_bytes} nbout={cfg.nbout.half_bytes} bytes"
+            + (f"; budget after real tiles overflowed: {budget}" if budget else "") + ")")
     return best[1], best[2]
 
 
-def real_overflow(tm: TileMaker) -> str | None:
-    """Name the first buffer a real tile of this tiling overflows, or None."""
+def real_overflow(tm: TileMaker) -> dict[str, float]:
+    """For every buffer some real tile overflows: its largest tile / the half capacity."""
     cfg = tm.cfg
+    peak = dict.fromkeys(("nbin", "nibin", "sb", "sib"), 0)
     for p in range(len(tm.pr)):
         for i in range(len(tm.ir)):
             t = tm.input_tile(p, i)
-            if t.nbin_bytes > cfg.nbin.half_bytes:
-                return "nbin"
-            if t.nibin_bytes > cfg.nibin.half_bytes:
-                return "nibin"
+            peak["nbin"] = max(peak["nbin"], t.nbin_bytes)
+            peak["nibin"] = max(peak["nibin"], t.nibin_bytes)
     for o in range(len(tm.orr)):
         for i in range(len(tm.ir)):
             w = tm.weight_tile(o, i)
-            if max(w.sb_bytes) > cfg.sb.half_bytes:
-                return "sb"
-            if w.sib_bytes > cfg.sib.half_bytes:
-                return "sib"
-    return None
+            peak["sb"] = max(peak["sb"], int(w.sb_bytes.max()))
+            peak["sib"] = max(peak["sib"], w.sib_bytes)
+    ratios = {n: v / getattr(cfg, n).half_bytes for n, v in peak.items()}
+    return {n: r for n, r in ratios.items() if r > 1.0}
 
 
 def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None
            ) -> tuple[Tiling, dict[str, dict[str, float]], TileMaker]:
-    """Plan every strategy, pick the least-traffic one (or the forced one), and shrink the
-    chosen tiling until its real tiles fit. Returns the tiling, every strategy's estimated
-    traffic, and the tile maker holding the real tiles (reused by the simulation)."""
+    """Plan every strategy and pick the least-traffic one (or the forced one). Estimates use
+    mean densities, so a real tile can be larger than planned; then the overflowing
+    buffer's budget shrinks by the overflow ratio and every strategy is planned again, so
+    the choice and the traffic returned are those of the tiling that really runs.
+    Returns the tiling, every strategy's estimated traffic, and the tile maker holding the
+    real tiles (reused by the simulation)."""
     if strategy is not None and strategy not in STRATEGIES:
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
-    plans = {s: plan(layer, cfg, s) for s in STRATEGIES}
-    chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
-    t = plans[chosen][0]
-    for _ in range(64):
+    budget: dict[str, float] = {}
+    for _ in range(24):
+        plans = {s: plan(layer, cfg, s, budget) for s in STRATEGIES}
+        chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
+        t = plans[chosen][0]
         tm = TileMaker(layer, cfg, t)
-        bad = real_overflow(tm)
-        if bad is None:
+        over = real_overflow(tm)
+        if not over:
             return t, {s: tr for s, (_, tr) in plans.items()}, tm
-        smaller_rows = [c for c in row_candidates(layer) if c < t.p_tile]
-        if bad in ("nbin", "nibin") and smaller_rows:
-            t = Tiling(smaller_rows[-1], t.i_tile, t.o_tile, chosen)
-        elif bad in ("sb", "sib") and t.o_tile > cfg.tn:
-            t = Tiling(t.p_tile, t.i_tile, max(cfg.tn, t.o_tile // 2 // cfg.tn * cfg.tn), chosen)
-        elif t.i_tile > layer.in_block:
-            t = Tiling(t.p_tile, max(layer.in_block, t.i_tile // 2 // layer.in_block * layer.in_block), t.o_tile, chosen)
-        else:
-            break
-    raise TilingError(f"layer {layer.name}: real tiles overflow {bad} even at the smallest tiling {t}")
+        for name, ratio in over.items():
+            budget[name] = budget.get(name, 1.0) / ratio * 0.98
+    raise TilingError(f"layer {layer.name}: real tiles still overflow {sorted(over)} after re-planning "
+                      f"with budgets {budget}")

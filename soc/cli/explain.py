@@ -1,0 +1,57 @@
+"""``socsim explain NETWORK [--layer NAME]``: the compiler's tiling, the estimated DRAM
+traffic of the three reuse strategies and the choice, per conv/fc layer (``--json``: as data)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from soc.cli import UserError, app
+from soc.cli.netopts import make_config, parse_strategy, resolve_network
+from soc.compiler.program import STRATEGIES
+from soc.config import PRESETS
+
+
+@app.command()
+def explain(
+    network: str = typer.Argument(..., help="zoo network name or network file"),
+    layer: Optional[str] = typer.Option(None, help="layer name (default: every conv and fc layer)"),
+    preset: str = typer.Option("coarse-sparse", help=" | ".join(PRESETS)),
+    strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
+    seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
+    pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Explain the compilation of a layer: tiling, traffic of each reuse strategy, choice."""
+    from soc.compiler.explain import explain_parts, format_explanation, lower_layer
+    from soc.compiler.tiling import TilingError
+    from soc.network import reference_tensors
+    cfg = make_config(preset, pes)
+    strategy = parse_strategy(strategy)
+    net = resolve_network(network)
+    if isinstance(net, Path):
+        raise UserError("explain takes a zoo network or a network file, not a workload script")
+    names = [l.name for l in net.layers]
+    if layer is not None and layer not in names:
+        raise UserError(f"--layer: network {net.name} has no layer {layer!r}; allowed: {', '.join(names)}")
+    if layer is not None and net.layer(layer).kind not in ("conv", "fc"):
+        raise UserError(f"--layer: {layer!r} is a {net.layer(layer).kind!r} layer (element-wise on the NFU, "
+                        f"no tiling); explain takes conv and fc layers")
+    wanted = [layer] if layer else [l.name for l in net.layers if l.kind in ("conv", "fc")]
+    if not wanted:
+        raise UserError(f"network {net.name} has no conv or fc layer to explain")
+    found = []
+    try:
+        for t in reference_tensors(net, seed):
+            if t.layer.name in wanted:
+                found.append(explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy))
+                if len(found) == len(wanted):
+                    break
+    except (TilingError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(found[0] if layer else found, indent=2))
+    else:
+        typer.echo("\n".join(format_explanation(e) for e in found))
