@@ -6,7 +6,6 @@ Targets (recorded with ``meets_target``, never enforced): every step on AlexNet 
 """
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
@@ -17,18 +16,15 @@ from workloads.compress.prune import prune
 from workloads.compress.quantize import choose_k
 from workloads.zoo import get_network
 
+from timing import median_s  # benchmarks/ is on sys.path (run.py)
+
 REPEATS = 3
 STEP_TARGET_S = 30.0
 NETWORK_TARGET_S = 300.0
 
 
 def _time(fn, repeats=REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_s(fn, repeats)
 
 
 def run() -> dict:

@@ -6,23 +6,18 @@ Wall times are medians of ``REPEATS`` runs in seconds. Target (issue 3 / workloa
 """
 from __future__ import annotations
 
-import statistics
-import time
 
 from workloads.sparsity import MEASURED_SPARSITY, layer_tensors, run_network
 from workloads.zoo import get_network, list_networks
+
+from timing import median_s  # benchmarks/ is on sys.path (run.py)
 
 REPEATS = 3
 TARGET_S = 0.5
 
 
 def _median(fn, repeats=REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_s(fn, repeats)
 
 
 def run() -> dict:

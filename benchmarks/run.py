@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))  # bench modules share benchmarks/timing.py
 
 
 def main() -> None:
