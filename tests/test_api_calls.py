@@ -176,3 +176,17 @@ def test_data_placement_per_preset():
     from soc.config import preset
     assert api.data_placement(preset("coarse-sparse"))["inputs"] == ("nbin", "nibin")
     assert api.data_placement(preset("dense"))["weights"] == ("sb",)
+
+
+def test_config_weight_width_applies_unless_the_filter_states_one():
+    from soc.config import preset
+    x = _t((1, 256), sparse_activations((1, 256), 0.7, 0))
+    w = api.Filter.generate(api.FilterDescriptor((64, 256), block=(16, 16)), 0.5, seed=1)
+    read = {}
+    for bits in (16, 8):
+        h = api.Handle(preset("coarse-sparse", weight_bits=bits))
+        read[bits] = api.inner_product_forward(h, api.InnerProductDescriptor(), x, w, _t((1, 64))).dram_bytes_read
+    assert read[8] < read[16]
+    h = api.Handle(preset("coarse-sparse", weight_bits=8))
+    stated = api.Filter(api.FilterDescriptor((64, 256), bits=16), w.weights, w.keep)
+    assert api.inner_product_forward(h, api.InnerProductDescriptor(), x, stated, _t((1, 64))).dram_bytes_read == read[16]

@@ -116,19 +116,22 @@ class FilterDescriptor:
     product or a recurrent cell's stacked gate matrix.
 
     ``static_sparse``: pruned weights (keep False) are removed from storage and work.
-    ``bits``: width of the stored weight codes (1..16); below 16 the weights must take at
-    most 2**bits distinct values (the PE's WDM decodes codes by look-up table).
+    ``bits``: width of the stored weight codes (1..16; None: the config's ``weight_bits``);
+    below 16 the weights must take at most 2**bits distinct values (the PE's WDM decodes
+    codes by look-up table; the check is skipped when the width comes from the config,
+    which then states the quantization of the whole run).
     ``block``: the pruning block ((B_out, B_in) or (B_fout, B_fin, Bx, By)) used by
     :meth:`Filter.generate`."""
     shape: tuple
     static_sparse: bool = True
-    bits: int = 16
+    bits: int | None = None
     block: tuple | None = None
     placement: str = "dram"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", _shape(self.shape, "FilterDescriptor", (2, 4)))
-        if isinstance(self.bits, bool) or not isinstance(self.bits, int) or not 1 <= self.bits <= 16:
+        if self.bits is not None and (isinstance(self.bits, bool) or not isinstance(self.bits, int)
+                                      or not 1 <= self.bits <= 16):
             raise ValueError(f"FilterDescriptor.bits must be an integer in [1, 16], got {self.bits!r}")
         if self.block is not None:
             block = tuple(int(b) for b in self.block)
@@ -332,6 +335,8 @@ def data_placement(cfg: SoCConfig) -> dict[str, tuple[str, ...]]:
 def _filter_config(handle: Handle, w: Filter, what: str) -> SoCConfig:
     cfg = handle.config
     bits = w.desc.bits
+    if bits is None:
+        return cfg
     if bits < 16:
         shift = weight_frac_bits(w.weights)
         distinct = np.unique(to_fixed(w.weights[w.effective_keep()], shift)).size
