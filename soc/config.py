@@ -11,6 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PRESETS = ("coarse-sparse", "weight-sparse", "dense")
+# Width of the coarse-sparse preset's weight codes: local quantization of AlexNet picks
+# K = 64 centroids for most layers (6-bit codes; see workloads.compress and
+# `make compress-table`), stored in 8-bit slots (codes are aligned to 4 bits, spec 2.2).
+CODE_BITS = 6
 DRAM_TECHNOLOGIES = ("lpddr4", "ddr3", "gddr5", "hbm2")
 
 
@@ -67,10 +71,23 @@ class SoCConfig(_Frozen):
     entropy_saving: float = Field(0.25, ge=0, lt=1, description="fraction of weight-code bytes saved by Huffman coding")
     entropy_decoder_area_mm2: float = Field(0.01, ge=0, description="area of one decoder instance (mm^2, assumption)")
     entropy_decoder_power_mw: float = Field(0.1, ge=0, description="static power of one decoder instance (mW, assumption)")
-    weight_bits: int = Field(16, ge=1, le=16, description="bits per stored weight code (quantization)")
+    weight_bits: int = Field(None, ge=1, le=16, validate_default=False,
+                             description="bits per weight code; default: CODE_BITS for coarse-sparse, 16 otherwise")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_code_width(cls, data: Any) -> Any:
+        """coarse-sparse stores locally-quantized weight codes that its WDM decodes; the
+        baselines store raw 16-bit weights."""
+        if isinstance(data, dict) and data.get("weight_bits") is None:
+            data = {**data, "weight_bits": CODE_BITS if data.get("preset", "coarse-sparse") == "coarse-sparse" else 16}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> "SoCConfig":
+        if self.preset != "coarse-sparse" and self.weight_bits != 16:
+            raise ValueError(f"weight_bits: the {self.preset} preset has no weight decoder and stores raw "
+                             f"weights (allowed: 16), got {self.weight_bits}")
         word = self.data_bits
         if self.nbin.bandwidth_bits < word:
             raise ValueError(f"nbin.bandwidth_bits must be >= one {word}-bit word, got {self.nbin.bandwidth_bits}")
@@ -83,9 +100,14 @@ class SoCConfig(_Frozen):
         return self.tn * self.entropy_decoders_per_pe if self.entropy_decoder else 0
 
     @property
+    def code_slot_bits(self) -> int:
+        """Bits a weight code occupies in SB: codes are aligned to 4, 8 or 16 bits (spec 2.2)."""
+        return 4 if self.weight_bits <= 4 else 8 if self.weight_bits <= 8 else 16
+
+    @property
     def weight_code_bits(self) -> float:
         """Average bits a stored weight occupies in SB and DRAM (after entropy coding)."""
-        return self.weight_bits * ((1 - self.entropy_saving) if self.entropy_decoder else 1.0)
+        return self.code_slot_bits * ((1 - self.entropy_saving) if self.entropy_decoder else 1.0)
 
     @property
     def word_bytes(self) -> int:

@@ -86,12 +86,35 @@ def weight_frac_bits(w: np.ndarray) -> int:
     return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
 
 
+def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
+    """Replace every value by the centroid of its bin in a codebook of 2^bits entries.
+
+    The codebook is one per layer, of equal-population bins of the sorted values (each
+    centroid the mean of its bin): what a code of ``bits`` bits can decode to through the
+    WDM's look-up table. (The compression pipeline's local k-means codebooks, one per
+    sub-matrix, quantize with less error; the simulator needs the values to be exactly
+    2^bits distinct ones so that its arithmetic is that of the decoded weights.)"""
+    k = 1 << bits
+    n = values.size
+    if n <= k:
+        return values
+    order = np.argsort(values, kind="stable")
+    sorted_vals = values[order].astype(np.float64)
+    bins = (np.arange(n, dtype=np.int64) * k) // n
+    centroids = np.bincount(bins, weights=sorted_vals, minlength=k) / np.bincount(bins, minlength=k)
+    snapped = np.empty(n, values.dtype)
+    snapped[order] = centroids[bins].astype(values.dtype)
+    return snapped
+
+
 def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
                    ledger: EnergyLedger | None = None) -> LayerResult:
     """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors``.
 
     Float tensors become fixed point: neurons in Q(15-f).f with f = ``cfg.frac_bits``,
-    weights with :func:`weight_frac_bits`. FC layers take the whole batch as rows; a
+    weights with :func:`weight_frac_bits`; with codes narrower than 16 bits the surviving
+    weights are first snapped to a codebook of 2^weight_bits values
+    (:func:`snap_to_codebook`). FC layers take the whole batch as rows; a
     convolution runs the images of a batch one after another (weights are reloaded per
     image).
     """
@@ -103,6 +126,8 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
                          f"layers, not {kind!r}")
     keep = tensors.keep
     kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
+    if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
+        kept = snap_to_codebook(kept, cfg.weight_bits)
     shift = weight_frac_bits(kept)
     w = np.zeros(keep.shape, np.int16)
     w[keep] = to_fixed(kept, shift)

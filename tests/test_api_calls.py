@@ -26,10 +26,13 @@ def test_conv_forward_writes_the_accelerator_output_and_matches_float_reference(
     y = _t((2, 16, 10, 10))
     r = api.conv_forward(h, api.ConvDescriptor(padding=1), x, w, y, name="c", activation="relu")
     assert r.outputs_match_reference and r.kind == "conv" and r.name == "c"
-    # the same layer in float on the quantized operands: equal within the output rounding
-    from soc.simulate import weight_frac_bits
-    s = weight_frac_bits(w.weights)
-    wq = to_fixed(w.weights, s).astype(np.float32) / (1 << s)
+    # the same layer in float on the quantized operands (weights snapped to the codebook of
+    # the preset's code width, then fixed point): equal within the output rounding
+    from soc.simulate import snap_to_codebook, weight_frac_bits
+    snapped = np.zeros_like(w.weights)
+    snapped[w.keep] = snap_to_codebook(w.weights[w.keep], h.config.weight_bits)
+    s = weight_frac_bits(snapped[w.keep])
+    wq = to_fixed(snapped, s).astype(np.float32) / (1 << s)
     expect = np.maximum(ref.conv_forward(Conv("c", 3, 16, 3, (10, 10), padding=1), _grid(x.data), wq), 0)
     assert np.max(np.abs(y.data - expect)) <= 1.0 / 256 + 1e-6
     assert h.results == [r] and h.ledger.total_pj() == pytest.approx(r.energy_pj)

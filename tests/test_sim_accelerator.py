@@ -208,3 +208,24 @@ def test_entropy_decoder_trades_area_and_decode_rate_for_weight_bytes():
     assert coded.entropy_decoder_area_mm2 == pytest.approx(16 * 64 * 0.01) and plain.entropy_decoder_area_mm2 == 0
     assert coded.energy_by_component["entropy-decoder"] > 0
     assert few.cycles > 2 * many.cycles                 # one decoder per PE cannot keep up
+
+
+def test_coarse_sparse_decodes_narrow_codes_and_baselines_store_raw_weights():
+    from soc.config import ConfigError
+    from soc.simulate import simulate_layer, snap_to_codebook
+    from workloads.layers import Conv
+    from workloads.sparsity import layer_tensors
+    assert preset("coarse-sparse").weight_bits == 6 and preset("coarse-sparse").code_slot_bits == 8
+    assert preset("weight-sparse").weight_bits == 16 == preset("dense").weight_bits
+    with pytest.raises(ConfigError, match="weight_bits.*allowed: 16"):
+        preset("dense", weight_bits=8)
+    values = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
+    snapped = snap_to_codebook(values, 4)
+    assert np.unique(snapped).size == 16 and np.abs(snapped - values).mean() < 0.1
+    layer = Conv("c", 32, 64, 3, (10, 10), padding=1)
+    tensors = layer_tensors(layer, 0.4, 0.5, (16, 1, 1, 1), seed=1)
+    fast = {"dram": {"bandwidth_bytes_per_cycle": 4096.0}}
+    narrow = simulate_layer(layer, tensors, preset("coarse-sparse", **fast))
+    wide = simulate_layer(layer, tensors, preset("coarse-sparse", weight_bits=16, **fast))
+    assert narrow.outputs_match_reference and wide.outputs_match_reference
+    assert narrow.cycles < wide.cycles        # 8 codes per 64-bit slice decode faster than 1 raw weight
