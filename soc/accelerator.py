@@ -14,7 +14,7 @@ import simpy
 from energy.ledger import EnergyLedger
 from soc.buffer import Buffer
 from soc.compiler.lowering import MatrixLayer
-from soc.compiler.program import Program, Tiling, generate
+from soc.compiler.program import Tiling, generate
 from soc.compiler.tiles import InputTile, TileMaker, WeightTile
 from soc.config import SoCConfig
 from soc.cp import QUEUE_DEPTH, ControlProcessor

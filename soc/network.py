@@ -40,11 +40,9 @@ import numpy as np
 from soc.compiler import api
 from soc.config import SoCConfig
 from soc.result import LayerResult
-from workloads.forward import forward
-from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, LRN, Activation, Add, BatchNorm, Conv, FC,
+from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
-from workloads.sparsity import (LayerTensors, MEASURED_SPARSITY, SPARSITY_SUBSTITUTES, _recurrent_extra,
-                                block_sparse_weights, default_block, layer_sparsity, sparse_activations)
+from workloads.sparsity import LayerTensors, iter_network
 
 
 class NetworkRunError(RuntimeError):
@@ -60,60 +58,12 @@ class WorkloadScriptError(ValueError):
 
 
 # --------------------------------------------------------------------------- reference tensors
-def _last_uses(network: Network) -> dict[str, int]:
-    last: dict[str, int] = {}
-    for i, layer in enumerate(network.layers):
-        for src in network.producers(layer.name):
-            last[src] = i
-    return last
-
-
 def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1) -> Iterator[LayerTensors]:
-    """Per layer in order, the tensors of a reference run (see the module docstring); the
-    same weights, ReLU biases and inputs as :func:`workloads.sparsity.run_network`."""
-    if not network.connected:
-        raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
-    row_name = network.name
-    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
-    weighted = network.weighted_layers()
-    first = weighted[0] if weighted else network.layers[0]
-    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape),
-                                                 1.0 - layer_sparsity(row_name, first)["dns"], seed)}
-    last = _last_uses(network)
-    next_weighted = {}
-    upcoming = None
-    for layer in reversed(network.layers):
-        next_weighted[layer.name] = upcoming
-        if layer.kind in WEIGHTED_KINDS:
-            upcoming = layer
-    for i, layer in enumerate(network.layers):
-        srcs = network.producers(layer.name)
-        x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
-        layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
-        w, keep, extra = np.zeros((0,), np.float32), np.zeros((0,), bool), {}
-        if layer.weight_shape:
-            sp = layer_sparsity(row_name, layer)
-            w, keep = block_sparse_weights(layer.weight_shape, 1.0 - sp["sss"], default_block(layer.weight_shape),
-                                           layer_seed, input_neuron_sparsity=sp["sns"])
-            extra = _recurrent_extra(layer, layer_seed)
-            y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
-            rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-            if rms > 0:
-                w *= np.float32(1.0 / rms)
-                y *= np.float32(1.0 / rms)
-        elif isinstance(layer, Activation) and layer.function == "relu":
-            consumer = next_weighted[layer.name]
-            bias = 0.0
-            if row is not None and consumer is not None:
-                dns = layer_sparsity(row_name, consumer)["dns"]
-                bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
-            y = forward(layer, np.asarray(x) + np.float32(bias))
-        else:
-            y = forward(layer, x)
-        yield LayerTensors(layer, w, keep, x, seed, extra)
-        outputs[layer.name] = y
-        for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
-            del outputs[name]
+    """Per layer in order, the tensors of a reference run: those of
+    :func:`workloads.sparsity.run_network`, streamed (an output is dropped once no later
+    layer reads it)."""
+    for step in iter_network(network, seed, batch=batch, keep_outputs=False):
+        yield step.tensors
 
 
 # --------------------------------------------------------------------------- one layer through the API

@@ -420,26 +420,50 @@ def _next_weighted(network: Network, index: int) -> Layer | None:
     return None
 
 
-def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None) -> NetworkRun:
-    """Run every layer on synthetic sparse weights; ReLU zeros hit the measured rates.
+def _last_uses(network: Network) -> dict[str, int]:
+    """Index of the last layer reading each output."""
+    last: dict[str, int] = {}
+    for i, layer in enumerate(network.layers):
+        for src in network.producers(layer.name):
+            last[src] = i
+    return last
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One layer of a network run: its tensors, its output, and the ReLU bias it used."""
+    tensors: LayerTensors
+    output: np.ndarray
+    relu_bias: float | None = None
+
+
+def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
+                 block=None, keep_outputs: bool = True):
+    """Run every layer on synthetic sparse weights, one at a time; ReLU zeros hit the
+    measured rates. Yields a :class:`LayerStep` per layer in order.
 
     ``sparsity`` names the :data:`MEASURED_SPARSITY` row (default: the network's name).
-    The network input has the measured DNS of the first weighted layer's kind.
+    The network input has the measured DNS of the first weighted layer's kind. Each
+    weighted layer's weights are scaled once so its output has unit RMS; a ReLU is biased
+    so that the zeros reaching the next weighted layer are that layer's measured DNS.
+    With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
+    so that a large network runs in the memory of a few layers.
     """
     if not network.connected:
         raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
     row_name = sparsity or network.name
-    weights, keeps, outputs, biases, extras = {}, {}, {}, {}, {}
+    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
     first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
     in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
-    outputs[NETWORK_INPUT] = sparse_activations((batch, *network.input_shape), in_density, seed)
+    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), in_density, seed)}
+    last = _last_uses(network)
     for i, layer in enumerate(network.layers):
         srcs = network.producers(layer.name)
         x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
         layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+        w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
         if layer.weight_shape:
             sp = layer_sparsity(row_name, layer)
             lay_block = block if block is not None else default_block(layer.weight_shape)
@@ -451,21 +475,39 @@ def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: st
             if rms > 0:
                 w *= np.float32(1.0 / rms)
                 y *= np.float32(1.0 / rms)
-            weights[layer.name], keeps[layer.name] = w, keep
-            if extra:
-                extras[layer.name] = extra
         elif isinstance(layer, Activation) and layer.function == "relu":
             consumer = _next_weighted(network, i)
-            row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
             bias = 0.0
             if row is not None and consumer is not None:
                 dns = layer_sparsity(row_name, consumer)["dns"]
                 bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
             y = forward(layer, np.asarray(x) + np.float32(bias))
-            biases[layer.name] = bias
         else:
             y = forward(layer, x)
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra), y, bias)
         outputs[layer.name] = y
+        if not keep_outputs:
+            for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
+                del outputs[name]
+
+
+def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
+                block=None) -> NetworkRun:
+    """Run every layer (see :func:`iter_network`) and keep every weight and output."""
+    weights, keeps, biases, extras = {}, {}, {}, {}
+    outputs: dict = {}
+    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block):
+        t = step.tensors
+        name = t.layer.name
+        if not outputs:
+            outputs[NETWORK_INPUT] = t.inputs
+        if t.layer.weight_shape:
+            weights[name], keeps[name] = t.weights, t.keep
+            if t.extra:
+                extras[name] = t.extra
+        if step.relu_bias is not None:
+            biases[name] = step.relu_bias
+        outputs[name] = step.output
     return NetworkRun(network, seed, weights, keeps, outputs, biases, extras)
 
 
