@@ -135,6 +135,10 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)
     else:
+        if layer.stride_hw[0] != layer.stride_hw[1] or layer.padding_hw[0] != layer.padding_hw[1]:
+            raise ValueError(f"layer {layer.name}: the vector accelerator's lowering takes square stride and "
+                             f"padding (allowed: equal height and width), got stride {layer.stride_hw}, "
+                             f"padding {layer.padding_hw}")
         parts = []
         for image in x:
             parts += lower_conv(layer.name, image, w, keep, layer.stride_hw[0], layer.padding_hw[0], layer.groups)

@@ -229,3 +229,12 @@ def test_coarse_sparse_decodes_narrow_codes_and_baselines_store_raw_weights():
     wide = simulate_layer(layer, tensors, preset("coarse-sparse", weight_bits=16, **fast))
     assert narrow.outputs_match_reference and wide.outputs_match_reference
     assert narrow.cycles < wide.cycles        # 8 codes per 64-bit slice decode faster than 1 raw weight
+
+
+def test_non_square_stride_is_refused_not_approximated():
+    from soc.simulate import simulate_layer
+    from workloads.layers import Conv
+    from workloads.sparsity import layer_tensors
+    layer = Conv("c", 4, 16, 3, (8, 8), stride=(1, 2))
+    with pytest.raises(ValueError, match="square stride"):
+        simulate_layer(layer, layer_tensors(layer, 0.5, 0.5, (16, 1, 1, 1)), preset("dense"))
