@@ -1,6 +1,5 @@
-"""Pipeline, report and training tests on tiny local network descriptions (fast)."""
+"""Pipeline, report and training tests on tiny networks (fast)."""
 import csv
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -12,58 +11,7 @@ from workloads.compress.report import COLUMNS, format_table, total, write_csv
 from workloads.training.data import load_digits_for, resize_images
 from workloads.training.model import Model
 from workloads.training.train import fit
-
-
-@dataclass(frozen=True)
-class FC:
-    name: str
-    in_features: int
-    out_features: int
-    kind = "fc"
-    inputs = ()
-
-
-@dataclass(frozen=True)
-class Conv:
-    name: str
-    in_channels: int
-    out_channels: int
-    kernel: int
-    in_hw: tuple
-    stride: int = 1
-    padding: int = 0
-    groups: int = 1
-    kind = "conv"
-    inputs = ()
-
-
-@dataclass(frozen=True)
-class Pool:
-    name: str
-    channels: int
-    in_hw: tuple
-    kernel: int
-    stride: int
-    padding: int = 0
-    mode: str = "max"
-    kind = "pool"
-    inputs = ()
-
-
-@dataclass(frozen=True)
-class Act:
-    name: str
-    shape: tuple
-    function: str = "relu"
-    kind = "act"
-    inputs = ()
-
-
-@dataclass
-class Net:
-    name: str
-    layers: list
-    input_shape: tuple
+from workloads.layers import FC, LRN, Activation as Act, Conv, Network as Net, Pool
 
 
 TINY_MLP = Net("tiny-mlp", [FC("fc1", 64, 128), Act("r1", (128,)), FC("fc2", 128, 64), Act("r2", (64,)),
@@ -170,14 +118,8 @@ def test_masked_finetuning_keeps_pruned_weights_zero():
 
 
 def test_unsupported_layer_named():
-    @dataclass(frozen=True)
-    class LRN:
-        name: str = "norm1"
-        kind = "lrn"
-        inputs = ()
-
     with pytest.raises(ValueError, match="norm1"):
-        Model(Net("x", [LRN()], (64,)))
+        Model(Net("x", [LRN("norm1", (4, 8, 8))], (4, 8, 8)))
 
 
 @pytest.mark.skipif(not jbig.available(), reason="libjbig0 not installed")
