@@ -34,7 +34,7 @@ class LayerResult:
     """Per-layer result. Energies in pJ, time in s, traffic in bytes."""
     name: str
     kind: str
-    preset: str
+    arch: str
     cycles: int
     time_s: float
     energy_pj: float

@@ -1,5 +1,5 @@
 """``socsim run NETWORK``: simulate a whole network (zoo name, network file or workload
-script) on one preset and write layers.csv, summary.json and report.html."""
+script) on one design and write layers.csv, summary.json and report.html."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,15 +8,15 @@ from typing import Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import make_config, parse_layers, parse_strategy, resolve_network
+from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SET_HELP, parse_layers, parse_strategy, resolve_design,
+                             resolve_network)
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS
 
 
 def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True):
     """Run one network on one config into ``out``; user errors and failed layers exit 2
     after the rows already simulated were written."""
-    from soc.network import NetworkRunError, WorkloadScriptError, run_network, run_script
+    from soc.runtime.network import NetworkRunError, WorkloadScriptError, run_network, run_script
     target = resolve_network(spec)
     try:
         if isinstance(target, Path):
@@ -34,7 +34,7 @@ def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=N
 
 
 def print_summary(s: dict, out: Path) -> None:
-    typer.echo(f"{s['network']} on {s['preset']}: {s['cycles']:,} cycles ({s['time_s'] * 1e3:.3f} ms), "
+    typer.echo(f"{s['network']} on {s['arch']}: {s['cycles']:,} cycles ({s['time_s'] * 1e3:.3f} ms), "
                f"{s['energy_pj'] / 1e6:.2f} uJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
                f"{s['skipped_macs']:,} skipped, outputs match reference: {s['outputs_match_reference']}, "
                f"wall {s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
@@ -44,14 +44,16 @@ def print_summary(s: dict, out: Path) -> None:
 @app.command()
 def run(
     network: str = typer.Argument(..., help="zoo network name, .yaml/.onnx/.csv network file, or .py workload script"),
-    preset: str = typer.Option("coarse-sparse", help=" | ".join(PRESETS)),
+    arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
+    preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     out: Path = typer.Option(Path("out/run"), help="output directory"),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     layers: Optional[str] = typer.Option(None, help="simulate only these layers (comma-separated names)"),
 ) -> None:
-    """Simulate a whole network on a preset: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
-    cfg = make_config(preset, pes)
+    """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
+    cfg = resolve_design(arch, preset, sets, pes)
     outcome = run_one(network, cfg, out, strategy=parse_strategy(strategy), seed=seed, layers=parse_layers(layers))
     print_summary(outcome.summary, out)

@@ -1,4 +1,4 @@
-"""Run a whole network through the programming model (:mod:`soc.compiler.api`) on a preset.
+"""Run a whole network through the programming model (:mod:`soc.runtime.api`) on a design.
 
 Tensors: every layer gets the weights and the inputs of a reference run of the network
 with the semantics of :func:`workloads.sparsity.run_network`: block-sparse weights at the
@@ -37,8 +37,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from soc.compiler import api
-from soc.config import SoCConfig
+from soc.runtime import api
+from soc.arch.vector import VectorArch
 from soc.result import LayerResult
 from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
@@ -84,7 +84,7 @@ def fusable_relus(network: Network) -> set[str]:
 def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
     """The row of a ReLU done by its producer's non-linear unit: no cycles or energy of its own."""
     return LayerResult(
-        name=layer.name, kind=layer.kind, preset=producer.preset, cycles=0, time_s=0.0, energy_pj=0.0,
+        name=layer.name, kind=layer.kind, arch=producer.arch, cycles=0, time_s=0.0, energy_pj=0.0,
         energy_by_component={}, energy_by_action={}, useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=0, dram_bytes_written=0, utilization=0.0,
         outputs_match_reference=producer.outputs_match_reference, sim_events=0, wall_s=0.0,
@@ -199,7 +199,7 @@ def _summary(writer, extra: dict) -> dict:
     return {**base, **extra}
 
 
-def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.Handle, _Progress], None], *,
+def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api.Handle, _Progress], None], *,
             total: int, out: str | Path | None, strategy: str | None, progress: bool, seed: int,
             report: bool = True) -> RunOutcome:
     """Shared driver: a handle (with a RunWriter when ``out`` is given), the steps, then
@@ -209,7 +209,7 @@ def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.
     writer = RunWriter(out) if out is not None else None
     handle = api.Handle(cfg, writer=writer, strategy=strategy)
     bar = _Progress(progress, total, title)
-    meta = {"preset": cfg.preset, "network": network_name, "seed": seed, "strategy_forced": strategy}
+    meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
@@ -232,7 +232,7 @@ def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.
         if report:
             from reports.bundle import write_run_outputs
             outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                              title=f"{network_name} on {cfg.preset}", config=cfg)
+                                              title=f"{network_name} on {cfg.name}", config=cfg)
     return outcome
 
 
@@ -244,7 +244,7 @@ def handle_summary(handle: api.Handle) -> dict:
     return network_summary([r.to_dict() for r in handle.results])
 
 
-def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: str | None = None,
+def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, out: str | Path | None = None, progress: bool = False,
                 report: bool = True, batch: int = 1) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
@@ -278,7 +278,7 @@ def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: st
             last = result
             bar.step(f"{network.name} {layer.name}")
 
-    return execute(f"{network.name} on {cfg.preset}", network.name, cfg, steps, total=len(todo), out=out,
+    return execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo), out=out,
                    strategy=strategy, progress=progress, seed=seed, report=report)
 
 
@@ -296,11 +296,11 @@ def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
     run = namespace.get("run")
     if not callable(run):
         raise WorkloadScriptError(f"workload script {path}: must define a function run(handle) that makes "
-                                  f"soc.compiler.api forward calls on the handle")
+                                  f"soc.runtime.api forward calls on the handle")
     return run
 
 
-def run_script(path: str | Path, cfg: SoCConfig, *, seed: int = 0, strategy: str | None = None,
+def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                out: str | Path | None = None, progress: bool = False, report: bool = True) -> RunOutcome:
     """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
     import inspect
@@ -321,7 +321,7 @@ def run_script(path: str | Path, cfg: SoCConfig, *, seed: int = 0, strategy: str
             raise NetworkRunError(name, "script", WorkloadScriptError(
                 f"workload script {path}: run(handle) made no forward call"))
 
-    return execute(f"{name} on {cfg.preset}", name, cfg, steps, total=0, out=out, strategy=strategy,
+    return execute(f"{name} on {cfg.name}", name, cfg, steps, total=0, out=out, strategy=strategy,
                    progress=False, seed=seed, report=report)
 
 
@@ -344,7 +344,7 @@ def resolve(spec: str) -> Network | Path:
                      f"or a .yaml/.yml/.onnx/.csv network file, or a .py workload script")
 
 
-def run_any(spec: str, cfg: SoCConfig, **kwargs) -> RunOutcome:
+def run_any(spec: str, cfg: VectorArch, **kwargs) -> RunOutcome:
     """Run a zoo name, a network file or a workload script (see :func:`resolve`)."""
     target = resolve(spec)
     if isinstance(target, Path):
