@@ -159,6 +159,7 @@ class RunOutcome:
     summary: dict
     results: list[LayerResult]
     out_dir: Path | None = None
+    ledger: Any = None            # the run's energy ledger (every layer's bookings and counts)
     paths: dict = field(default_factory=dict)
 
 
@@ -214,7 +215,7 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
     bar.close()
     summary = {**summarize(handle.results), **meta, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
-    return RunOutcome(summary, handle.results)
+    return RunOutcome(summary, handle.results, ledger=handle.ledger)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
