@@ -19,6 +19,8 @@ from soc.compiler.tiles import InputTile, TileMaker, WeightTile
 from soc.arch.vector import VectorArch
 from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
 from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
+from soc.vector.pipeline import ComputePipeline
+from soc.vector.timeline import DispatchQueue, Timeline
 from soc.vector.dram import Dram
 from soc.vector.encoder import Encoder, activate, read_outputs
 from soc.vector.htree import HTree
@@ -52,16 +54,15 @@ class VectorAccelerator:
     def run(self, layer: MatrixLayer, tiling: Tiling, tiles: TileMaker | None = None) -> MatrixRun:
         cfg, ledger, price = self.cfg, self.ledger, self.price
         env = CountingEnvironment()
+        tl = Timeline(env)
         activity: list = []
         tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
-        buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
+        buffers = {name: Buffer(tl, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
                                 word, copies=cfg.tn if name == "sb" else 1) for name in cfg.present_buffers}
-        dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
-        queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
-        to_htree = simpy.Store(env, capacity=1)
-        to_nfu = simpy.Store(env, capacity=1)
+        dram = Dram(tl, cfg, ledger, price.dram_pj_per_byte, activity)
+        queues = {k: DispatchQueue(tl, QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
 
         def fill_input(t: InputTile):
             parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
@@ -75,30 +76,23 @@ class VectorAccelerator:
                 parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
             return f"w o{t.o} i{t.i}", parts
 
-        def finish(token) -> None:
-            """The NFU is done with a burst: free what it held, complete the output tile."""
-            for r in token.release:
-                r.uses_left -= 1
-                if r.uses_left == 0:
-                    for buf, claim in r.claims:
-                        buf.release(claim)
-            token.visit.computes_left -= 1
-            if token.visit.computes_left == 0:
-                token.visit.computed.succeed()
-
-        LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
-        LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
-        OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
-        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
-        OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
-        NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
-        HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
-        nfu = NeuralFunctionalUnit(env, cfg, ledger, price, buffers, to_nfu, finish, activity)
-        cp = ControlProcessor(env, ledger, price, queues, tiles)
+        LoadEngine(tl, "dma-in", dram, queues["input"], fill_input, activity)
+        LoadEngine(tl, "dma-w", dram, queues["weight"], fill_weights, activity)
+        OutputOpener(tl, cfg, dram, buffers["nbout"], queues["open"], activity)
+        encoder = Encoder(cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
+        OutputCloser(tl, encoder, buffers["nbout"], queues["close"], activity)
+        nfu = NeuralFunctionalUnit(cfg, ledger, price, buffers)
+        ComputePipeline(tl, NeuronSelector(cfg, ledger, price, buffers), HTree(cfg, ledger, price), nfu,
+                        queues["compute"], activity)
+        cp = ControlProcessor(tl, ledger, price, queues, tiles, program)
         wall = time.perf_counter()
-        env.process(cp.run(program))
+        tl.start(cp.advance)
         env.run()  # ends when no actor has anything left to do: the last output is in DRAM
-        cycles = int(env.now)
+        unfinished = [k for k, q in queues.items() if q.entries] + (["cp"] if cp.instructions < len(program.instructions) else [])
+        if unfinished:  # pragma: no cover - a deadlock would be a bug in the actors
+            raise RuntimeError(f"layer {layer.name}: the simulation stopped with work left in {unfinished}")
+        activity.sort(key=lambda a: a[2])      # in the order the activities end
+        cycles = int(max((a[2] for a in activity), default=0))
         self._book_static(buffers, cycles)
         outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
         reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)

@@ -5,10 +5,15 @@ single half the size of the whole buffer. Claiming more bytes than a half holds 
 error naming the buffer, the tile and both sizes: never a silent wrap. Accesses are
 booked per 16-bit word; static energy (leakage, eDRAM refresh) is booked at the end of
 a run from the simulated time.
+
+Each buffer has one claimer (NBin and NIBin: the input DMA; SB and SIB: the weight DMA;
+NBout: the output opener), served in order. A half is either free from a known cycle
+on, or held by a claim whose release cycle is not known yet; a claim is granted at the
+first cycle a half is free (:meth:`Buffer.grant`).
 """
 from __future__ import annotations
 
-import simpy
+from dataclasses import dataclass
 
 from energy.ledger import EnergyLedger
 from soc.arch.vector import BufferConfig
@@ -18,15 +23,24 @@ class BufferOverflowError(RuntimeError):
     """A tile larger than the buffer half it must fit into."""
 
 
+@dataclass(eq=False)
+class Claim:
+    half: int
+    nbytes: int
+    granted: int
+
+
 class Buffer:
-    def __init__(self, env: simpy.Environment, name: str, cfg: BufferConfig, ledger: EnergyLedger,
+    def __init__(self, timeline, name: str, cfg: BufferConfig, ledger: EnergyLedger,
                  pj_read: float, pj_write: float, word_bytes: int, copies: int = 1):
-        self.env, self.name, self.cfg, self.ledger = env, name, cfg, ledger
+        self.timeline, self.name, self.cfg, self.ledger = timeline, name, cfg, ledger
         self.pj_read, self.pj_write, self.word_bytes = pj_read, pj_write, word_bytes
         self.copies = copies  # identical private instances (one SB per PE)
-        self.halves = simpy.Resource(env, capacity=2 if cfg.ping_pong else 1)
+        n = 2 if cfg.ping_pong else 1
+        self.free_at: list[int | None] = [0] * n      # None: held, release not known yet
+        self.holders: list[Claim | None] = [None] * n
         self.peak_bytes = 0
-        self._held = 0
+        self._waiter = None
 
     @property
     def capacity(self) -> int:
@@ -39,19 +53,40 @@ class Buffer:
                 f"{'ping-pong half' if self.cfg.ping_pong else 'buffer'} holds {self.capacity} bytes "
                 f"(buffer size {self.cfg.size_bytes} bytes)")
 
-    def claim(self, tile: str, nbytes: int):
-        """SimPy process: wait for a free half and occupy it; returns the claim."""
-        self.check_fits(tile, nbytes)
-        req = self.halves.request()
-        yield req
-        req.nbytes = nbytes  # type: ignore[attr-defined]
-        self._held += nbytes
-        self.peak_bytes = max(self.peak_bytes, self._held)
-        return req
+    def grant(self, t: int, actor) -> tuple[int | None, bool]:
+        """When a claim asked for at cycle ``t`` gets a half: ``(cycle, True)`` when
+        known; ``(cycle, False)`` when a half is free at that cycle but a held one, whose
+        release is not known yet, could still free earlier (known for certain once the
+        clock reaches that cycle); ``(None, False)`` when every half is held with an
+        unknown release. ``actor`` is resumed when a release becomes known."""
+        known = [f for f in self.free_at if f is not None]
+        if len(known) < len(self.free_at):
+            self._waiter = actor
+        if not known:
+            return None, False
+        first = min(known)
+        cycle = max(t, first)
+        return cycle, (len(known) == len(self.free_at) or first <= max(t, self.timeline.now))
 
-    def release(self, claim) -> None:
-        self._held -= claim.nbytes
-        self.halves.release(claim)
+    def claim(self, tile: str, nbytes: int, cycle: int) -> Claim:
+        """Take the half that is free at ``cycle`` (from :meth:`grant`)."""
+        self.check_fits(tile, nbytes)
+        half = min((i for i, f in enumerate(self.free_at) if f is not None and f <= cycle),
+                   key=lambda i: self.free_at[i])
+        self.free_at[half] = None
+        held = nbytes + sum(c.nbytes for i, c in enumerate(self.holders)
+                            if c is not None and i != half and (self.free_at[i] is None or self.free_at[i] > cycle))
+        self.peak_bytes = max(self.peak_bytes, held)
+        claim = Claim(half, nbytes, cycle)
+        self.holders[half] = claim
+        return claim
+
+    def release(self, claim: Claim, cycle: int) -> None:
+        """The half of ``claim`` is free from ``cycle`` on."""
+        self.free_at[claim.half] = cycle
+        if self._waiter is not None:
+            waiter, self._waiter = self._waiter, None
+            waiter.kick()
 
     def words(self, nbytes: float) -> float:
         return nbytes / self.word_bytes

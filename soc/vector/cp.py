@@ -4,47 +4,66 @@ and dispatches each instruction to the actor that carries it out, in program ord
 Dispatch queues are short (``QUEUE_DEPTH``), so the CP runs ahead of the compute
 pipeline only as far as the queues and the ping-pong halves allow; loads for tile i+1
 are issued while tile i computes. Each decoded instruction is booked (``cp``, ``decode``).
+Decoding takes no cycles: the CP's own clock only advances while it waits for a slot
+in a full queue.
 """
 from __future__ import annotations
 
-import simpy
-
 from soc.compiler.program import CloseOutput, Compute, LoadInput, LoadWeights, OpenOutput, Program
 from soc.compiler.tiling import nbout_entry_bytes
+from soc.vector.timeline import Actor, DispatchQueue, Fact
 from soc.vector.tokens import OutputVisit, ResidentTile
 
 QUEUE_DEPTH = 2
 
 
-class ControlProcessor:
-    def __init__(self, env, ledger, price, queues: dict[str, simpy.Store], tiles):
-        self.env, self.ledger, self.price, self.queues = env, ledger, price, queues
+class ControlProcessor(Actor):
+    def __init__(self, timeline, ledger, price, queues: dict[str, DispatchQueue], tiles, program: Program):
+        super().__init__(timeline)
+        self.ledger, self.price, self.queues = ledger, price, queues
         self.tiles = tiles  # TileMaker: the real contents of each tile
         self.entry_bytes = nbout_entry_bytes(tiles.cfg, tiles.whole_reduction)
+        self.program = program
         self.instructions = 0
+        self.clock = 0            # the cycle of the CP's next dispatch
+        self._resident: dict[int, ResidentTile] = {}
+        self._visits: dict[int, OutputVisit] = {}
+        self._pending = None      # (queue, entry) decoded but not yet dispatched
 
-    def run(self, program: Program):
-        resident: dict[int, ResidentTile] = {}
-        visits: dict[int, OutputVisit] = {}
-        env = self.env
-        for ins in program.instructions:
+    def _decode(self, ins):
+        tl = self.timeline
+        if isinstance(ins, (LoadInput, LoadWeights)):
+            data = (self.tiles.input_tile(ins.p, ins.i) if isinstance(ins, LoadInput)
+                    else self.tiles.weight_tile(ins.o, ins.i))
+            r = ResidentTile(data, Fact(tl), uses_left=ins.uses)
+            self._resident[id(ins)] = r
+            return self.queues["input" if isinstance(ins, LoadInput) else "weight"], r
+        if isinstance(ins, OpenOutput):
+            rows, outs = self.tiles.output_shape(ins.p, ins.o)
+            v = OutputVisit(ins, rows, outs, Fact(tl), Fact(tl), computes_left=ins.computes,
+                            entry_bytes=self.entry_bytes)
+            self._visits[id(ins)] = v
+            return self.queues["open"], v
+        if isinstance(ins, Compute):
+            return self.queues["compute"], (ins, self._resident[id(ins.inp)], self._resident[id(ins.wgt)],
+                                            self._visits[id(ins.out)])
+        if isinstance(ins, CloseOutput):
+            return self.queues["close"], (self._visits.pop(id(ins.visit)), ins.final)
+        raise TypeError(f"unknown instruction {ins!r}")  # pragma: no cover - the compiler emits only these
+
+    def advance(self) -> None:
+        instructions = self.program.instructions
+        while self.instructions < len(instructions):
+            if self._pending is None:
+                self._pending = self._decode(instructions[self.instructions])
+            queue, entry = self._pending
+            cycle = queue.room_at(self.clock)
+            if cycle is None:
+                queue.producer = self        # resumed when the consumer takes an entry
+                return
+            self.clock = cycle
+            self._pending = None
             self.instructions += 1
-            if isinstance(ins, (LoadInput, LoadWeights)):
-                data = (self.tiles.input_tile(ins.p, ins.i) if isinstance(ins, LoadInput)
-                        else self.tiles.weight_tile(ins.o, ins.i))
-                r = ResidentTile(data, env.event(), uses_left=ins.uses)
-                resident[id(ins)] = r
-                yield self.queues["input" if isinstance(ins, LoadInput) else "weight"].put(r)
-            elif isinstance(ins, OpenOutput):
-                rows, outs = self.tiles.output_shape(ins.p, ins.o)
-                v = OutputVisit(ins, rows, outs, env.event(), env.event(), computes_left=ins.computes,
-                                entry_bytes=self.entry_bytes)
-                visits[id(ins)] = v
-                yield self.queues["open"].put(v)
-            elif isinstance(ins, Compute):
-                yield self.queues["compute"].put((ins, resident[id(ins.inp)], resident[id(ins.wgt)], visits[id(ins.out)]))
-            elif isinstance(ins, CloseOutput):
-                yield self.queues["close"].put((visits.pop(id(ins.visit)), ins.final))
-            else:  # pragma: no cover - the compiler emits only the kinds above
-                raise TypeError(f"unknown instruction {ins!r}")
-        self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"))
+            queue.put(cycle, entry)
+            if self.instructions == len(instructions):
+                self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"))

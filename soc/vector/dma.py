@@ -2,75 +2,154 @@
 closing). Each serves its queue in program order; a load first claims a free half of
 every buffer it fills (waiting while both halves are in use: ping-pong back-pressure),
 then moves its real bytes over the shared DRAM channel, then books the buffer writes.
+
+Each engine is a state machine (:class:`soc.vector.timeline.Actor`): it takes its next
+entry when it is free and the entry is there, works out when its claims are granted,
+and makes its DRAM request at that cycle (one timed event when that cycle is still to
+come); the tile is ready when the data has arrived, a fact the compute pipeline reads.
 """
 from __future__ import annotations
 
 import numpy as np
-import simpy
 
+from soc.vector.timeline import Actor, DispatchQueue
 from soc.vector.tokens import OutputVisit, ResidentTile
 
 
-class LoadEngine:
+def _later(actor: Actor, cycle: int, now: int) -> None:
+    """Sleep until the cycle of a DRAM request (never one already past)."""
+    if cycle < now:  # pragma: no cover - every fact is known no later than the cycle it names
+        raise RuntimeError(f"{type(actor).__name__}: a DRAM request for cycle {cycle} found at cycle {now}")
+    actor.wake_at(cycle)
+
+
+class LoadEngine(Actor):
     """Moves input or weight tiles from DRAM into their buffers."""
 
-    def __init__(self, env, name: str, dram, queue: simpy.Store, fill, activity: list):
-        self.env, self.name, self.dram, self.queue, self.fill = env, name, dram, queue, fill
-        self.activity = activity
-        self.proc = env.process(self.run())
+    def __init__(self, timeline, name: str, dram, queue: DispatchQueue, fill, activity: list):
+        super().__init__(timeline)
+        self.name, self.dram, self.queue, self.fill, self.activity = name, dram, queue, fill, activity
+        queue.consumer = self
+        self.free = 0          # cycle at which the engine has finished its last load
+        self._cur = None
 
-    def run(self):
+    def advance(self) -> None:
+        now = self.timeline.now
         while True:
-            resident: ResidentTile = yield self.queue.get()
-            start = self.env.now
-            # fill(tile) -> label, [(buffer, bytes claimed per copy, bytes written in all copies)]
-            label, parts = self.fill(resident.tile)
-            for buf, claimed, _ in parts:
-                resident.claims.append((buf, (yield from buf.claim(label, claimed))))
-            yield from self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label)
+            if self._cur is None:
+                head = self.queue.head()
+                if head is None:
+                    return
+                start = max(self.free, head[0])
+                resident: ResidentTile = self.queue.pop(start)
+                # fill(tile) -> label, [(buffer, bytes claimed per copy, bytes written in all copies)]
+                label, parts = self.fill(resident.tile)
+                self._cur = [resident, label, parts, start, start, 0]
+            resident, label, parts, start, t, k = self._cur
+            while k < len(parts):           # claim a half of each buffer, in order
+                buf, claimed, _ = parts[k]
+                cycle, certain = buf.grant(t, self)
+                if cycle is None:
+                    return                   # resumed when a half's release is known
+                if not certain:
+                    self.wake_at(cycle)
+                    return
+                resident.claims.append((buf, buf.claim(label, claimed, cycle)))
+                t = self._cur[4] = cycle
+                k = self._cur[5] = k + 1
+            if t != now:                     # the DRAM request is made in its own cycle
+                _later(self, t, now)
+                return
+            done = self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label)
             for buf, _, written in parts:
                 buf.write(buf.words(written))
-            self.activity.append((self.name, start, self.env.now, label))
-            resident.ready.succeed()
+            self.activity.append((self.name, start, done, label))
+            self.free = done
+            self._cur = None
+            resident.ready.set(done)
 
 
-class OutputOpener:
+class OutputOpener(Actor):
     """Claims an NBout half for an output tile and reloads its partial sums if needed."""
 
-    def __init__(self, env, cfg, dram, nbout, queue: simpy.Store, activity: list):
-        self.env, self.cfg, self.dram, self.nbout, self.queue = env, cfg, dram, nbout, queue
-        self.activity = activity
-        self.proc = env.process(self.run())
+    def __init__(self, timeline, cfg, dram, nbout, queue: DispatchQueue, activity: list):
+        super().__init__(timeline)
+        self.cfg, self.dram, self.nbout, self.queue, self.activity = cfg, dram, nbout, queue, activity
+        queue.consumer = self
+        self.free = 0
+        self._cur = None
 
-    def run(self):
+    def advance(self) -> None:
+        now = self.timeline.now
         while True:
-            visit: OutputVisit = yield self.queue.get()
-            start = self.env.now
+            if self._cur is None:
+                head = self.queue.head()
+                if head is None:
+                    return
+                start = max(self.free, head[0])
+                self._cur = (self.queue.pop(start), start)
+            visit, start = self._cur
+            visit: OutputVisit
+            op = visit.op
             n = visit.rows * visit.outs
-            visit.claim = yield from self.nbout.claim(f"out p{visit.op.p} o{visit.op.o}", n * visit.entry_bytes)
-            if visit.op.reload_partial:
-                visit.psums = self.dram.regions.pop(("psum", (visit.op.p, visit.op.o)))
-                yield from self.dram.transfer(n * self.cfg.acc_bits // 8, write=False,
-                                              label=f"psum p{visit.op.p} o{visit.op.o}")
+            if visit.claim is None:
+                cycle, certain = self.nbout.grant(start, self)
+                if cycle is None:
+                    return
+                if not certain:
+                    self.wake_at(cycle)
+                    return
+                visit.claim = self.nbout.claim(f"out p{op.p} o{op.o}", n * visit.entry_bytes, cycle)
+            granted = visit.claim.granted
+            if op.reload_partial:
+                if granted != now:
+                    _later(self, granted, now)
+                    return
+                visit.psums = self.dram.regions.pop(("psum", (op.p, op.o)))
+                done = self.dram.transfer(n * self.cfg.acc_bits // 8, write=False, label=f"psum p{op.p} o{op.o}")
                 self.nbout.write(n * self.cfg.acc_bits / 16)
             else:
                 visit.psums = np.zeros((visit.rows, visit.outs), np.int64)
-            self.activity.append(("dma-out", start, self.env.now, f"open p{visit.op.p} o{visit.op.o}"))
-            visit.ready.succeed()
+                done = granted
+            self.activity.append(("dma-out", start, done, f"open p{op.p} o{op.o}"))
+            self.free = done
+            self._cur = None
+            visit.ready.set(done)
 
 
-class OutputCloser:
+class OutputCloser(Actor):
     """Waits for an output tile's last compute, then drains it through the encoder."""
 
-    def __init__(self, env, encoder, nbout, queue: simpy.Store, activity: list):
-        self.env, self.encoder, self.nbout, self.queue, self.activity = env, encoder, nbout, queue, activity
-        self.proc = env.process(self.run())
+    def __init__(self, timeline, encoder, nbout, queue: DispatchQueue, activity: list):
+        super().__init__(timeline)
+        self.encoder, self.nbout, self.queue, self.activity = encoder, nbout, queue, activity
+        queue.consumer = self
+        self.free = 0
+        self._cur = None
 
-    def run(self):
+    def advance(self) -> None:
+        now = self.timeline.now
         while True:
-            visit, final = yield self.queue.get()
-            yield visit.computed
-            start = self.env.now
-            yield from self.encoder.close(visit, final)
-            self.nbout.release(visit.claim)
-            self.activity.append(("encoder", start, self.env.now, f"{'final' if final else 'psum'} p{visit.op.p} o{visit.op.o}"))
+            if self._cur is None:
+                head = self.queue.head()
+                if head is None:
+                    return
+                taken = max(self.free, head[0])
+                self._cur = (*self.queue.pop(taken), taken)
+            visit, final, taken = self._cur
+            visit: OutputVisit
+            computed = visit.computed.time
+            if computed is None:
+                visit.computed.watch(self.kick)
+                return
+            start = max(taken, computed)
+            request = start + self.encoder.read_cycles(visit)   # NBout is read out first
+            if request != now:
+                _later(self, request, now)
+                return
+            done = self.encoder.close(visit, final)
+            self.nbout.release(visit.claim, done)
+            self.activity.append(("encoder", start, done,
+                                  f"{'final' if final else 'psum'} p{visit.op.p} o{visit.op.o}"))
+            self.free = done
+            self._cur = None

@@ -27,23 +27,24 @@ def activate(y: np.ndarray, function: str) -> np.ndarray:
 
 
 class Encoder:
-    def __init__(self, env, cfg, ledger, price, nbout, dram, activation: str, frac_bits: int):
-        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
+    def __init__(self, cfg, ledger, price, nbout, dram, activation: str, frac_bits: int):
+        self.cfg, self.ledger, self.price = cfg, ledger, price
         self.nbout, self.dram = nbout, dram
         self.activation, self.frac_bits = activation, frac_bits
 
-    def close(self, visit: OutputVisit, final: bool):
-        """SimPy process: drain an output tile from NBout to DRAM."""
+    def read_cycles(self, visit: OutputVisit) -> int:
+        """Cycles to read an output tile out of NBout at its bandwidth."""
+        return math.ceil(visit.rows * visit.outs * visit.entry_bytes / 2 * 16 / self.cfg.nbout.bandwidth_bits)
+
+    def close(self, visit: OutputVisit, final: bool) -> int:
+        """Drain an output tile, read out of NBout, to DRAM (called in the cycle the read
+        ends); returns the cycle its data has crossed the DRAM channel."""
         cfg, n = self.cfg, visit.rows * visit.outs
         key = (visit.op.p, visit.op.o)
-        entry_words = visit.entry_bytes / 2
-        self.nbout.read(n * entry_words)
-        read_cycles = math.ceil(n * entry_words * 16 / cfg.nbout.bandwidth_bits)
+        self.nbout.read(n * visit.entry_bytes / 2)
         if not final:
-            yield self.env.timeout(read_cycles)
-            self.dram.regions[("psum", key)] = visit.psums.copy()
-            yield from self.dram.transfer(n * cfg.acc_bits // 8, write=True, label=f"psum {key}")
-            return
+            self.dram.regions[("psum", key)] = visit.psums      # the visit is over: no copy needed
+            return self.dram.transfer(n * cfg.acc_bits // 8, write=True, label=f"psum {key}")
         y = activate(quantize(visit.psums, self.frac_bits), self.activation)
         self.ledger.book("pe", "nonlinear", n, self.price("pe", "nonlinear"))
         if cfg.compressed_neurons:  # the encoder compacts non-zeros and builds the mask
@@ -56,8 +57,7 @@ class Encoder:
         else:
             nbytes = n * cfg.word_bytes
             self.dram.regions[("out", key)] = y
-        yield self.env.timeout(read_cycles)
-        yield from self.dram.transfer(nbytes, write=True, label=f"out {key}")
+        return self.dram.transfer(nbytes, write=True, label=f"out {key}")
 
 
 def read_outputs(regions: dict, shape: tuple[int, int], p_ranges, o_ranges) -> np.ndarray:

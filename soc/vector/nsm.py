@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import simpy
 
 from soc.vector.buffer import Buffer
 from soc.arch.vector import VectorArch
@@ -34,27 +33,12 @@ def decode_per_slice(weight_bits: int) -> int:
 
 
 class NeuronSelector:
-    def __init__(self, env: simpy.Environment, cfg: VectorArch, ledger, price, buffers: dict[str, Buffer],
-                 inbox: simpy.Store, outbox: simpy.Store, activity: list):
-        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
-        self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
-        self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
-        self.proc = env.process(self.run())
+    """Selects the work of each burst and books the NSM's accesses (its timing is kept by
+    :class:`soc.vector.pipeline.ComputePipeline`)."""
 
-    def run(self):
-        while True:
-            compute, inp, wgt, visit = yield self.inbox.get()
-            inp: ResidentTile
-            wgt: ResidentTile
-            visit: OutputVisit
-            yield simpy.AllOf(self.env, [inp.ready, wgt.ready, visit.ready])
-            start = self.env.now
-            token = self.select(compute, inp, wgt, visit)
-            nsm_cycles = token.nsm_cycles
-            if nsm_cycles:
-                yield self.env.timeout(nsm_cycles)
-            self.activity.append(("nsm", start, self.env.now, f"p{compute.inp.p} i{compute.inp.i} o{compute.wgt.o}"))
-            yield self.outbox.put(token)
+    def __init__(self, cfg: VectorArch, ledger, price, buffers: dict[str, Buffer]):
+        self.cfg, self.ledger, self.price, self.buffers = cfg, ledger, price, buffers
+        self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
 
     def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
         cfg, tm, tn = self.cfg, self.cfg.tm, self.cfg.tn

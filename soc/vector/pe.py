@@ -3,8 +3,8 @@
 Each PE has a private SB (synapse buffer), a WDM (look-up weight decoder), an SSM
 (synapse selector) and a PEFU (Tm multipliers, adder tree, non-linear unit). PE j
 computes outputs j, j + Tn, ... of each output tile (time-multiplexed). All PEs receive
-the same broadcast and start and stop together, so the NFU is one SimPy process that
-keeps the Tn PEs' own state (work done, busy cycles); a burst lasts its lock-step cycle
+the same broadcast and start and stop together, so the NFU is one unit that keeps the
+Tn PEs' own state (work done, busy cycles); a burst lasts its lock-step cycle
 count, and a PE with less work than the slowest one idles (that is the load imbalance
 of the weight-sparse baseline).
 
@@ -16,28 +16,14 @@ writes (final words, or partial sums at accumulator width read back and rewritte
 from __future__ import annotations
 
 import numpy as np
-import simpy
 
 
 class NeuralFunctionalUnit:
-    def __init__(self, env: simpy.Environment, cfg, ledger, price, buffers, inbox: simpy.Store, finish,
-                 activity: list):
-        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
-        self.buffers, self.inbox, self.finish, self.activity = buffers, inbox, finish, activity
+    def __init__(self, cfg, ledger, price, buffers):
+        self.cfg, self.ledger, self.price, self.buffers = cfg, ledger, price, buffers
         self.useful_macs = np.zeros(cfg.tn, np.int64)   # per PE
         self.busy_cycles = np.zeros(cfg.tn, np.int64)   # per PE: cycles with work
         self.cycles = 0                                  # lock-step cycles of the NFU
-        self.proc = env.process(self.run())
-
-    def run(self):
-        while True:
-            token = yield self.inbox.get()
-            start = self.env.now
-            self.compute(token)
-            if token.cycles:
-                yield self.env.timeout(token.cycles)
-            self.activity.append(("nfu", start, self.env.now, f"p{token.visit.op.p} o{token.visit.op.o}"))
-            self.finish(token)
 
     def compute(self, token) -> None:
         working = token.pe_outputs > 0

@@ -5,18 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import simpy
 
 from soc.compiler.program import Compute, OpenOutput
 from soc.compiler.tiles import InputTile, WeightTile
 from soc.kernels import sparse_mac_raw
+from soc.vector.timeline import Fact
 
 
 @dataclass(eq=False)
 class ResidentTile:
     """A tile that has arrived in its buffer(s): the claims it holds and when it is ready."""
     tile: Any
-    ready: simpy.Event
+    ready: Fact                   # the cycle the tile is in its buffer(s)
     claims: list = field(default_factory=list)
     uses_left: int = 0
 
@@ -27,8 +27,8 @@ class OutputVisit:
     op: OpenOutput
     rows: int
     outs: int
-    ready: simpy.Event
-    computed: simpy.Event
+    ready: Fact                   # the cycle NBout holds it (partial sums reloaded)
+    computed: Fact                # the cycle its last burst is done
     psums: np.ndarray | None = None
     claim: Any = None
     computes_left: int = 0
