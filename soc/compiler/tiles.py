@@ -120,8 +120,11 @@ class TileMaker:
             else:
                 gk = np.zeros((0, i1 - i0), bool)
                 keep = np.ones(w.shape, bool)
-            syn = compress_synapses(w, 1, keep)
-            stored = syn.group_nnz
+            # outputs that share one mask (a shared index, or dense weights) form groups of
+            # Tn for the kernel, which then gathers the neurons once per group; step-
+            # indexed weights keep one mask per output
+            syn = compress_synapses(w, 1 if cfg.step_indexed else tn, keep)
+            stored = np.repeat(syn.group_nnz, syn.group_sizes)
             bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.step_indexed else 0)
             tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
             tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)

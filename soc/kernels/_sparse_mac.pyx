@@ -53,6 +53,7 @@ cdef extern from "_sparse_mac_core.h" nogil:
         int frac_bits
         int16_t *out
         int64_t *raw
+        int accumulate
         int32_t *sel
     int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint64_t *nmask,
                               const int16_t *values, const int64_t *offsets, int64_t n_values,
@@ -145,13 +146,15 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
                const uint8_t[:, ::1] neuron_mask, const uint8_t[:, ::1] synapse_mask,
                const int64_t[::1] group_starts, const int16_t[::1] weights,
                const int64_t[::1] weight_offsets, int frac_bits, bint raw=False, int threads=1,
-               layout=None):
+               layout=None, accumulate_into=None):
     """Returns (outputs int16 (P, N_out), selected int32 (P, G), useful_macs int); with
     ``raw`` the outputs are the exact int64 sums, before rounding and saturation.
 
     ``threads``: OpenMP threads over output groups (<= 0: OMP_NUM_THREADS or the core
     count). ``layout``: the result of ``prepare_synapses`` for these synapses, or None
-    to build it here."""
+    to build it here. ``accumulate_into``: an int64 (P, N_out) C-contiguous array the
+    exact sums are added to (implies ``raw``; it is also the returned outputs), as a PE
+    adds a burst's products into the partial sums it holds."""
     cdef Py_ssize_t P = neuron_mask.shape[0]
     cdef Py_ssize_t n_in = neuron_mask.shape[1]
     cdef Py_ssize_t G = synapse_mask.shape[0]
@@ -173,8 +176,16 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     cdef Py_ssize_t n_out = group_starts[G]
     nmask_arr = _pack_rows(neuron_mask, W)
     xdense_arr = np.zeros((P, 64 * W), dtype=np.int16)
+    cdef int accumulate = accumulate_into is not None
+    if accumulate:
+        raw = True
+        raw_arr = accumulate_into
+        if raw_arr.dtype != np.int64 or raw_arr.shape != (P, n_out) or not raw_arr.flags.c_contiguous:
+            raise ValueError(f"accumulate_into must be a C-contiguous int64 array of shape {(P, n_out)}, got "
+                             f"{raw_arr.dtype} {raw_arr.shape}")
+    else:
+        raw_arr = np.empty((P if raw else 0, n_out), dtype=np.int64)
     out_arr = np.empty((0 if raw else P, n_out), dtype=np.int16)
-    raw_arr = np.empty((P if raw else 0, n_out), dtype=np.int64)
     sel_arr = np.zeros((P, G), dtype=np.int32)
 
     cdef const uint64_t[:, ::1] nmask = nmask_arr
@@ -201,6 +212,7 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     a.frac_bits = frac_bits
     a.out = &out[0, 0] if (P and n_out and not raw) else &dummy16
     a.raw = (&raw_out[0, 0] if P and n_out else &dummy64s) if raw else NULL
+    a.accumulate = accumulate
     a.sel = &sel[0, 0] if P and G else &dummy32
     with nogil:
         bad = sm_expand_neurons(P, n_in, W, a.nmask, &neuron_values[0] if neuron_values.shape[0] else &dummy16,
@@ -213,3 +225,47 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     if rc:
         raise MemoryError("sparse_mac: scratch buffers could not be allocated")
     return (raw_arr if raw else out_arr), sel_arr, int(useful)
+
+
+def nsm_burst(const int32_t[:, ::1] sel, const int64_t[::1] floor_cycles, int64_t outs, int tn, int tm):
+    """Cycles and per-PE work of one burst through the NSM, from the selected counts
+    ``sel`` (rows x output groups of Tn, from the masks: what the NSM's AND + prefix
+    counts find). Per (row, group) the PEs need ceil(selected / Tm) cycles, and at least
+    ``floor_cycles[g]`` (the mask scan, the SB read and the weight decoding of the
+    group's stored weights); a burst lasts the sum over rows and groups. PE j computes
+    outputs j, j + Tn, ... of the ``outs`` outputs, so group g's work counts for PE j
+    when g * Tn + j < outs.
+
+    Returns (cycles, selected positions in all, per-PE useful multiplies (Tn,) int64,
+    per-PE busy cycles (Tn,) int64)."""
+    cdef Py_ssize_t rows = sel.shape[0], G = sel.shape[1], r, g, j
+    if floor_cycles.shape[0] != G:
+        raise ValueError(f"floor_cycles needs one entry per group ({G}), got {floor_cycles.shape[0]}")
+    if tm < 1 or tn < 1:
+        raise ValueError(f"tm and tn must be >= 1, got {tm} and {tn}")
+    colsel_arr = np.zeros(G, dtype=np.int64)
+    colper_arr = np.zeros(G, dtype=np.int64)
+    useful_arr = np.zeros(tn, dtype=np.int64)
+    busy_arr = np.zeros(tn, dtype=np.int64)
+    cdef int64_t[::1] colsel = colsel_arr
+    cdef int64_t[::1] colper = colper_arr
+    cdef int64_t[::1] useful = useful_arr
+    cdef int64_t[::1] busy = busy_arr
+    cdef int64_t s, pe, cycles = 0, gathered = 0
+    with nogil:
+        for r in range(rows):
+            for g in range(G):
+                s = sel[r, g]
+                pe = (s + tm - 1) // tm
+                if pe < floor_cycles[g]:
+                    pe = floor_cycles[g]
+                colsel[g] += s
+                colper[g] += pe
+        for g in range(G):
+            cycles += colper[g]
+            gathered += colsel[g]
+            for j in range(tn):
+                if g * tn + j < outs:
+                    useful[j] += colsel[g]
+                    busy[j] += colper[g]
+    return int(cycles), int(gathered), useful_arr, busy_arr

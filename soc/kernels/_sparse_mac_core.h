@@ -50,6 +50,7 @@ typedef struct {
     int frac_bits;
     int16_t *out;              /* P x n_out rounded, saturated outputs (unless raw) */
     int64_t *raw;              /* P x n_out exact sums instead of out, or NULL */
+    int accumulate;            /* raw mode: add the sums into raw instead of storing them */
     int32_t *sel;              /* P x G */
 } sm_args;
 
@@ -65,8 +66,12 @@ static inline int16_t sm_round_saturate(int64_t acc, int64_t half, int frac_bits
 /* Store one output: the exact sum (raw mode) or its rounded, saturated int16 value. */
 static inline void sm_put(const sm_args *a, int64_t p, int64_t col, int64_t acc, int64_t half)
 {
-    if (a->raw)
-        a->raw[p * a->n_out + col] = acc;
+    if (a->raw) {
+        if (a->accumulate)
+            a->raw[p * a->n_out + col] += acc;
+        else
+            a->raw[p * a->n_out + col] = acc;
+    }
     else
         a->out[p * a->n_out + col] = sm_round_saturate(acc, half, a->frac_bits);
 }

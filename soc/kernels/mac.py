@@ -77,6 +77,28 @@ def sparse_mac_raw(neurons: CompressedNeurons, synapses: CompressedSynapses,
     return acc, useful
 
 
+def sparse_mac_accumulate(neurons: CompressedNeurons, synapses: CompressedSynapses, acc: np.ndarray,
+                          threads: int = 1) -> tuple[np.ndarray, int]:
+    """Add the exact int64 sums of one burst into ``acc`` (P, N_out), in place, as a PE
+    adds its products into the partial sums it holds; returns the selected counts per
+    (row, synapse group) (int32 (P, G): the NSM's AND + prefix count of the masks) and
+    the useful MAC count."""
+    _check(neurons, synapses, 0)
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
+    _, sel, useful = _sparse_mac.sparse_mac(
+        neurons.values, neurons.offsets, neurons.mask, synapses.mask, synapses.group_starts,
+        synapses.weights, synapses.weight_offsets, 0, True, threads=threads,
+        layout=synapses.kernel_layout, accumulate_into=acc)
+    return sel, useful
+
+
+def nsm_burst(sel: np.ndarray, floor_cycles: np.ndarray, outs: int, tn: int, tm: int
+              ) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Cycles of an NSM burst and its per-PE work (see ``_sparse_mac.nsm_burst``)."""
+    return _sparse_mac.nsm_burst(sel, floor_cycles, outs, tn, tm)
+
+
 def quantize(acc: np.ndarray, frac_bits: int) -> np.ndarray:
     """Round-to-nearest (ties up) shift by ``frac_bits`` and saturate to int16."""
     acc = np.asarray(acc, dtype=np.int64)
@@ -110,16 +132,11 @@ def reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int = 8) -> np.ndarra
 
 
 def count_effectual(x: np.ndarray, w: np.ndarray) -> int:
-    """Products whose two operands are both non-zero (float32 counts, exact below 2^24)."""
+    """Products whose two operands are both non-zero: sum over inputs i of (rows with a
+    non-zero x[:, i]) x (outputs with a non-zero w[:, i]), exact in int64."""
     x = np.atleast_2d(x)
-    n_out, n_in = w.shape
-    xf = (x != 0).astype(np.float32)
-    step = max(1, CHUNK_ELEMENTS // max(1, n_in))
-    buf = np.empty((min(step, n_out), n_in), np.float32)
-    total = 0.0
-    for o0 in range(0, n_out, step):
-        o1 = min(n_out, o0 + step)
-        chunk = buf[:o1 - o0]
-        np.not_equal(w[o0:o1], 0, out=chunk, casting="unsafe")
-        total += float((xf @ chunk.T).sum(dtype=np.float64))
-    return int(total)
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} inputs but w has {w.shape[1]}")
+    rows = np.count_nonzero(x, axis=0).astype(np.int64)
+    outs = np.count_nonzero(w, axis=0).astype(np.int64)
+    return int(rows @ outs)

@@ -82,17 +82,33 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     centroid the mean of its bin): what a code of ``bits`` bits can decode to through the
     WDM's look-up table. (The compression pipeline's local k-means codebooks, one per
     sub-matrix, quantize with less error; the simulator needs the values to be exactly
-    2^bits distinct ones so that its arithmetic is that of the decoded weights.)"""
+    2^bits distinct ones so that its arithmetic is that of the decoded weights.)
+
+    Value rank r (in a stable sort: equal values keep their order) falls in bin
+    r * 2^bits // n. Computed with a sort of the values (not of their indexes) for the
+    bin means, and a search of each value among the 2^bits - 1 bin edges for its bin;
+    only a value that straddles a bin edge is placed by its rank among equal values."""
     k = 1 << bits
     n = values.size
     if n <= k:
         return values
-    order = np.argsort(values, kind="stable")
-    sorted_vals = values[order].astype(np.float64)
-    bins = (np.arange(n, dtype=np.int64) * k) // n
-    centroids = np.bincount(bins, weights=sorted_vals, minlength=k) / np.bincount(bins, minlength=k)
-    snapped = np.empty(n, values.dtype)
-    snapped[order] = centroids[bins].astype(values.dtype)
+    from soc.kernels import _codebook
+    sorted_vals = np.sort(values)
+    first = (np.arange(k + 1, dtype=np.int64) * n + k - 1) // k        # first rank of each bin, and n
+    fast = values.dtype == np.float32 and values.flags.c_contiguous and values.ndim == 1
+    if fast:
+        sums = _codebook.bin_sums(sorted_vals, first)
+    else:
+        sums = np.bincount(np.repeat(np.arange(k), np.diff(first)), weights=sorted_vals.astype(np.float64),
+                           minlength=k)
+    centroids = (sums / np.diff(first)).astype(values.dtype)
+    edges = sorted_vals[first[1:k]]
+    snapped = (_codebook.snap_sorted_bins(values, edges, centroids) if fast
+               else centroids[np.searchsorted(edges, values, side="right")])
+    for v in np.unique(edges[sorted_vals[first[1:k] - 1] == edges]):   # equal values in two bins
+        idx = np.flatnonzero(values == v)
+        lo = int(np.searchsorted(sorted_vals, v, side="left"))
+        snapped[idx] = centroids[((lo + np.arange(idx.size)) * k) // n]
     return snapped
 
 

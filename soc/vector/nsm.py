@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from soc.kernels import nsm_burst, sparse_mac_accumulate
 from soc.vector.buffer import Buffer
 from soc.arch.vector import VectorArch
 from soc.vector.tokens import ResidentTile, OutputVisit, Selection
@@ -40,20 +41,59 @@ class NeuronSelector:
         self.cfg, self.ledger, self.price, self.buffers = cfg, ledger, price, buffers
         self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
 
-    def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
+    def tile_costs(self, wtile) -> dict:
+        """What a burst's cost needs from its weight tile alone (kept per tile: a
+        stationary weight tile serves many bursts)."""
+        cache = self.__dict__.setdefault("_tile_costs", {})
+        costs = cache.get(id(wtile))
+        if costs is not None:
+            return costs
         cfg, tm, tn = self.cfg, self.cfg.tm, self.cfg.tn
-        itile, wtile = inp.tile, wgt.tile
-        rows, cols = itile.neurons.mask.shape
+        stored = wtile.out_stored                                   # (outs,)
         outs = wtile.outputs
         groups = -(-outs // tn)
-        stored = wtile.out_stored                                   # (outs,)
-        walked = wtile.per_pe(stored, tn) * rows
-        n_out_pe = wtile.per_pe(np.ones(outs, np.int64), tn)
+        cols = wtile.synapses.n_in
+        costs = {"stored_pe": wtile.per_pe(stored, tn), "walked_row": int(stored.sum()), "outs": outs,
+                 "groups": groups, "cols": cols}
+        if cfg.has_nsm:
+            g_stored = (wtile.group_mask.sum(axis=1, dtype=np.int64) if cfg.shared_index
+                        else np.full(groups, cols, np.int64))
+            scan = math.ceil(cols / (16 * tm))
+            sb = np.ceil(g_stored * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
+            wdm = (np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
+                   if cfg.weight_decoder == "lut" else np.zeros(groups))
+            if cfg.entropy_decoder.enabled:  # one code word per cycle per decoder instance
+                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoder.per_pe))
+            costs["floor"] = np.maximum(np.maximum(sb, wdm), scan).astype(np.int64)   # per group
+            costs["scan"] = scan
+        else:
+            padded = np.zeros(groups * tn, np.int64)
+            padded[:outs] = stored
+            per_group = padded.reshape(groups, tn)
+            slowest = np.ceil(per_group / tm).max(axis=1)
+            if cfg.entropy_decoder.enabled:
+                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoder.per_pe).max(axis=1))
+            sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
+            costs["cycles_row"] = int(np.maximum(slowest, sb).sum())
+            costs["busy_row"] = np.ceil(per_group / tm).sum(axis=0).astype(np.int64)
+        cache[id(wtile)] = costs
+        return costs
+
+    def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
+        """One burst: the masks' AND + prefix counts (with the burst's arithmetic, in one
+        call of the compiled kernel: each PE adds its exact products into the partial
+        sums of its outputs), the NSM's accesses, and the cycles of the PEs."""
+        cfg, tn = self.cfg, self.cfg.tn
+        itile, wtile = inp.tile, wgt.tile
+        rows, cols = itile.neurons.mask.shape
+        c = self.tile_costs(wtile)
+        # sel: selected positions per (row, group of Tn outputs); the tiles of designs
+        # with a shared index (or dense weights) group outputs by Tn
+        sel, _ = sparse_mac_accumulate(itile.neurons, wtile.synapses, visit.psums)
+        walked = c["walked_row"] * rows
         nsm_cycles = 0
         if cfg.has_nsm:
-            sm = wtile.group_mask if cfg.shared_index else np.ones((groups, cols), np.uint8)
-            # AND + prefix counts: the number of positions selected per (row, group)
-            sel = (itile.neurons.mask.astype(np.float32) @ sm.T.astype(np.float32)).astype(np.int64)
+            groups = c["groups"]
             bits = rows * groups * cols
             masks = 0
             if cfg.compressed_neurons:
@@ -65,41 +105,22 @@ class NeuronSelector:
             if masks == 2:
                 self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
             self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"))
-            gathered = int(sel.sum())
+            cycles, gathered, pe_useful, pe_busy = nsm_burst(sel, c["floor"], c["outs"], tn, cfg.tm)
             self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
             self.buffers["nbin"].read(gathered)
-            per_out = np.repeat(sel.sum(axis=0), tn)[:outs]
-            useful = wtile.per_pe(per_out, tn)
-            g_stored = sm.sum(axis=1)[None, :]
-            scan = math.ceil(cols / (16 * tm))
-            pe = np.ceil(sel / tm)
-            sb = np.ceil(g_stored * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
-            wdm = (np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
-                   if cfg.weight_decoder == "lut" else np.zeros_like(g_stored))
-            if cfg.entropy_decoder.enabled:  # one code word per cycle per decoder instance
-                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoder.per_pe))
-            per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))      # (rows, groups)
-            cycles = int(per.sum())
-            has = (np.arange(groups * tn).reshape(groups, tn) < outs)         # PE j has an output in group g
-            busy = per.sum(axis=0) @ has
-            nsm_cycles = rows * groups * scan
+            useful = int(pe_useful.sum())
+            nsm_cycles = rows * groups * c["scan"]
             words = gathered
         else:
             # every neuron is broadcast once per row; the PEs advance in lock-step per group
             self.buffers["nbin"].read(rows * cols)
-            padded = np.zeros(groups * tn, np.int64)
-            padded[:outs] = stored
-            per_group = padded.reshape(groups, tn)
-            slowest = np.ceil(per_group / tm).max(axis=1)
-            if cfg.entropy_decoder.enabled:
-                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoder.per_pe).max(axis=1))
-            sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
-            cycles = int(rows * np.maximum(slowest, sb).sum())
-            busy = rows * np.ceil(per_group / tm).sum(axis=0)
+            cycles = rows * c["cycles_row"]
+            pe_busy = rows * c["busy_row"]
+            pe_useful = rows * c["stored_pe"]
             useful = walked
             words = rows * cols
         if self.stall:
             cycles = math.ceil(cycles * (1 + self.stall))
             nsm_cycles = math.ceil(nsm_cycles * (1 + self.stall))
-        return Selection(compute, itile, wtile, visit, useful, walked, n_out_pe, busy.astype(np.int64), words, cycles,
-                         release=(inp, wgt), nsm_cycles=nsm_cycles)
+        return Selection(compute, itile, wtile, visit, useful, walked, c["outs"], pe_useful, pe_busy, words, cycles,
+                         nsm_cycles=nsm_cycles)

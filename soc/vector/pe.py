@@ -26,14 +26,13 @@ class NeuralFunctionalUnit:
         self.cycles = 0                                  # lock-step cycles of the NFU
 
     def compute(self, token) -> None:
-        working = token.pe_outputs > 0
-        if not working.any():
+        """Book one burst's PE work (its products are already in the partial sums)."""
+        if not token.outputs:
             return
-        token.accumulate()
-        useful, walked = int(token.pe_useful.sum()), int(token.pe_walked.sum())
+        useful, walked = token.useful, token.walked
         rows = token.inputs.neurons.rows
         self.useful_macs += token.pe_useful
-        self.busy_cycles += np.where(working, token.pe_busy, 0)
+        self.busy_cycles += token.pe_busy
         self.cycles += token.cycles
         self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
         if self.cfg.entropy_decoder.enabled:
@@ -48,7 +47,7 @@ class NeuralFunctionalUnit:
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))
         # NBout: a final word per output when the burst holds the whole reduction, else a
         # partial sum at accumulator width read back (after the first burst) and rewritten
-        entry_words = rows * int(token.pe_outputs.sum()) * token.visit.entry_bytes / 2
+        entry_words = rows * token.outputs * token.visit.entry_bytes / 2
         if not token.compute.first:
             self.buffers["nbout"].read(entry_words)
         self.buffers["nbout"].write(entry_words)

@@ -8,7 +8,6 @@ import numpy as np
 
 from soc.compiler.program import Compute, OpenOutput
 from soc.compiler.tiles import InputTile, WeightTile
-from soc.kernels import sparse_mac_raw
 from soc.vector.timeline import Fact
 
 
@@ -37,28 +36,18 @@ class OutputVisit:
 
 @dataclass(eq=False)
 class Selection:
-    """What the NSM sends down the H-tree for one compute burst: the input tile, the
-    selected-neuron counts per (row, output group), and the burst's cycle budget."""
+    """What the NSM sends down the H-tree for one compute burst: the tiles, the work the
+    selected positions give the PEs, and the burst's cycle budget. The burst's products
+    are already in ``visit.psums`` (computed with the selection)."""
     compute: Compute
     inputs: InputTile
     weights: WeightTile
     visit: OutputVisit
+    useful: int                   # multiplies of the burst, all PEs
+    walked: int                   # stored weights read from SB and decoded, all PEs
+    outputs: int                  # outputs of the burst (PE j has j, j + Tn, ...)
     pe_useful: np.ndarray         # (Tn,) multiplies each PE performs in this burst
-    pe_walked: np.ndarray         # (Tn,) stored weights each PE reads from SB and decodes
-    pe_outputs: np.ndarray        # (Tn,) outputs each PE computes in this burst
     pe_busy: np.ndarray           # (Tn,) cycles each PE has work in this burst (<= cycles)
     broadcast_words: int          # neurons sent down the H-tree
     cycles: int                   # lock-step cycles of the PEs for this burst
-    release: tuple = ()           # resident tiles this burst uses (freed by their last use)
     nsm_cycles: int = 0           # cycles the NSM spends scanning masks for this burst
-    _accumulated: bool = False
-
-    def accumulate(self) -> None:
-        """The arithmetic of the burst: every PE multiplies the broadcast neurons by the
-        weights in its SB and adds the exact sums into its outputs in NBout. The Tn PEs'
-        work runs as one kernel call over the whole weight tile (the integer results are
-        identical to Tn separate calls)."""
-        if not self._accumulated:
-            acc, _ = sparse_mac_raw(self.inputs.neurons, self.weights.synapses)
-            self.visit.psums += acc
-            self._accumulated = True

@@ -1,0 +1,83 @@
+"""The compiled helpers that replaced per-burst NumPy work give what the NumPy formulas
+they replace give: the NSM's selected counts and burst cycles, partial sums added in
+place, the effectual-product count, and the codebook snap (equal-population bins of a
+stable sort, ties included)."""
+import math
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from soc.kernels import (compress_neurons, compress_synapses, count_effectual, nsm_burst, sparse_mac_accumulate,
+                         sparse_mac_raw)
+from soc.runtime.simulate import snap_to_codebook
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), n_in=st.integers(1, 300), n_out=st.integers(1, 70),
+       tn=st.sampled_from([1, 4, 16]), tm=st.sampled_from([1, 8, 16]), xd=st.floats(0, 1), wd=st.floats(0, 1))
+def test_nsm_burst_and_accumulate_match_the_numpy_formulas(seed, rows, n_in, n_out, tn, tm, xd, wd):
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(-300, 300, (rows, n_in)) * (rng.random((rows, n_in)) < xd)).astype(np.int16)
+    groups = -(-n_out // tn)
+    gk = rng.random((groups, n_in)) < wd
+    keep = np.repeat(gk, tn, axis=0)[:n_out]
+    w = (rng.integers(-300, 300, (n_out, n_in)) * keep).astype(np.int16)
+    neurons, synapses = compress_neurons(x), compress_synapses(w, tn, keep)
+    acc = rng.integers(-1000, 1000, (rows, n_out)).astype(np.int64)
+    before = acc.copy()
+    sel, useful = sparse_mac_accumulate(neurons, synapses, acc)
+    raw, useful_raw = sparse_mac_raw(neurons, synapses)
+    assert np.array_equal(acc, before + raw) and useful == useful_raw
+    expected_sel = ((x != 0).astype(np.int64) @ gk.T.astype(np.int64))
+    assert np.array_equal(sel, expected_sel)
+    floor = rng.integers(0, 5, groups).astype(np.int64)
+    cycles, gathered, pe_useful, pe_busy = nsm_burst(sel, floor, n_out, tn, tm)
+    per = np.maximum(np.ceil(expected_sel / tm), floor[None, :])
+    has = np.arange(groups * tn).reshape(groups, tn) < n_out
+    assert cycles == int(per.sum()) and gathered == int(expected_sel.sum())
+    assert np.array_equal(pe_busy, (per.sum(axis=0) @ has).astype(np.int64))
+    per_out = np.repeat(expected_sel.sum(axis=0), tn)[:n_out]
+    padded = np.zeros(groups * tn, np.int64)
+    padded[:n_out] = per_out
+    assert np.array_equal(pe_useful, padded.reshape(-1, tn).sum(axis=0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 20), n_in=st.integers(1, 200), n_out=st.integers(1, 50))
+def test_count_effectual_is_the_count_of_nonzero_pairs(seed, rows, n_in, n_out):
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(-3, 4, (rows, n_in))).astype(np.int16)
+    w = (rng.integers(-3, 4, (n_out, n_in))).astype(np.int16)
+    pairs = sum(int(np.count_nonzero(x[p] * w[o] != 0)) for p in range(rows) for o in range(n_out))
+    assert count_effectual(x, w) == pairs
+
+
+def _snap_by_stable_sort(values: np.ndarray, bits: int) -> np.ndarray:
+    """The definition: bins of equal population over a stable argsort, each value -> its bin's mean."""
+    k, n = 1 << bits, values.size
+    if n <= k:
+        return values
+    order = np.argsort(values, kind="stable")
+    sorted_vals = values[order].astype(np.float64)
+    bins = (np.arange(n, dtype=np.int64) * k) // n
+    centroids = np.bincount(bins, weights=sorted_vals, minlength=k) / np.bincount(bins, minlength=k)
+    snapped = np.empty(n, values.dtype)
+    snapped[order] = centroids[bins].astype(values.dtype)
+    return snapped
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 5000), bits=st.integers(1, 8),
+       kind=st.sampled_from(["normal", "few-values", "fractions", "float64"]))
+def test_snap_to_codebook_is_bit_identical_to_the_stable_sort_definition(seed, n, bits, kind):
+    rng = np.random.default_rng(seed)
+    v = {"normal": lambda: rng.standard_normal(n).astype(np.float32),
+         "few-values": lambda: rng.integers(-3, 4, n).astype(np.float32),     # ties across bin edges
+         "fractions": lambda: (rng.integers(-300, 300, n) / 7).astype(np.float32),
+         "float64": lambda: rng.standard_normal(n)}[kind]()
+    got, want = snap_to_codebook(v, bits), _snap_by_stable_sort(v, bits)
+    assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
+    if n > (1 << bits):
+        assert np.unique(got).size <= (1 << bits)
+        assert math.isclose(float(got.astype(np.float64).sum()), float(v.astype(np.float64).sum()),
+                            rel_tol=1e-5, abs_tol=1e-3)
