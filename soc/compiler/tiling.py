@@ -109,21 +109,30 @@ def _sizes(n: int, step: int) -> list[tuple[int, int]]:
     return [(step, full)] + ([(rest, 1)] if rest else []) if full else [(rest, 1)]
 
 
-def traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling: Tiling) -> dict[str, float]:
-    """Estimated DRAM bytes of a tiling under its strategy, by operand."""
-    ps, is_, os_ = (_sizes(layer.p, tiling.p_tile), _sizes(layer.n_in, tiling.i_tile),
-                    _sizes(layer.n_out, tiling.o_tile))
-    n_p, n_i, n_o = (sum(c for _, c in ax) for ax in (ps, is_, os_))
-    x_total = 0.0
-    for r, rc in ps:
-        for c, cc in is_:
+def _input_total(layer: MatrixLayer, cfg: VectorArch, d: Densities, p_tile: int, i_tile: int) -> float:
+    """Estimated bytes of all input tiles (values + masks), each loaded once."""
+    total = 0.0
+    for r, rc in _sizes(layer.p, p_tile):
+        for c, cc in _sizes(layer.n_in, i_tile):
             e = estimate_tile(layer, cfg, d, r, c, cfg.tn)
-            x_total += rc * cc * (e.nbin + e.nibin)
-    w_total = 0.0
-    for o, oc in os_:
-        for c, cc in is_:
+            total += rc * cc * (e.nbin + e.nibin)
+    return total
+
+
+def _weight_total(layer: MatrixLayer, cfg: VectorArch, d: Densities, o_tile: int, i_tile: int) -> float:
+    """Estimated bytes of all weight tiles (every PE's SB + SIB), each loaded once."""
+    total = 0.0
+    for o, oc in _sizes(layer.n_out, o_tile):
+        for c, cc in _sizes(layer.n_in, i_tile):
             e = estimate_tile(layer, cfg, d, 1, c, o)
-            w_total += oc * cc * (e.sb_per_pe * cfg.tn + e.sib)
+            total += oc * cc * (e.sb_per_pe * cfg.tn + e.sib)
+    return total
+
+
+def _strategy_traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling: Tiling,
+                      x_total: float, w_total: float) -> dict[str, float]:
+    n_p, n_i, n_o = (-(-n // t) for n, t in ((layer.p, tiling.p_tile), (layer.n_in, tiling.i_tile),
+                                             (layer.n_out, tiling.o_tile)))
     y_psum = layer.p * layer.n_out * psum_bytes(cfg)
     n_y = layer.p * layer.n_out
     y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.compressed_neurons else n_y * cfg.word_bytes
@@ -144,6 +153,12 @@ def traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling: Tiling) -
         raise ValueError(f"strategy: unknown {s!r}; allowed: {', '.join(STRATEGIES)}")
     return {"inputs": x, "weights": w, "partial_sums": psum, "outputs": y_final,
             "total": x + w + psum + y_final}
+
+
+def traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling: Tiling) -> dict[str, float]:
+    """Estimated DRAM bytes of a tiling under its strategy, by operand."""
+    return _strategy_traffic(layer, cfg, d, tiling, _input_total(layer, cfg, d, tiling.p_tile, tiling.i_tile),
+                             _weight_total(layer, cfg, d, tiling.o_tile, tiling.i_tile))
 
 
 def _candidates(n: int, unit: int) -> list[int]:
@@ -177,27 +192,53 @@ def plan(layer: MatrixLayer, cfg: VectorArch, strategy: str,
          budget: dict[str, float] | None = None) -> tuple[Tiling, dict[str, float]]:
     """The tiling of least estimated traffic for one strategy (ties: fewest tiles) whose
     estimated tiles fit the buffer halves scaled by ``budget``."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    return plan_all(layer, cfg, budget, (strategy,))[strategy]
+
+
+def plan_all(layer: MatrixLayer, cfg: VectorArch, budget: dict[str, float] | None = None,
+             strategies: tuple[str, ...] = STRATEGIES) -> dict[str, tuple[Tiling, dict[str, float]]]:
+    """:func:`plan` for several strategies in one walk over the candidate tilings: whether
+    a tile fits does not depend on the strategy, and the bytes of all input tiles (of all
+    weight tiles) depend only on the row and input (output and input) tile sizes, so each
+    is estimated once."""
     d = measure_densities(layer, cfg)
-    best = None
+    b = budget or {}
+    halves = [(n, getattr(cfg, n).half_bytes * b.get(n, 1.0) if getattr(cfg, n) is not None else None)
+              for n in TILE_BUFFERS]
+    best: dict[str, tuple] = {}
+    x_totals: dict[tuple[int, int], float] = {}
+    w_totals: dict[tuple[int, int], float] = {}
+    outs = output_candidates(layer.n_out, cfg.tn)
     for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
-            for o in output_candidates(layer.n_out, cfg.tn):
-                if not fits(estimate_tile(layer, cfg, d, p, i, o), cfg, budget):
+            for o in outs:
+                est = estimate_tile(layer, cfg, d, p, i, o)
+                need = {"nbin": est.nbin, "nibin": est.nibin, "sb": est.sb_per_pe, "sib": est.sib, "nbout": est.nbout}
+                if not all(need[n] <= cap if cap is not None else need[n] == 0 for n, cap in halves):
                     continue
-                t = Tiling(p, i, o, strategy)
-                tr = traffic(layer, cfg, d, t)
+                x = x_totals.get((p, i))
+                if x is None:
+                    x = x_totals[(p, i)] = _input_total(layer, cfg, d, p, i)
+                w = w_totals.get((o, i))
+                if w is None:
+                    w = w_totals[(o, i)] = _weight_total(layer, cfg, d, o, i)
                 tiles = -(-layer.p // p) * -(-layer.n_in // i) * -(-layer.n_out // o)
-                key = (round(tr["total"]), tiles)
-                if best is None or key < best[0]:
-                    best = (key, t, tr)
-    if best is None:
+                for s in strategies:
+                    t = Tiling(p, i, o, s)
+                    tr = _strategy_traffic(layer, cfg, d, t, x, w)
+                    key = (round(tr["total"]), tiles)
+                    if s not in best or key < best[s][0]:
+                        best[s] = (key, t, tr)
+    if not best:
         raise TilingError(
             f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "
             f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, 1, layer.in_block, cfg.tn)}; "
             f"half capacities " + " ".join(f"{n}={getattr(cfg, n).half_bytes}" for n in TILE_BUFFERS
                                            if getattr(cfg, n) is not None) + " bytes"
             + (f"; budget after real tiles overflowed: {budget}" if budget else "") + ")")
-    return best[1], best[2]
+    return {s: (best[s][1], best[s][2]) for s in strategies}
 
 
 def real_overflow(tm: TileMaker) -> dict[str, float]:
@@ -230,7 +271,7 @@ def choose(layer: MatrixLayer, cfg: VectorArch, strategy: str | None = None
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     budget: dict[str, float] = {}
     for _ in range(24):
-        plans = {s: plan(layer, cfg, s, budget) for s in STRATEGIES}
+        plans = plan_all(layer, cfg, budget)
         chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
         t = plans[chosen][0]
         tm = TileMaker(layer, cfg, t)
