@@ -12,9 +12,10 @@ the sum of any breakdown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the methods that return frames
+    import pandas as pd
 
 COLUMNS = ["layer", "component", "action", "count", "energy_pj"]
 
@@ -81,10 +82,12 @@ class EnergyLedger:
 
     def frame(self) -> pd.DataFrame:
         """All aggregated bookings: layer, component, action, count, energy_pj."""
+        import pandas as pd
         rows = [(l, c, a, n, e) for (l, c, a), (n, e) in self._entries.items()]
         return pd.DataFrame(rows, columns=COLUMNS)
 
     def _by(self, keys: list[str]) -> pd.DataFrame:
+        import pandas as pd
         df = self.frame()
         if df.empty:
             return pd.DataFrame(columns=keys + ["count", "energy_pj"])

@@ -31,7 +31,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from workloads.forward import forward
 from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, Activation, Add, Layer, LSTMCell,
@@ -126,6 +125,7 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     can only come out higher if ``density`` is too small to connect every other column).
     With ``None`` the SNS is whatever the pruning leaves.
     """
+    from scipy.ndimage import gaussian_filter  # imported where used: slow to import
     density = _check_density("density", density)
     shape, block = _check_shape_block(shape, block if block is not None else default_block(shape))
     sns = None if input_neuron_sparsity is None else float(input_neuron_sparsity)
@@ -262,6 +262,7 @@ def sparse_activations(shape, density: float, seed: int = 0, *, smooth: float = 
     rng = _rng(seed, 1)
     f = rng.standard_normal(shape, dtype=np.float32)
     if len(shape) >= 3 and smooth > 0:
+        from scipy.ndimage import gaussian_filter
         sigma = [0.0] * (len(shape) - 2) + [smooth, smooth]
         f = gaussian_filter(f, sigma=sigma, mode="nearest")
         f /= f.std() or 1.0

@@ -9,7 +9,9 @@ import sys
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Plain (click) help and error formatting: rich's help renderer takes longer to import than
+# the rest of the command line, and `socsim --help` should answer at once.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows.")
 
 

@@ -4,14 +4,15 @@ ratios against dense, and against weight-sparse when it is compared)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from soc.cli import app
 from soc.cli.netopts import SET_HELP, parse_strategy, resolve_designs
 from soc.compiler.program import STRATEGIES
-from soc.arch import VectorArch
+if TYPE_CHECKING:
+    from soc.arch import VectorArch
 
 
 def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0) -> dict:

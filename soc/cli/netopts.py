@@ -2,11 +2,13 @@
 strategies, layer lists and the network argument, each refused with a clear message."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
-from soc.arch import ConfigError, VectorArch, design_names, load_design
+
+if TYPE_CHECKING:  # the design schemas (pydantic) are imported when a command runs, not for --help
+    from soc.arch import VectorArch
 
 # The designs `compare` and `demo` run when none is named: the reference and its baselines.
 DEFAULT_COMPARISON = ("coarse-sparse", "weight-sparse", "dense")
@@ -24,6 +26,7 @@ PRESET_HELP = "alias of --arch"
 
 
 def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
+    from soc.arch import ConfigError, VectorArch, load_design
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
@@ -51,6 +54,7 @@ def resolve_designs(archs: Optional[list[str]], presets: Optional[str], sets: Op
     if presets is not None:
         listed = [p.strip() for p in presets.split(",") if p.strip()]
         if not listed:
+            from soc.arch import design_names
             raise UserError(f"--presets: give one or more of {', '.join(design_names('vector'))} separated by commas")
         names += listed
     if not names:

@@ -10,10 +10,10 @@ import json
 import typer
 
 from soc.cli import app
-from workloads.zoo import get_network, list_networks
 
 
 def zoo_rows() -> list[dict]:
+    from workloads.zoo import get_network, list_networks
     rows = []
     for name in list_networks():
         net = get_network(name)
