@@ -131,7 +131,7 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
         tiling={"tiles": tiles, "nfu_cycles": nfu_cycles, "dram_cycles": dram_cycles},
         traffic_estimate={}, buffer_peak_bytes={"nbin": min(half, read_values + read_masks),
                                                "nbout": min(cfg.nbout.half_bytes, out_words * word)},
-        outputs=outputs)
+        area_by_component_mm2=price.area_by_component_mm2, outputs=outputs)
 
 
 def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch) -> LayerResult:
@@ -164,4 +164,5 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
         outputs_match_reference=all(p.outputs_match_reference for p in parts),
         sim_events=sum(p.sim_events for p in parts), wall_s=sum(p.wall_s for p in parts),
         strategy="+".join(dict.fromkeys(strategies)) or "elementwise",
-        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks, outputs=parts[-1].outputs)
+        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks,
+        area_by_component_mm2=dict(parts[0].area_by_component_mm2), outputs=parts[-1].outputs)
