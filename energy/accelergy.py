@@ -24,7 +24,8 @@ areas are um^2 per instance. Instance counts come from the design, not from the
 Mapping. A socsim component finds its ERT table by the ``names`` of the design's
 ``energy`` block (``{pe: system_top_level.mac}``), else by its own name, else by the
 aliases of :data:`COMPONENT_ALIASES`; a name matches a table's full name, its name
-without the ``[..]`` range, or its last dotted segment. A socsim action finds its ERT
+without the ``[..]`` range, or its last dotted segment (exact case first, then any
+case). A socsim action finds its ERT
 action by ``names["component.action"]`` (an action name), else by its own name, else
 by the aliases of :data:`ACTION_ALIASES`. A value may end in ``*FACTOR`` to scale the
 Accelergy energy to socsim's unit (``dram: "system_top_level.DRAM*0.125"``: a 64-bit
@@ -74,6 +75,15 @@ def _base(name: str) -> str:
     return _strip_range(name).split(".")[-1]
 
 
+def _find(keys: Iterable[str], name: str) -> str | None:
+    keys = list(keys)
+    for fold in (str, str.casefold):
+        for key in keys:
+            if fold(name) in (fold(key), fold(_strip_range(key)), fold(_base(key))):
+                return key
+    return None
+
+
 def _load(path: str | Path, key: str) -> list[dict]:
     path = Path(path)
     if not path.is_file():
@@ -93,6 +103,12 @@ def _load(path: str | Path, key: str) -> list[dict]:
 
 
 def _number(path: Path, where: str, value: Any) -> float:
+    """A number >= 0; YAML 1.1 reads '1e-09' (no dot) as a string, so numeric strings count."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise AccelergyError(f"{path}: {where}: must be a number >= 0, got {value!r}")
     return float(value)
@@ -114,11 +130,9 @@ class ERT:
             self.tables[entry["name"]] = actions
 
     def find(self, name: str) -> str | None:
-        """The table matching ``name`` (full name, without range, or last segment)."""
-        for key in self.tables:
-            if name in (key, _strip_range(key), _base(key)):
-                return key
-        return None
+        """The table matching ``name`` (full name, without range, or last segment; exact
+        case first, then any case)."""
+        return _find(self.tables, name)
 
     def energy(self, table: str, action: str) -> tuple[float, dict] | None:
         """(pJ, arguments) of ``action`` of ``table``: the entry without arguments (timing
@@ -143,10 +157,7 @@ class ART:
             self.areas[entry["name"]] = _number(self.path, f"{entry['name']}.area", entry["area"])
 
     def find(self, name: str) -> str | None:
-        for key in self.areas:
-            if name in (key, _strip_range(key), _base(key)):
-                return key
-        return None
+        return _find(self.areas, name)
 
 
 def _scaled(value: str) -> tuple[str, float]:
@@ -216,7 +227,8 @@ def price_from_accelergy(name: str, ert_path: str | Path, art_path: str | Path |
         leak = ert.energy(found, "leak")
         per_instance = 0.0
         if leak is not None:
-            seconds = float(leak[1].get("global_cycle_seconds", cycle_s))
+            seconds = _number(ert.path, f"{found}.leak.arguments.global_cycle_seconds",
+                              leak[1].get("global_cycle_seconds", cycle_s))
             per_instance = leak[0] * 1e-9 / seconds     # pJ per cycle -> mW
         table.leakage_mw[spec.name] = per_instance * spec.count
         table.counts[spec.name] = spec.count
