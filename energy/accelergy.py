@@ -191,6 +191,11 @@ def price_from_accelergy(name: str, ert_path: str | Path, art_path: str | Path |
     art = ART(art_path) if art_path else None
     table = PriceTable(name, tech.node_nm, tech.vdd_v, f"accelergy {ert.path}" + (f" + {art.path}" if art else ""))
     fallback_area = component_areas(components, tech) if art is None else {}
+    known = {c.name for c in components} | {f"{c.name}.{a}" for c in components for a in c.actions}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise AccelergyError(f"energy.names: {', '.join(unknown)}: not a component or component.action of this "
+                             f"design; allowed: {', '.join(sorted(known))}")
     for spec in components:
         found, factor, tried = _component(ert, spec.name, names)
         if found is None:

@@ -163,3 +163,11 @@ def test_arch_price_with_a_table_source_uses_its_energies():
     assert data["components"]["sb"]["leakage_mw"] == pytest.approx(16 * 32 * 0.02)
     res = _socsim("arch", "price", "dense", "--set", "energy.source=accelergy", "--set", "energy.ert=nope.yaml")
     assert res.returncode == 2 and "nope.yaml" in res.stderr
+
+
+def test_a_mapping_key_that_is_not_a_component_is_refused(tmp_path):
+    from soc.arch import load_design
+    cfg = load_design(_foreign_dense(tmp_path))
+    bad = cfg.with_changes(energy={**cfg.energy.model_dump(), "names": {**cfg.energy.names, "nsm": "system.PE"}})
+    with pytest.raises(PricingError, match="energy.names: nsm: not a component"):
+        price_table(bad)
