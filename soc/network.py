@@ -10,12 +10,24 @@ soon as no later layer reads it) so that VGG16 fits in memory. Each layer is sim
 the input it received in that run (quantized to 16-bit fixed point); its own outputs are
 checked against the NumPy reference of the same fixed-point layer.
 
+Provenance: every row also has ``weights_source``, ``weight_density`` (measured on the
+mask), ``density_source``, ``density_origin``, ``activations_source``, ``input_density``
+(measured), ``input_density_source`` and ``input_density_origin``
+(:func:`workloads.sparsity.tensor_source`); summary.json has the same keys over the
+network (densities over all weighted layers).
+
 ReLU fusion: a ReLU that directly follows a convolution or inner product whose output
 nothing else reads runs in the PEs' non-linear unit of that layer (threshold 0: the
 accelerator's kernel has no bias input, so the fused layer's output zeros are those of a
 plain ReLU, while the next layer's input carries the measured sparsity of the reference
 run; stated simplification). The ReLU's own row has kind ``act``, strategy ``fused``
 and zero cycles and energy (its work is in the producer's ``pe`` ``nonlinear`` action).
+
+Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
+own synthetic input at its input density and its own batch, nothing passes between
+layers, and every layer's outputs are checked on their own. The densities of each
+layer come from :mod:`workloads.density` (run-wide option, what the model file states,
+measured defaults).
 
 Results: one row per layer appended to ``layers.csv`` as the layer finishes
 (:class:`reports.writer.RunWriter`), ``summary.json`` at the end (``status`` ok or
@@ -58,17 +70,23 @@ class WorkloadScriptError(ValueError):
 
 
 # --------------------------------------------------------------------------- reference tensors
-def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1) -> Iterator[LayerTensors]:
+def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densities=None,
+                      batches=None) -> Iterator[LayerTensors]:
     """Per layer in order, the tensors of a reference run: those of
     :func:`workloads.sparsity.run_network`, streamed (an output is dropped once no later
-    layer reads it)."""
-    for step in iter_network(network, seed, batch=batch, keep_outputs=False):
+    layer reads it). ``densities``: per layer :class:`workloads.density.LayerDensity`
+    (default: the measured rates); ``batches``: each independent layer's own batch."""
+    for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
+                             batches=batches):
         yield step.tensors
 
 
 # --------------------------------------------------------------------------- one layer through the API
 def fusable_relus(network: Network) -> set[str]:
-    """Names of ReLU layers that run fused in their producer's PEs."""
+    """Names of ReLU layers that run fused in their producer's PEs (none when the layers
+    are independent)."""
+    if not network.connected:
+        return set()
     readers: dict[str, int] = {}
     for layer in network.layers:
         for src in network.producers(layer.name):
@@ -160,6 +178,42 @@ class RunOutcome:
     results: list[LayerResult]
     out_dir: Path | None
     paths: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+
+class _SourceColumns:
+    """A RunWriter whose rows also get the columns in :attr:`columns` (where the layer's
+    weights and activations came from, see :func:`workloads.sparsity.tensor_source`)."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self.columns: dict = {}
+
+    def add_layer(self, result):
+        from reports.tables import as_result_dict
+        return self._writer.add_layer({**as_result_dict(result), **self.columns})
+
+    def __getattr__(self, name):
+        return getattr(self._writer, name)
+
+
+def sources_summary(sources: dict, tensors: dict) -> dict:
+    """Network-level provenance: the distinct sources (comma-joined) and the densities
+    over every weighted layer (kept weights / weights, non-zero inputs / inputs)."""
+    def distinct(key: str) -> str | None:
+        values = sorted({str(v[key]) for v in sources.values() if v.get(key) is not None})
+        return ",".join(values) if values else None
+
+    kept = sum(k for k, _, _, _ in tensors.values())
+    total = sum(t for _, t, _, _ in tensors.values())
+    nonzero = sum(n for _, _, n, _ in tensors.values())
+    size = sum(z for _, _, _, z in tensors.values())
+    return {"weights_source": distinct("weights_source"),
+            "weight_density": kept / total if total else None,
+            "density_source": distinct("density_source"),
+            "activations_source": distinct("activations_source"),
+            "input_density": nonzero / size if size else None,
+            "input_density_source": distinct("input_density_source")}
 
 
 def _select(network: Network, layers: list[str] | None) -> set[str] | None:
@@ -201,28 +255,31 @@ def _summary(writer, extra: dict) -> dict:
 
 def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.Handle, _Progress], None], *,
             total: int, out: str | Path | None, strategy: str | None, progress: bool, seed: int,
-            report: bool = True) -> RunOutcome:
+            report: bool = True, meta: dict | None = None) -> RunOutcome:
     """Shared driver: a handle (with a RunWriter when ``out`` is given), the steps, then
-    summary.json (ok or failed) and the report files."""
+    summary.json (ok or failed) and the report files. ``meta``: further summary keys,
+    which the steps may fill in as they go."""
     from reports.writer import RunWriter
     t0 = time.perf_counter()
-    writer = RunWriter(out) if out is not None else None
+    writer = _SourceColumns(RunWriter(out)) if out is not None else None
     handle = api.Handle(cfg, writer=writer, strategy=strategy)
     bar = _Progress(progress, total, title)
+    extra = meta if meta is not None else {}
     meta = {"preset": cfg.preset, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
         if writer is not None:
-            summary = _summary(writer, meta | {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()})
+            summary = _summary(writer, meta | extra | {"wall_s": time.perf_counter() - t0,
+                                                       "peak_rss_mb": peak_rss_mb()})
             if isinstance(exc, NetworkRunError):
                 writer.finish(summary, failed_layer=exc.layer, error=exc.error)
             else:
                 writer.finish(summary, error=exc)
         raise
     bar.close()
-    summary = {**(handle_summary(handle)), **meta, "wall_s": time.perf_counter() - t0,
+    summary = {**(handle_summary(handle)), **meta, **extra, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
     outcome = RunOutcome(summary, handle.results, Path(out) if out is not None else None)
     if writer is not None:
@@ -246,16 +303,24 @@ def handle_summary(handle: api.Handle) -> dict:
 
 def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, out: str | Path | None = None, progress: bool = False,
-                report: bool = True, batch: int = 1) -> RunOutcome:
-    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
+                report: bool = True, batch: int = 1, densities=None, batches=None) -> RunOutcome:
+    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``.
+
+    ``densities`` (per layer :class:`workloads.density.LayerDensity`, default the measured
+    rates) and ``batches`` (each independent layer's own batch) go to the reference run.
+    Every row of layers.csv and the summary say where the weights and activations came
+    from and at what density (:func:`workloads.sparsity.tensor_source`)."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
     todo = [l for l in network.layers if chosen is None or l.name in chosen]
+    sources: dict = {}
+    counts: dict = {}
+    meta: dict = {"connected": network.connected}
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
-        tensors = reference_tensors(network, seed, batch=batch)
+        tensors = reference_tensors(network, seed, batch=batch, densities=densities, batches=batches)
         for index, layer in enumerate(network.layers):
             try:
                 t = next(tensors)
@@ -264,6 +329,14 @@ def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: st
             if chosen is not None and layer.name not in chosen:
                 last = None
                 continue
+            sources[layer.name] = t.source
+            if isinstance(handle.writer, _SourceColumns):
+                handle.writer.columns = dict(t.source)
+            if layer.weight_shape and t.source:
+                xs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+                size = sum(int(np.size(a)) for a in xs)
+                counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
+                                      round(t.source["input_density"] * size), size)
             try:
                 if layer.name in fused and last is not None and last.name == network.layers[index - 1].name:
                     handle.begin(layer.name)
@@ -276,10 +349,13 @@ def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: st
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             last = result
+            meta.update(sources_summary(sources, counts))
             bar.step(f"{network.name} {layer.name}")
 
-    return execute(f"{network.name} on {cfg.preset}", network.name, cfg, steps, total=len(todo), out=out,
-                   strategy=strategy, progress=progress, seed=seed, report=report)
+    outcome = execute(f"{network.name} on {cfg.preset}", network.name, cfg, steps, total=len(todo), out=out,
+                      strategy=strategy, progress=progress, seed=seed, report=report, meta=meta)
+    outcome.sources = sources
+    return outcome
 
 
 def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
@@ -325,30 +401,38 @@ def run_script(path: str | Path, cfg: SoCConfig, *, seed: int = 0, strategy: str
                    progress=False, seed=seed, report=report)
 
 
-def resolve(spec: str) -> Network | Path:
-    """A zoo network name, a network file (.yaml/.yml/.onnx/.csv) or a workload script (.py)."""
-    from workloads.io import load_network
-    from workloads.zoo import get_network, list_networks
-    path = Path(spec)
-    if path.suffix == ".py":
+def resolve(spec) -> "LoadedModel | Path":
+    """A workload script (.py) as its path, or any model :func:`workloads.io.load_model`
+    takes (zoo name, network file, Timeloop folder, several layer lists) as a
+    :class:`workloads.io.model.LoadedModel`."""
+    from workloads.io import load_model
+    items = [spec] if isinstance(spec, (str, Path)) else list(spec)
+    if len(items) == 1 and Path(str(items[0])).suffix == ".py":
+        path = Path(str(items[0]))
         if not path.is_file():
-            raise WorkloadScriptError(f"workload script {spec}: no such file")
+            raise WorkloadScriptError(f"workload script {path}: no such file")
         return path
-    if path.suffix.lower() in (".yaml", ".yml", ".onnx", ".csv"):
-        if not path.is_file():
-            raise ValueError(f"network file {spec}: no such file")
-        return load_network(path)
-    if spec in list_networks():
-        return get_network(spec)
-    raise ValueError(f"unknown network {spec!r}; allowed: {', '.join(list_networks())}, "
-                     f"or a .yaml/.yml/.onnx/.csv network file, or a .py workload script")
+    if any(Path(str(i)).suffix == ".py" for i in items):
+        raise WorkloadScriptError("a workload script runs alone; it cannot be combined with other models")
+    return load_model(items)
 
 
-def run_any(spec: str, cfg: SoCConfig, **kwargs) -> RunOutcome:
-    """Run a zoo name, a network file or a workload script (see :func:`resolve`)."""
+def run_model(model, cfg: SoCConfig, *, weight_density: float | None = None,
+              input_density: float | None = None, **kwargs) -> RunOutcome:
+    """Run a :class:`workloads.io.model.LoadedModel` with the densities its file states,
+    overridden by ``weight_density``/``input_density`` (see :mod:`workloads.density`)."""
+    from workloads.density import plan_densities
+    densities = plan_densities(model.network, model.stated, weight_density=weight_density,
+                               input_density=input_density)
+    outcome = run_network(model.network, cfg, densities=densities, batches=model.batches or None, **kwargs)
+    return outcome
+
+
+def run_any(spec, cfg: SoCConfig, **kwargs) -> RunOutcome:
+    """Run a zoo name, a network file, layer lists or a workload script (see :func:`resolve`)."""
     target = resolve(spec)
     if isinstance(target, Path):
-        kwargs.pop("layers", None)
-        kwargs.pop("batch", None)
+        for key in ("layers", "batch", "weight_density", "input_density"):
+            kwargs.pop(key, None)
         return run_script(target, cfg, **kwargs)
-    return run_network(target, cfg, **kwargs)
+    return run_model(target, cfg, **kwargs)

@@ -33,7 +33,7 @@ class ModelSpecError(ValueError):
 
 def _allowed() -> str:
     from workloads.zoo import list_networks
-    return (f"allowed: a zoo network ({', '.join(list_networks())}), a .yaml/.yml/.onnx/.csv file, "
+    return (f"allowed: {', '.join(list_networks())} (zoo networks), a .yaml/.yml/.onnx/.csv file, "
             f"a folder of Timeloop problem files, or several layer lists separated by commas")
 
 

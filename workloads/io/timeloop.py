@@ -358,8 +358,15 @@ def read_timeloop(spec, name: str | None = None):
     if name is None:
         items = [spec] if isinstance(spec, (str, Path)) else list(spec)
         first = Path(items[0])
-        name = first.name if first.is_dir() and len(items) == 1 else (
-            first.stem if len(files) == 1 else files[0].parent.name or "timeloop")
+        parents = {f.parent.resolve() for f in files}
+        if first.is_dir() and len(items) == 1:
+            name = first.resolve().name
+        elif len(files) == 1:
+            name = first.stem
+        elif len(parents) == 1:
+            name = files[0].resolve().parent.name or "timeloop"
+        else:
+            name = "+".join(f.stem for f in files)
     network = Network(name, layers, layers[0].input_shape, connected=False)
     return LoadedModel(network, "timeloop", tuple(str(f) for f in files), stated, batches)
 
