@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soc.config import preset
-from soc.network import run_model
+from soc.arch import design as preset
+from soc.runtime.network import run_model
 from workloads.io import load_model
 from workloads.sparsity import default_block
 
@@ -74,7 +74,7 @@ def test_scalesim_gemm_and_conv_forms_together(tmp_path):
 
 def test_timeloop_folder_runs_at_its_stated_densities():
     model = load_model(str(TIMELOOP / "sparseloop"))
-    outcome = run_model(model, preset("coarse-sparse"), report=False)
+    outcome = run_model(model, preset("coarse-sparse"))
     assert len(outcome.results) == 5 and all(r.outputs_match_reference for r in outcome.results)
     table = [{**{k: str(v) for k, v in outcome.sources[r.name].items()}, "name": r.name,
               "outputs_match_reference": str(r.outputs_match_reference)} for r in outcome.results]
@@ -88,7 +88,7 @@ def test_timeloop_folder_runs_at_its_stated_densities():
 def test_timeloop_batch_and_both_densities_run(tmp_path):
     """Sparseloop's eyeriss-like gating problem: N=4, weights 0.446133, inputs 0.275."""
     model = load_model(str(TIMELOOP / "eyeriss-like-gating.yaml"))
-    outcome = run_model(model, preset("coarse-sparse"), report=False)
+    outcome = run_model(model, preset("coarse-sparse"))
     (res,) = outcome.results
     src = outcome.sources["eyeriss-like-gating"]
     layer = model.network.layers[0]

@@ -25,10 +25,10 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
     """Energy per MAC (by level and data type), DRAM accesses, cycles and utilization of
     WS, OS-A/B/C, NLR and RS at equal PEs, storage area and batch; writes
     OUT/dataflows.csv and two plots."""
-    from soc.config import ConfigError
+    from soc.arch.vector import ConfigError
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, network_shapes, summarize
-    from soc.spatial.config import make_spatial_config
+    from soc.arch.spatial import make_spatial_config
     from soc.spatial.plots import write_plots
 
     if batch < 1:

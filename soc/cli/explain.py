@@ -8,16 +8,18 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import MODEL_HELP, make_config, parse_strategy, plan, resolve_model, spec_of
+from soc.cli.netopts import (ARCH_HELP, MODEL_HELP, PRESET_HELP, SET_HELP, parse_strategy, plan, resolve_design,
+                             resolve_model, spec_of)
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS
 
 
 @app.command()
 def explain(
     network: List[str] = typer.Argument(..., help=MODEL_HELP),
     layer: Optional[str] = typer.Option(None, help="layer name (default: every conv and fc layer)"),
-    preset: str = typer.Option("coarse-sparse", help=" | ".join(PRESETS)),
+    arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
+    preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
@@ -28,8 +30,8 @@ def explain(
     """Explain the compilation of a layer: tiling, traffic of each reuse strategy, choice."""
     from soc.compiler.explain import explain_parts, format_explanation, lower_layer
     from soc.compiler.tiling import TilingError
-    from soc.network import reference_tensors
-    cfg = make_config(preset, pes)
+    from soc.runtime.network import reference_tensors
+    cfg = resolve_design(arch, preset, sets, pes)
     strategy = parse_strategy(strategy)
     model = resolve_model(spec_of(network), "explain")
     densities = plan(model, weight_density, input_density)

@@ -1,5 +1,5 @@
 """Shared parsing for the network commands (run, compare, explain, dataflows, compress,
-layers, demo): presets, strategies, layer lists, densities and the model argument, each
+layers, demo): designs, strategies, layer lists, densities and the model argument, each
 refused with a clear message."""
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Optional
 
 from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS, ConfigError, SoCConfig, preset as make_preset
+from soc.arch import ConfigError, VectorArch, design_names, load_design
+
+# The designs `compare` and `demo` run when none is named: the reference and its baselines.
+DEFAULT_COMPARISON = ("coarse-sparse", "weight-sparse", "dense")
 
 
 def parse_strategy(strategy: Optional[str]) -> Optional[str]:
@@ -16,25 +19,51 @@ def parse_strategy(strategy: Optional[str]) -> Optional[str]:
     return strategy
 
 
-def parse_presets(text: str) -> list[str]:
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    if not names:
-        raise UserError(f"--presets: give one or more of {', '.join(PRESETS)} separated by commas")
-    bad = [p for p in names if p not in PRESETS]
-    if bad:
-        raise UserError(f"--presets: unknown preset(s) {', '.join(map(repr, bad))}; allowed: {', '.join(PRESETS)}")
-    if len(set(names)) != len(names):
-        raise UserError(f"--presets: a preset is named twice in {text!r}")
-    return names
+ARCH_HELP = "design: a shipped name (socsim arch list) or a design .yaml file"
+SET_HELP = "override a design field: PATH=VALUE (repeatable; e.g. tn=32, nibin.size_bytes=4096, dram.technology=hbm2)"
+PRESET_HELP = "alias of --arch"
 
 
-def make_config(name: str, pes: Optional[int] = None) -> SoCConfig:
-    if name not in PRESETS:
-        raise UserError(f"--preset: unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
+def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
+    overrides = list(sets or [])
+    if pes is not None:
+        overrides.append(f"tn={pes}")
     try:
-        return make_preset(name, **({"tn": pes} if pes is not None else {}))
+        d = load_design(name, overrides, kind="vector")
     except ConfigError as exc:
         raise UserError(str(exc)) from None
+    assert isinstance(d, VectorArch)
+    return d
+
+
+def resolve_design(arch: Optional[str], preset: Optional[str] = None, sets: Optional[list[str]] = None,
+                   pes: Optional[int] = None) -> VectorArch:
+    """The vector design of ``--arch`` (or its alias ``--preset``) with ``--set`` overrides."""
+    if arch is not None and preset is not None and arch != preset:
+        raise UserError(f"--preset is an alias of --arch; give one design, got --arch {arch} and --preset {preset}")
+    return _design(arch or preset or "coarse-sparse", sets or [], pes)
+
+
+def resolve_designs(archs: Optional[list[str]], presets: Optional[str], sets: Optional[list[str]] = None,
+                    pes: Optional[int] = None) -> list[VectorArch]:
+    """The designs of ``compare``: repeated ``--arch`` values and/or ``--presets a,b,c``
+    (default: the three shipped designs), each with the same ``--set`` overrides."""
+    names = list(archs or [])
+    if presets is not None:
+        listed = [p.strip() for p in presets.split(",") if p.strip()]
+        if not listed:
+            raise UserError(f"--presets: give one or more of {', '.join(design_names('vector'))} separated by commas")
+        names += listed
+    if not names:
+        names = list(DEFAULT_COMPARISON)
+    designs = [_design(n, sets or [], pes) for n in names]
+    seen: dict[str, str] = {}
+    for n, d in zip(names, designs):
+        if d.name in seen:
+            raise UserError(f"--arch: two designs are named {d.name!r} ({seen[d.name]} and {n}); give each "
+                            f"design file its own name")
+        seen[d.name] = n
+    return designs
 
 
 def parse_layers(text: Optional[str]) -> Optional[list[str]]:
@@ -59,7 +88,7 @@ def spec_of(network) -> "str | list[str]":
 def resolve_network(spec):
     """A workload script's path, or a :class:`workloads.io.model.LoadedModel` (a zoo network,
     a network file, Timeloop problem files or a folder of them, several layer lists)."""
-    from soc.network import WorkloadScriptError, resolve
+    from soc.runtime.network import WorkloadScriptError, resolve
     try:
         return resolve(spec)
     except (ValueError, WorkloadScriptError) as exc:

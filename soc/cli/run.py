@@ -1,5 +1,5 @@
 """``socsim run NETWORK``: simulate a whole network (zoo name, network file or workload
-script) on one preset and write layers.csv, summary.json and report.html."""
+script) on one design and write layers.csv, summary.json and report.html."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,18 +8,18 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (MODEL_HELP, make_config, parse_density, parse_layers, parse_strategy, resolve_network,
-                             spec_of)
+from soc.cli.netopts import (ARCH_HELP, MODEL_HELP, PRESET_HELP, SET_HELP, parse_density, parse_layers,
+                             parse_strategy, resolve_design, resolve_network, spec_of)
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS
 
 
 def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True,
             weight_density: Optional[float] = None, input_density: Optional[float] = None, target=None):
-    """Run one model on one config into ``out``; user errors and failed layers exit 2
+    """Run one model on one design into ``out``; user errors and failed layers exit 2
     after the rows already simulated were written. ``target``: the model already resolved."""
     from soc.cli.netopts import plan
-    from soc.network import NetworkRunError, WorkloadScriptError, run_network, run_script
+    from soc.runtime.network import NetworkRunError, WorkloadScriptError
+    from soc.session import run_into
     target = target if target is not None else resolve_network(spec)
     try:
         if isinstance(target, Path):
@@ -28,10 +28,10 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
             if weight_density is not None or input_density is not None:
                 raise UserError("--weight-density/--input-density apply to models, not to workload scripts "
                                 "(a script makes its own tensors)")
-            return run_script(target, cfg, seed=seed, strategy=strategy, out=out, progress=progress)
+            return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress)
         densities = plan(target, weight_density, input_density)
-        return run_network(target.network, cfg, seed=seed, strategy=strategy, layers=layers, out=out,
-                           progress=progress, densities=densities, batches=target.batches or None)
+        return run_into(out, target.network, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress,
+                        densities=densities, batches=target.batches or None)
     except NetworkRunError as exc:
         raise UserError(f"{exc}; the layers simulated before it are kept in {out / 'layers.csv'} and "
                         f"{out / 'summary.json'} (status failed)") from None
@@ -42,7 +42,7 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
 
 
 def print_summary(s: dict, out: Path) -> None:
-    typer.echo(f"{s['network']} on {s['preset']}: {s['cycles']:,} cycles ({s['time_s'] * 1e3:.3f} ms), "
+    typer.echo(f"{s['network']} on {s['arch']}: {s['cycles']:,} cycles ({s['time_s'] * 1e3:.3f} ms), "
                f"{s['energy_pj'] / 1e6:.2f} uJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
                f"{s['skipped_macs']:,} skipped, outputs match reference: {s['outputs_match_reference']}, "
                f"wall {s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
@@ -60,7 +60,9 @@ def print_summary(s: dict, out: Path) -> None:
 @app.command()
 def run(
     network: List[str] = typer.Argument(..., help=MODEL_HELP + ", or a .py workload script"),
-    preset: str = typer.Option("coarse-sparse", help=" | ".join(PRESETS)),
+    arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
+    preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     out: Path = typer.Option(Path("out/run"), help="output directory"),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
@@ -71,8 +73,8 @@ def run(
     input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1], "
                                                   "for every layer (default: the file's, else measured)"),
 ) -> None:
-    """Simulate a whole network on a preset: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
-    cfg = make_config(preset, pes)
+    """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
+    cfg = resolve_design(arch, preset, sets, pes)
     wd = parse_density("--weight-density", weight_density)
     xd = parse_density("--input-density", input_density)
     outcome = run_one(spec_of(network), cfg, out, strategy=parse_strategy(strategy), seed=seed,

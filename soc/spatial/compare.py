@@ -26,7 +26,7 @@ import pandas as pd
 
 from soc.spatial import DATAFLOWS
 from soc.spatial.array import simulate_mapping
-from soc.spatial.config import SpatialConfig
+from soc.arch.spatial import SpatialArch
 from soc.spatial.functional import random_tensors, reference_conv
 from soc.spatial.loopnest import Mapping
 from soc.spatial.noc import patterns
@@ -55,7 +55,7 @@ def _crop(shape: LayerShape, rows: int, cols: int) -> LayerShape:
     return replace(shape, H=min(shape.H, h), W=min(shape.W, w))
 
 
-def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
+def check_arithmetic(m: Mapping, cfg: SpatialArch) -> tuple[bool, str]:
     """Run the mapping on the actors with real data on a slice of its layer (the PE array
     computes every pass of every burst); compare the array's outputs with the reference."""
     full = m.shape
@@ -77,7 +77,7 @@ def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
     return ok, where
 
 
-def run_one(shape: LayerShape, dataflow: str, cfg: SpatialConfig, check: bool = True) -> dict:
+def run_one(shape: LayerShape, dataflow: str, cfg: SpatialArch, check: bool = True) -> dict:
     """One row of the comparison table."""
     from soc.spatial.area import storage_area
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def _job(args):
     return run_one(*args)
 
 
-def compare_layers(shapes: list[LayerShape], cfg: SpatialConfig, dataflows=DATAFLOWS,
+def compare_layers(shapes: list[LayerShape], cfg: SpatialArch, dataflows=DATAFLOWS,
                    check: bool = True, workers: int | None = None) -> pd.DataFrame:
     """Every dataflow on every layer; rows in (layer, dataflow) order. ``workers`` > 1 runs
     the (layer, dataflow) jobs in worker processes (results are identical)."""

@@ -19,7 +19,7 @@ Cost model (one layer = one stream of tiles, loads overlapping compute by ping-p
 * Cycles = max(DRAM transfer, NBin, NFU, NBout cycles) + one DRAM latency (the first
   load is not hidden; everything after overlaps).
 * Energy: every access and operation above is booked at the design table's prices
-  (``soc.pricing``): DRAM pJ/byte of the configured technology, NBin/NIBin/NBout per
+  (``soc.vector.pricing``): DRAM pJ/byte of the configured technology, NBin/NIBin/NBout per
   16-bit word, PE ``mac`` per multiply, ``add`` per add, ``nonlinear`` per table
   look-up; a compare is priced as an add (a comparator is an adder's carry chain:
   stated simplification). The CP decodes three instructions (load, compute, store) per
@@ -35,9 +35,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.accelerator import BUFFERS
-from soc.config import SoCConfig
-from soc.pricing import Pricing
+from soc.arch.vector import VectorArch
+from soc.vector.pricing import Pricing
 from soc.result import LayerResult
 
 OPS = ("compare", "add", "multiply", "nonlinear")
@@ -45,10 +44,10 @@ _ACTION = {"compare": ("pe", "add"), "add": ("pe", "add"), "multiply": ("pe", "m
            "nonlinear": ("pe", "nonlinear")}
 
 
-def stored_bytes(x: np.ndarray, cfg: SoCConfig) -> tuple[int, int]:
-    """(value bytes, mask bytes) of an activation tensor as stored in DRAM for a preset."""
+def stored_bytes(x: np.ndarray, cfg: VectorArch) -> tuple[int, int]:
+    """(value bytes, mask bytes) of an activation tensor as stored in DRAM by a design."""
     n = int(x.size)
-    if cfg.preset == "coarse-sparse":
+    if cfg.compressed_neurons:
         return int(np.count_nonzero(x)) * cfg.word_bytes, math.ceil(n / 8)
     return n * cfg.word_bytes, 0
 
@@ -62,13 +61,11 @@ def _burst_rounded(nbytes: int, tile_bytes: int, burst: int) -> int:
     return full * per_tile + (math.ceil(rest / burst) * burst if rest else 0)
 
 
-def book_static(ledger: EnergyLedger, cfg: SoCConfig, price: Pricing, cycles: int) -> None:
+def book_static(ledger: EnergyLedger, cfg: VectorArch, price: Pricing, cycles: int) -> None:
     """Leakage (and eDRAM refresh) of every on-chip buffer and of the PEs over ``cycles``
-    (the same blocks a matrix layer books: index buffers only on coarse-sparse)."""
+    (the same blocks a matrix layer books: the buffers the design has)."""
     seconds = cycles * cfg.cycle_s
-    for name in BUFFERS:
-        if name in ("nibin", "sib") and cfg.preset != "coarse-sparse":
-            continue
+    for name in cfg.present_buffers:
         buf = getattr(cfg, name)
         size = buf.size_bytes * (cfg.tn if name == "sb" else 1)
         ledger.book_static(name, price.leakage_mw(buf.memory, size), seconds)
@@ -78,7 +75,7 @@ def book_static(ledger: EnergyLedger, cfg: SoCConfig, price: Pricing, cycles: in
 
 
 def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs: np.ndarray,
-                    ops: Mapping[str, int], cfg: SoCConfig, *, matches: bool,
+                    ops: Mapping[str, int], cfg: VectorArch, *, matches: bool,
                     ledger: EnergyLedger | None = None, wall_start: float | None = None) -> LayerResult:
     """Cost of one element-wise layer that read ``inputs`` and produced ``outputs`` (int16
     arrays as stored), doing ``ops`` {compare|add|multiply|nonlinear: count}.
@@ -116,7 +113,7 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
     for op, count in ops.items():
         comp, action = _ACTION[op]
         own.book(comp, action, count, price(comp, action))
-    if cfg.preset == "coarse-sparse":
+    if cfg.compressed_neurons:
         own.book("encoder", "compare", out_words, price("encoder", "compare"))
         own.book("encoder", "compact", write_values // word, price("encoder", "compact"))
     tiles = max(1, math.ceil((read_values + read_masks) / half), math.ceil(out_words * word / cfg.nbout.half_bytes))
@@ -132,7 +129,7 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
     if ledger is not None:
         ledger.merge(own, layer=name)
     return LayerResult(
-        name=name, kind=kind, preset=cfg.preset, cycles=cycles, time_s=cycles * cfg.cycle_s,
+        name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
         energy_by_action=own.action_totals(), useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=dram_read, dram_bytes_written=dram_written, utilization=0.0,
@@ -144,7 +141,7 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
         outputs=outputs)
 
 
-def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: SoCConfig) -> LayerResult:
+def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch) -> LayerResult:
     """One record for a layer made of several steps run one after another (an LSTM or GRU
     cell: its matrix products and its element-wise gate arithmetic): cycles, energy,
     MACs and bytes add up; outputs match only if every step matched."""
@@ -164,7 +161,7 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: SoCConfig) 
     useful = sum(p.useful_macs for p in parts)
     strategies = [p.strategy for p in parts if p.strategy != "elementwise"]
     return LayerResult(
-        name=name, kind=kind, preset=cfg.preset, cycles=cycles, time_s=cycles * cfg.cycle_s,
+        name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=sum(p.energy_pj for p in parts), energy_by_component=comp, energy_by_action=act,
         useful_macs=useful, skipped_macs=sum(p.skipped_macs for p in parts),
         effectual_macs=sum(p.effectual_macs for p in parts), dense_macs=sum(p.dense_macs for p in parts),

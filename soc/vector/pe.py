@@ -50,12 +50,13 @@ class NeuralFunctionalUnit:
         self.busy_cycles += np.where(working, token.pe_busy, 0)
         self.cycles += token.cycles
         self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
-        if self.cfg.entropy_decoder:
+        if self.cfg.entropy_decoder.enabled:
             self.ledger.book("entropy-decoder", "decode", walked, self.price("entropy-decoder", "decode"))
-        self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
-        if self.cfg.preset == "coarse-sparse":
+        if self.cfg.weight_decoder == "lut":
+            self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
+        if self.cfg.has_nsm:  # the SSM picks the weights named by the synapse flags
             self.ledger.book("pe", "select", useful, self.price("pe", "select"))
-        elif self.cfg.preset == "weight-sparse":
+        elif self.cfg.step_indexed:
             self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
         self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))

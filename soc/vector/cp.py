@@ -11,7 +11,7 @@ import simpy
 
 from soc.compiler.program import CloseOutput, Compute, LoadInput, LoadWeights, OpenOutput, Program
 from soc.compiler.tiling import nbout_entry_bytes
-from soc.tokens import OutputVisit, ResidentTile
+from soc.vector.tokens import OutputVisit, ResidentTile
 
 QUEUE_DEPTH = 2
 

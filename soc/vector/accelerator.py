@@ -1,4 +1,4 @@
-"""Wires the actors of a preset and runs a layer's instruction stream on them.
+"""Wires the actors of a design and runs a layer's instruction stream on them.
 
 Data flows one way: layer + tensors -> lowering -> tiling/program (compiler) -> actors
 (booking into the ledger) -> :class:`LayerResult`. One SimPy environment per matrix
@@ -12,23 +12,21 @@ import numpy as np
 import simpy
 
 from energy.ledger import EnergyLedger
-from soc.buffer import Buffer
+from soc.vector.buffer import Buffer
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling, generate
 from soc.compiler.tiles import InputTile, TileMaker, WeightTile
-from soc.config import SoCConfig
-from soc.cp import QUEUE_DEPTH, ControlProcessor
-from soc.dma import LoadEngine, OutputCloser, OutputOpener
-from soc.dram import Dram
-from soc.encoder import Encoder, activate, read_outputs
-from soc.htree import HTree
+from soc.arch.vector import VectorArch
+from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
+from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
+from soc.vector.dram import Dram
+from soc.vector.encoder import Encoder, activate, read_outputs
+from soc.vector.htree import HTree
 from soc.kernels import count_effectual, reference_mac
-from soc.nsm import NeuronSelector
-from soc.pe import NeuralFunctionalUnit
-from soc.pricing import Pricing
+from soc.vector.nsm import NeuronSelector
+from soc.vector.pe import NeuralFunctionalUnit
+from soc.vector.pricing import Pricing
 from soc.result import MatrixRun
-
-BUFFERS = ("nbin", "nibin", "sib", "sb", "nbout")
 
 
 class CountingEnvironment(simpy.Environment):
@@ -44,9 +42,9 @@ class CountingEnvironment(simpy.Environment):
 
 
 class VectorAccelerator:
-    """The coarse-sparse accelerator or one of its baselines, for one matrix layer."""
+    """A vector accelerator design (its capabilities choose the data path), for one matrix layer."""
 
-    def __init__(self, cfg: SoCConfig, ledger: EnergyLedger, activation: str = "relu", activity_limit: int = 20000):
+    def __init__(self, cfg: VectorArch, ledger: EnergyLedger, activation: str = "relu", activity_limit: int = 20000):
         self.cfg, self.ledger, self.activation = cfg, ledger, activation
         self.price = Pricing(cfg)
         self.activity_limit = activity_limit
@@ -59,7 +57,7 @@ class VectorAccelerator:
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
         buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
-                                word, copies=cfg.tn if name == "sb" else 1) for name in BUFFERS}
+                                word, copies=cfg.tn if name == "sb" else 1) for name in cfg.present_buffers}
         dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
         to_htree = simpy.Store(env, capacity=1)
@@ -117,12 +115,11 @@ class VectorAccelerator:
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:
         cfg, price, seconds = self.cfg, self.price, cycles * self.cfg.cycle_s
         for name, buf in buffers.items():
-            if name in ("nibin", "sib") and cfg.preset != "coarse-sparse":
-                continue  # the baselines have no index buffers
             size = buf.cfg.size_bytes * buf.copies
             self.ledger.book_static(name, price.leakage_mw(buf.cfg.memory, size), seconds)
             if buf.cfg.memory == "edram":
                 self.ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
         self.ledger.book_static("pe", self.price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
-        if cfg.entropy_decoder:
-            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder_power_mw * cfg.entropy_decoder_instances, seconds)
+        if cfg.entropy_decoder.enabled:
+            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder.power_mw * cfg.entropy_decoder_instances,
+                                    seconds)

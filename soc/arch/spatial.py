@@ -1,23 +1,29 @@
 """Validated, immutable configuration of the spatial PE array.
 
-Same rules as :mod:`soc.config`: pydantic, frozen, unknown fields refused, and every
-bad value raises :class:`soc.config.ConfigError` naming the field and what is allowed.
+Same rules as :mod:`soc.arch.vector`: pydantic, frozen, unknown fields refused, and every
+bad value raises :class:`soc.arch.errors.ConfigError` naming the field and what is allowed.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from soc.config import ConfigError, validated
+from soc.arch.errors import ConfigError, validated  # noqa: F401 (re-exported)
 
 
-class SpatialConfig(BaseModel):
+class SpatialArch(BaseModel):
     """The array, its storage area budget and its timing parameters.
 
     Storage sizes are bytes, bandwidths words (``word_bytes`` each) or bytes per cycle.
     """
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["spatial"] = "spatial"
+    name: str = Field("spatial", min_length=1, max_length=80, description="design name (shown in results)")
+    description: str = ""
 
     pes: int = Field(256, ge=1, le=16384, description="number of PEs")
     word_bytes: int = Field(2, ge=1, le=8, description="bytes per weight/activation/partial sum word")
@@ -42,7 +48,7 @@ class SpatialConfig(BaseModel):
     seed: int = 0
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SpatialConfig":
+    def _consistent(self) -> "SpatialArch":
         if any(b <= 0 for b in self.rf_choices):
             raise ValueError(f"rf_choices must all be > 0 bytes, got {self.rf_choices}")
         if self.rf_choices != tuple(sorted(set(self.rf_choices))):
@@ -63,6 +69,6 @@ class SpatialConfig(BaseModel):
         return 1e-9 / self.clock_ghz
 
 
-def make_spatial_config(**fields: Any) -> SpatialConfig:
-    """Build a :class:`SpatialConfig`, turning validation failures into :class:`ConfigError`."""
-    return validated(SpatialConfig, "spatial config", **fields)
+def make_spatial_config(**fields: Any) -> SpatialArch:
+    """Build a :class:`SpatialArch`, turning validation failures into :class:`ConfigError`."""
+    return validated(SpatialArch, "spatial config", **fields)

@@ -6,14 +6,14 @@ import time
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.accelerator import VectorAccelerator
-from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc
+from soc.vector.accelerator import VectorAccelerator
+from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.tiling import choose
-from soc.config import SoCConfig
+from soc.arch.vector import VectorArch
 from soc.result import LayerResult
 
 
-def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCConfig, *,
+def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: VectorArch, *,
                       strategy: str | None = None, activation: str = "relu",
                       ledger: EnergyLedger | None = None) -> LayerResult:
     """Run the matrix parts of one layer (one per convolution group) one after another."""
@@ -37,7 +37,7 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCCo
             peaks[k] = max(peaks.get(k, 0), v)
     outputs = np.concatenate([r.outputs for r in runs], axis=1) if runs else None
     return LayerResult(
-        name=name, kind=kind, preset=cfg.preset, cycles=cycles, time_s=cycles * cfg.cycle_s,
+        name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
         energy_by_action=own.action_totals(), useful_macs=useful, skipped_macs=dense - useful,
         effectual_macs=sum(r.effectual_macs for r in runs), dense_macs=dense,
@@ -49,7 +49,7 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: SoCCo
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
         activity=[a for r in runs for a in r.activity], outputs=outputs,
-        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder_area_mm2)
+        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder.area_mm2)
 
 
 def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
@@ -60,7 +60,7 @@ def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
     return parts
 
 
-def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: VectorArch, *,
                 shift: int | None = None, **kw) -> LayerResult:
     """x (B, N_in) int16; w, keep (N_out, N_in). Products are shifted right by ``shift``
     (the weights' fractional bits; default ``cfg.frac_bits``)."""
@@ -68,22 +68,11 @@ def simulate_fc(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: 
     return simulate_matrices(name, "fc", parts, cfg, **kw)
 
 
-def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: SoCConfig, *,
+def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg: VectorArch, *,
                   stride: int = 1, padding: int = 0, groups: int = 1, shift: int | None = None, **kw) -> LayerResult:
     """x (C, H, W) int16; w, keep (C_out, C_in/groups, kh, kw); ``shift`` as for :func:`simulate_fc`."""
     parts = _shifted(lower_conv(name, x, w, keep, stride, padding, groups), cfg.frac_bits if shift is None else shift)
     return simulate_matrices(name, "conv", parts, cfg, **kw)
-
-
-def weight_frac_bits(w: np.ndarray) -> int:
-    """Per-layer fixed-point format of the weights: the most fractional bits (<= 15) that
-    keep max |w| inside int16. The kernel shifts products right by this many bits, so
-    outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
-    deployments use)."""
-    peak = float(max(w.max(), -w.min())) if w.size else 0.0
-    if peak == 0.0:
-        return 15
-    return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
 
 
 def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
@@ -107,7 +96,7 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     return snapped
 
 
-def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
+def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = None, activation: str = "relu",
                    ledger: EnergyLedger | None = None) -> LayerResult:
     """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors``.
 

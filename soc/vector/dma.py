@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from soc.tokens import OutputVisit, ResidentTile
+from soc.vector.tokens import OutputVisit, ResidentTile
 
 
 class LoadEngine:

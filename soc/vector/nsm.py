@@ -1,16 +1,18 @@
-"""The neuron selector (NSM) and, for the baselines, the plain neuron broadcaster.
+"""The neuron selector (NSM) and, for designs without one, the plain neuron broadcaster.
 
-Coarse-sparse: for each input row and each group of Tn outputs, AND the neuron mask
-with the group's synapse mask, prefix-count both masks and gather the neurons at the
-set positions (spec 2.2). The counts that set the PEs' work are computed here from
+With an NSM (a shared synapse index, or zero activations skipped): for each input row
+and each group of Tn outputs, AND the neuron mask with the group's synapse mask,
+prefix-count the masks and gather the neurons at the set positions (spec 2.2). With
+dense weights the synapse mask is all ones (only the neuron mask is counted); with dense
+neurons the neuron mask is all ones (only the synapse mask is counted). The counts that set the PEs' work are computed here from
 the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
 scan (16 x Tm mask bits per cycle), the PEs' multiplies (ceil(selected / Tm)), the SB
 read of the group's stored weights (SB bandwidth) and the WDM decode rate (a 64-bit
 slice per multiplier decodes 16, 8 or 1 weights for codes of <= 4, <= 8, <= 16 bits),
 and, with the optional entropy decoders, one code word per decoder per cycle.
 
-Weight-sparse: no NSM; every neuron is broadcast, each PE's own indexing module walks
-its step-indexed weights, and the PEs advance in lock-step per output group, so a
+Without an NSM (step-indexed or dense weights, dense neurons): every neuron is broadcast;
+with step-indexed weights each PE's own indexing module walks them, and the PEs advance in lock-step per output group, so a
 group takes as long as its PE with the most weights (load imbalance).
 Dense: every PE multiplies every input: ceil(N_in / Tm) cycles per output.
 """
@@ -21,9 +23,9 @@ import math
 import numpy as np
 import simpy
 
-from soc.buffer import Buffer
-from soc.config import SoCConfig
-from soc.tokens import ResidentTile, OutputVisit, Selection
+from soc.vector.buffer import Buffer
+from soc.arch.vector import VectorArch
+from soc.vector.tokens import ResidentTile, OutputVisit, Selection
 from soc.compiler.program import Compute
 
 
@@ -32,7 +34,7 @@ def decode_per_slice(weight_bits: int) -> int:
 
 
 class NeuronSelector:
-    def __init__(self, env: simpy.Environment, cfg: SoCConfig, ledger, price, buffers: dict[str, Buffer],
+    def __init__(self, env: simpy.Environment, cfg: VectorArch, ledger, price, buffers: dict[str, Buffer],
                  inbox: simpy.Store, outbox: simpy.Store, activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.buffers, self.inbox, self.outbox, self.activity = buffers, inbox, outbox, activity
@@ -64,15 +66,21 @@ class NeuronSelector:
         walked = wtile.per_pe(stored, tn) * rows
         n_out_pe = wtile.per_pe(np.ones(outs, np.int64), tn)
         nsm_cycles = 0
-        if cfg.preset == "coarse-sparse":
-            sm = wtile.group_mask
+        if cfg.has_nsm:
+            sm = wtile.group_mask if cfg.shared_index else np.ones((groups, cols), np.uint8)
             # AND + prefix counts: the number of positions selected per (row, group)
             sel = (itile.neurons.mask.astype(np.float32) @ sm.T.astype(np.float32)).astype(np.int64)
             bits = rows * groups * cols
-            self.buffers["nibin"].read(bits / 16)
-            self.buffers["sib"].read(bits / 16)
-            self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
-            self.ledger.book("nsm", "prefix-count", 2 * bits, self.price("nsm", "prefix-count"))
+            masks = 0
+            if cfg.compressed_neurons:
+                self.buffers["nibin"].read(bits / 16)
+                masks += 1
+            if cfg.shared_index:
+                self.buffers["sib"].read(bits / 16)
+                masks += 1
+            if masks == 2:
+                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
+            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"))
             gathered = int(sel.sum())
             self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
             self.buffers["nbin"].read(gathered)
@@ -82,9 +90,10 @@ class NeuronSelector:
             scan = math.ceil(cols / (16 * tm))
             pe = np.ceil(sel / tm)
             sb = np.ceil(g_stored * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
-            wdm = np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
-            if cfg.entropy_decoder:  # one code word per cycle per decoder instance
-                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoders_per_pe))
+            wdm = (np.ceil(g_stored / (tm * decode_per_slice(cfg.weight_bits)))
+                   if cfg.weight_decoder == "lut" else np.zeros_like(g_stored))
+            if cfg.entropy_decoder.enabled:  # one code word per cycle per decoder instance
+                wdm = np.maximum(wdm, np.ceil(g_stored / cfg.entropy_decoder.per_pe))
             per = np.maximum(np.maximum(pe, scan), np.maximum(sb, wdm))      # (rows, groups)
             cycles = int(per.sum())
             has = (np.arange(groups * tn).reshape(groups, tn) < outs)         # PE j has an output in group g
@@ -98,8 +107,8 @@ class NeuronSelector:
             padded[:outs] = stored
             per_group = padded.reshape(groups, tn)
             slowest = np.ceil(per_group / tm).max(axis=1)
-            if cfg.entropy_decoder:
-                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoders_per_pe).max(axis=1))
+            if cfg.entropy_decoder.enabled:
+                slowest = np.maximum(slowest, np.ceil(per_group / cfg.entropy_decoder.per_pe).max(axis=1))
             sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
             cycles = int(rows * np.maximum(slowest, sb).sum())
             busy = rows * np.ceil(per_group / tm).sum(axis=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import simpy
 
 from energy.ledger import EnergyLedger
-from soc.config import BufferConfig
+from soc.arch.vector import BufferConfig
 
 
 class BufferOverflowError(RuntimeError):

@@ -15,18 +15,18 @@ every kind), books its energy into ``handle.ledger`` and, when the handle has a
 
 Numbers: tensors hold float32 values; the accelerator computes in 16-bit fixed point:
 neurons in Q(15-f).f with f = ``config.frac_bits``, weights with a per-layer format
-(:func:`soc.simulate.weight_frac_bits`). A tensor's data is rounded to that grid on the
+(:func:`soc.runtime.simulate.weight_frac_bits`). A tensor's data is rounded to that grid on the
 way in and output data lies on it, so chaining calls loses nothing further.
 
 What runs where:
 
 * ``conv_forward`` / ``inner_product_forward``: lowered, tiled, compiled and run by the
-  SimPy model of the accelerator (:func:`soc.simulate.simulate_layer`); a ReLU given as
+  SimPy model of the accelerator (:func:`soc.runtime.simulate.simulate_layer`); a ReLU given as
   ``activation`` is fused into the PEs' non-linear unit. Outputs are checked bit for
   bit against the NumPy reference of the same fixed-point layer.
 * ``pooling_forward``, ``activation_forward``, ``lrn_forward``, ``batchnorm_forward``,
   ``add_forward``: on the NFU, with the transaction-level cost of
-  :mod:`soc.elementwise`. The NFU result is computed in fixed point (max pooling, ReLU
+  :mod:`soc.vector.elementwise`. The NFU result is computed in fixed point (max pooling, ReLU
   and add on the int16 values, exactly; average pooling, sigmoid/tanh, LRN and batch norm
   in float64 from the int16 inputs, rounded once to the output grid: the NFU's dividers
   and look-up tables are modelled as exact to one output LSB, a stated simplification)
@@ -42,10 +42,10 @@ What runs where:
   on the zoo's lstm and gru and on workloads/examples/lstm_step.py).
 
 Descriptor flags: ``TensorDescriptor.dynamic_sparse`` says whether a tensor's zeros may be
-skipped and stored compressed: only the ``coarse-sparse`` preset's NSM and encoder can
-(the baselines always store and multiply every neuron). ``FilterDescriptor.static_sparse``
+skipped and stored compressed: only a design with bitmask neurons (an NSM and an encoder)
+can (the others always store and multiply every neuron). ``FilterDescriptor.static_sparse``
 says whether pruned weights (``keep`` False) are removed: with False every weight is
-stored and multiplied on every preset. ``placement`` names where a tensor lives between
+stored and multiplied on every design. ``placement`` names where a tensor lives between
 calls; the compiler places each tile on chip itself (inputs NBin/NIBin, weights SB/SIB,
 outputs NBout: see :func:`data_placement`).
 """
@@ -61,10 +61,11 @@ import numpy as np
 from energy.ledger import EnergyLedger
 from soc.compiler.lowering import lower_fc
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS, ConfigError, SoCConfig, preset
-from soc.elementwise import combine, run_elementwise
+from soc.arch import VectorArch, load_design
+from soc.vector.elementwise import combine, run_elementwise
 from soc.result import LayerResult
-from soc.simulate import simulate_layer, simulate_matrices, weight_frac_bits
+from soc.compiler.lowering import weight_frac_bits
+from soc.runtime.simulate import simulate_layer, simulate_matrices
 from workloads import forward as ref
 from workloads.layers import (FC, LRN, Activation, Add, BatchNorm, Conv, GRUCell, LSTMCell, Pool)
 from workloads.sparsity import block_sparse_weights, to_fixed
@@ -91,7 +92,7 @@ class TensorDescriptor:
     """An activation tensor, batch first: (N, C, H, W) or (N, F).
 
     ``dynamic_sparse``: its zeros (ReLU) may be skipped and stored compressed (used by the
-    coarse-sparse preset). ``placement``: where it lives between calls (``"dram"``)."""
+    designs with bitmask neurons). ``placement``: where it lives between calls (``"dram"``)."""
     shape: tuple
     dynamic_sparse: bool = True
     placement: str = "dram"
@@ -269,22 +270,22 @@ class Filter:
 
 # --------------------------------------------------------------------------- handle
 class Handle:
-    """Owns the SoC configuration, the energy ledger of every call, the results in call
-    order, an optional RunWriter (rows written as each call finishes) and an optional
-    forced reuse strategy."""
+    """Owns the design, the energy ledger of every call, the results in call order, an
+    optional listener (told ``begin_layer(name)`` before each call and ``add_layer(row)``
+    after it, e.g. a writer of layers.csv) and an optional forced reuse strategy."""
 
-    def __init__(self, config: SoCConfig | str = "coarse-sparse", *, writer=None, strategy: str | None = None):
+    def __init__(self, config: VectorArch | str = "coarse-sparse", *, listener=None, strategy: str | None = None,
+                 writer=None):
         if isinstance(config, str):
-            if config not in PRESETS:
-                raise ConfigError(f"preset: unknown preset {config!r}; allowed: {', '.join(PRESETS)}")
-            config = preset(config)
-        if not isinstance(config, SoCConfig):
-            raise TypeError(f"config must be a SoCConfig or a preset name, got {type(config).__name__}")
+            config = load_design(config, kind="vector")  # a shipped design name or a design file
+        if not isinstance(config, VectorArch):
+            raise TypeError(f"config must be a VectorArch or a design name, got {type(config).__name__}")
         check_strategy(strategy)
         self.config = config
         self.ledger = EnergyLedger()
-        self.writer = writer
+        self.listener = listener if listener is not None else writer
         self.strategy = strategy
+        self.current_layer: str | None = None
         self.results: list[LayerResult] = []
 
     @property
@@ -292,7 +293,7 @@ class Handle:
         return self.config.frac_bits
 
     def name(self, name: str | None, kind: str) -> str:
-        """The call's layer name (default: kind + call number), announced to the writer
+        """The call's layer name (default: kind + call number), announced to the listener
         first so that a failure in the call is reported under it."""
         if name is None:
             name = f"{kind}{len(self.results) + 1}"
@@ -302,13 +303,14 @@ class Handle:
         return name
 
     def begin(self, name: str) -> None:
-        if self.writer is not None:
-            self.writer.begin_layer(name)
+        self.current_layer = name
+        if self.listener is not None:
+            self.listener.begin_layer(name)
 
     def record(self, result: LayerResult) -> LayerResult:
         self.results.append(result)
-        if self.writer is not None:
-            self.writer.add_layer(result.to_dict())
+        if self.listener is not None:
+            self.listener.add_layer(result.to_dict())
         return result
 
     def fixed(self, x: np.ndarray) -> np.ndarray:
@@ -323,16 +325,15 @@ def check_strategy(strategy: str | None) -> None:
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
 
 
-def data_placement(cfg: SoCConfig) -> dict[str, tuple[str, ...]]:
-    """Where the compiler places each operand's tiles on chip for a preset (spec 6)."""
-    sparse = cfg.preset == "coarse-sparse"
-    return {"inputs": ("nbin", "nibin") if sparse else ("nbin",),
-            "weights": ("sb", "sib") if sparse else ("sb",),
+def data_placement(cfg: VectorArch) -> dict[str, tuple[str, ...]]:
+    """Where the compiler places each operand's tiles on chip for a design (spec 6)."""
+    return {"inputs": ("nbin", "nibin") if cfg.compressed_neurons else ("nbin",),
+            "weights": ("sb", "sib") if cfg.shared_index else ("sb",),
             "outputs": ("nbout",)}
 
 
 # --------------------------------------------------------------------------- helpers
-def _filter_config(handle: Handle, w: Filter, what: str) -> SoCConfig:
+def _filter_config(handle: Handle, w: Filter, what: str) -> VectorArch:
     cfg = handle.config
     bits = w.desc.bits
     if bits is None:
@@ -415,7 +416,7 @@ def inner_product_forward(handle: Handle, ip: InnerProductDescriptor, x: Tensor,
 
 
 def matrix_product(handle: Handle, name: str, xq: np.ndarray, w: np.ndarray, keep: np.ndarray,
-                   cfg: SoCConfig | None = None) -> tuple[LayerResult, np.ndarray, int]:
+                   cfg: VectorArch | None = None) -> tuple[LayerResult, np.ndarray, int]:
     """One FC product xq (B, N_in) int16 . w^T on the accelerator, no fused non-linearity:
     returns the result, the int16 outputs (neuron Q-format) and the weights' format."""
     cfg = cfg or handle.config
@@ -671,7 +672,7 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
 
 
 def _product_fixed(handle: Handle, name: str, xq: np.ndarray, w_grid: np.ndarray, keep: np.ndarray, shift: int,
-                   cfg: SoCConfig) -> tuple[LayerResult, np.ndarray, int]:
+                   cfg: VectorArch) -> tuple[LayerResult, np.ndarray, int]:
     """An FC product whose weights are already on the grid of ``shift`` fractional bits."""
     parts = lower_fc(name, xq, to_fixed(w_grid, shift), keep)
     for p in parts:

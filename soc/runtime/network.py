@@ -1,4 +1,4 @@
-"""Run a whole network through the programming model (:mod:`soc.compiler.api`) on a preset.
+"""Run a whole network through the programming model (:mod:`soc.runtime.api`) on a design.
 
 Tensors: every layer gets the weights and the inputs of a reference run of the network
 with the semantics of :func:`workloads.sparsity.run_network`: block-sparse weights at the
@@ -10,11 +10,17 @@ soon as no later layer reads it) so that VGG16 fits in memory. Each layer is sim
 the input it received in that run (quantized to 16-bit fixed point); its own outputs are
 checked against the NumPy reference of the same fixed-point layer.
 
-Provenance: every row also has ``weights_source``, ``weight_density`` (measured on the
-mask), ``density_source``, ``density_origin``, ``activations_source``, ``input_density``
-(measured), ``input_density_source`` and ``input_density_origin``
-(:func:`workloads.sparsity.tensor_source`); summary.json has the same keys over the
-network (densities over all weighted layers).
+Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
+own synthetic input at its input density and its own batch, nothing passes between
+layers, and every layer's outputs are checked on their own. The densities of each layer
+come from :mod:`workloads.density` (run-wide option, what the model file states,
+measured defaults).
+
+Provenance: every row the listener hears of also has ``weights_source``,
+``weight_density`` (measured on the mask), ``density_source``, ``density_origin``,
+``activations_source``, ``input_density`` (measured), ``input_density_source`` and
+``input_density_origin`` (:func:`workloads.sparsity.tensor_source`); the summary has the
+same keys over the network (densities over all weighted layers).
 
 ReLU fusion: a ReLU that directly follows a convolution or inner product whose output
 nothing else reads runs in the PEs' non-linear unit of that layer (threshold 0: the
@@ -23,19 +29,12 @@ plain ReLU, while the next layer's input carries the measured sparsity of the re
 run; stated simplification). The ReLU's own row has kind ``act``, strategy ``fused``
 and zero cycles and energy (its work is in the producer's ``pe`` ``nonlinear`` action).
 
-Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
-own synthetic input at its input density and its own batch, nothing passes between
-layers, and every layer's outputs are checked on their own. The densities of each
-layer come from :mod:`workloads.density` (run-wide option, what the model file states,
-measured defaults).
-
-Results: one row per layer appended to ``layers.csv`` as the layer finishes
-(:class:`reports.writer.RunWriter`), ``summary.json`` at the end (``status`` ok or
-failed; on a failure the error names the layer and the rows already written stay), then
-the report files of :func:`reports.bundle.write_run_outputs` (``report.html`` ...).
-Network totals are sums over layers (layers run one after another). In summary.json
-``wall_s`` is the wall time of the whole run (reference tensors and simulation, not the
-report files; seconds) and ``peak_rss_mb`` the process's peak resident memory so far
+Results: a :class:`RunOutcome` (the network summary and every layer's result); an
+optional ``listener`` hears of each layer as it starts and finishes. This module writes
+no files: :mod:`soc.session` turns a run into ``layers.csv``, ``summary.json`` and the
+report. Network totals are sums over layers (layers run one after another):
+``wall_s`` is the wall time of the whole run (reference tensors and simulation;
+seconds) and ``peak_rss_mb`` the process's peak resident memory so far
 (``resource.getrusage``, MB).
 """
 from __future__ import annotations
@@ -49,9 +48,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from soc.compiler import api
-from soc.config import SoCConfig
-from soc.result import LayerResult
+from soc.runtime import api
+from soc.arch.vector import VectorArch
+from soc.result import LayerResult, summarize
 from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
 from workloads.sparsity import LayerTensors, iter_network
@@ -102,7 +101,7 @@ def fusable_relus(network: Network) -> set[str]:
 def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
     """The row of a ReLU done by its producer's non-linear unit: no cycles or energy of its own."""
     return LayerResult(
-        name=layer.name, kind=layer.kind, preset=producer.preset, cycles=0, time_s=0.0, energy_pj=0.0,
+        name=layer.name, kind=layer.kind, arch=producer.arch, cycles=0, time_s=0.0, energy_pj=0.0,
         energy_by_component={}, energy_by_action={}, useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=0, dram_bytes_written=0, utilization=0.0,
         outputs_match_reference=producer.outputs_match_reference, sim_events=0, wall_s=0.0,
@@ -173,41 +172,44 @@ def peak_rss_mb() -> float:
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the summary written to summary.json and the per-layer results."""
+    """What a run produced: the network summary and the per-layer results (and, when a
+    session wrote them to a directory, that directory and the files written)."""
     summary: dict
     results: list[LayerResult]
-    out_dir: Path | None
+    out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
 
 
 class _SourceColumns:
-    """A RunWriter whose rows also get the columns in :attr:`columns` (where the layer's
+    """A listener whose rows also get the columns in :attr:`columns` (where the layer's
     weights and activations came from, see :func:`workloads.sparsity.tensor_source`)."""
 
-    def __init__(self, writer):
-        self._writer = writer
+    def __init__(self, listener):
+        self._listener = listener
         self.columns: dict = {}
 
-    def add_layer(self, result):
-        from reports.tables import as_result_dict
-        return self._writer.add_layer({**as_result_dict(result), **self.columns})
+    def begin_layer(self, name: str) -> None:
+        self._listener.begin_layer(name)
+
+    def add_layer(self, row):
+        return self._listener.add_layer({**dict(row), **self.columns})
 
     def __getattr__(self, name):
-        return getattr(self._writer, name)
+        return getattr(self._listener, name)
 
 
-def sources_summary(sources: dict, tensors: dict) -> dict:
+def sources_summary(sources: dict, counts: dict) -> dict:
     """Network-level provenance: the distinct sources (comma-joined) and the densities
     over every weighted layer (kept weights / weights, non-zero inputs / inputs)."""
     def distinct(key: str) -> str | None:
         values = sorted({str(v[key]) for v in sources.values() if v.get(key) is not None})
         return ",".join(values) if values else None
 
-    kept = sum(k for k, _, _, _ in tensors.values())
-    total = sum(t for _, t, _, _ in tensors.values())
-    nonzero = sum(n for _, _, n, _ in tensors.values())
-    size = sum(z for _, _, _, z in tensors.values())
+    kept = sum(k for k, _, _, _ in counts.values())
+    total = sum(t for _, t, _, _ in counts.values())
+    nonzero = sum(n for _, _, n, _ in counts.values())
+    size = sum(z for _, _, _, z in counts.values())
     return {"weights_source": distinct("weights_source"),
             "weight_density": kept / total if total else None,
             "density_source": distinct("density_source"),
@@ -248,72 +250,47 @@ class _Progress:
             self.bar.stop()
 
 
-def _summary(writer, extra: dict) -> dict:
-    base = writer.summary() if writer is not None and writer.rows else {"layers": 0}
-    return {**base, **extra}
-
-
-def execute(title: str, network_name: str, cfg: SoCConfig, steps: Callable[[api.Handle, _Progress], None], *,
-            total: int, out: str | Path | None, strategy: str | None, progress: bool, seed: int,
-            report: bool = True, meta: dict | None = None) -> RunOutcome:
-    """Shared driver: a handle (with a RunWriter when ``out`` is given), the steps, then
-    summary.json (ok or failed) and the report files. ``meta``: further summary keys,
-    which the steps may fill in as they go."""
-    from reports.writer import RunWriter
+def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api.Handle, _Progress], None], *,
+            total: int, listener=None, strategy: str | None, progress: bool, seed: int,
+            meta: dict | None = None) -> RunOutcome:
+    """Shared driver: a handle (announcing each layer to ``listener``), the steps, then the
+    network summary. On any failure or interrupt the exception is re-raised with the
+    summary of what was simulated attached as ``partial_summary`` (layers done, meta).
+    ``meta``: further summary keys, which the steps may fill in as they go."""
     t0 = time.perf_counter()
-    writer = _SourceColumns(RunWriter(out)) if out is not None else None
-    handle = api.Handle(cfg, writer=writer, strategy=strategy)
+    handle = api.Handle(cfg, listener=listener, strategy=strategy)
     bar = _Progress(progress, total, title)
     extra = meta if meta is not None else {}
-    meta = {"preset": cfg.preset, "network": network_name, "seed": seed, "strategy_forced": strategy}
+    meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        if writer is not None:
-            summary = _summary(writer, meta | extra | {"wall_s": time.perf_counter() - t0,
-                                                       "peak_rss_mb": peak_rss_mb()})
-            if isinstance(exc, NetworkRunError):
-                writer.finish(summary, failed_layer=exc.layer, error=exc.error)
-            else:
-                writer.finish(summary, error=exc)
+        exc.partial_summary = {**summarize(handle.results), **meta, **extra,  # type: ignore[attr-defined]
+                               "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
+        exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**(handle_summary(handle)), **meta, **extra, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results), **meta, **extra, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
-    outcome = RunOutcome(summary, handle.results, Path(out) if out is not None else None)
-    if writer is not None:
-        summary = {**writer.summary(), **summary}
-        outcome.summary = summary
-        writer.finish(summary)
-        if report:
-            from reports.bundle import write_run_outputs
-            outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                              title=f"{network_name} on {cfg.preset}", config=cfg)
-    return outcome
+    return RunOutcome(summary, handle.results)
 
 
-def handle_summary(handle: api.Handle) -> dict:
-    """Network totals of a handle's results (same keys as reports.tables.network_summary)."""
-    from reports.tables import network_summary
-    if not handle.results:
-        return {"layers": 0}
-    return network_summary([r.to_dict() for r in handle.results])
-
-
-def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: str | None = None,
-                layers: list[str] | None = None, out: str | Path | None = None, progress: bool = False,
-                report: bool = True, batch: int = 1, densities=None, batches=None) -> RunOutcome:
+def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
+                layers: list[str] | None = None, listener=None, progress: bool = False,
+                batch: int = 1, densities=None, batches=None) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``.
 
     ``densities`` (per layer :class:`workloads.density.LayerDensity`, default the measured
     rates) and ``batches`` (each independent layer's own batch) go to the reference run.
-    Every row of layers.csv and the summary say where the weights and activations came
-    from and at what density (:func:`workloads.sparsity.tensor_source`)."""
+    Every row the listener hears of, the outcome's ``sources`` and its summary say where
+    the weights and activations came from and at what density
+    (:func:`workloads.sparsity.tensor_source`)."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
     todo = [l for l in network.layers if chosen is None or l.name in chosen]
+    columns = _SourceColumns(listener) if listener is not None else None
     sources: dict = {}
     counts: dict = {}
     meta: dict = {"connected": network.connected}
@@ -330,8 +307,8 @@ def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: st
                 last = None
                 continue
             sources[layer.name] = t.source
-            if isinstance(handle.writer, _SourceColumns):
-                handle.writer.columns = dict(t.source)
+            if columns is not None:
+                columns.columns = dict(t.source)
             if layer.weight_shape and t.source:
                 xs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
                 size = sum(int(np.size(a)) for a in xs)
@@ -352,8 +329,8 @@ def run_network(network: Network, cfg: SoCConfig, *, seed: int = 0, strategy: st
             meta.update(sources_summary(sources, counts))
             bar.step(f"{network.name} {layer.name}")
 
-    outcome = execute(f"{network.name} on {cfg.preset}", network.name, cfg, steps, total=len(todo), out=out,
-                      strategy=strategy, progress=progress, seed=seed, report=report, meta=meta)
+    outcome = execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo),
+                      listener=columns, strategy=strategy, progress=progress, seed=seed, meta=meta)
     outcome.sources = sources
     return outcome
 
@@ -372,12 +349,12 @@ def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
     run = namespace.get("run")
     if not callable(run):
         raise WorkloadScriptError(f"workload script {path}: must define a function run(handle) that makes "
-                                  f"soc.compiler.api forward calls on the handle")
+                                  f"soc.runtime.api forward calls on the handle")
     return run
 
 
-def run_script(path: str | Path, cfg: SoCConfig, *, seed: int = 0, strategy: str | None = None,
-               out: str | Path | None = None, progress: bool = False, report: bool = True) -> RunOutcome:
+def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
+               listener=None, progress: bool = False) -> RunOutcome:
     """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
     import inspect
     api.check_strategy(strategy)
@@ -391,14 +368,14 @@ def run_script(path: str | Path, cfg: SoCConfig, *, seed: int = 0, strategy: str
             else:
                 fn(handle)
         except Exception as exc:
-            failed = handle.writer.current_layer if handle.writer is not None else None
+            failed = handle.current_layer
             raise NetworkRunError(failed or f"{name} (after {len(handle.results)} layers)", "script", exc) from exc
         if not handle.results:
             raise NetworkRunError(name, "script", WorkloadScriptError(
                 f"workload script {path}: run(handle) made no forward call"))
 
-    return execute(f"{name} on {cfg.preset}", name, cfg, steps, total=0, out=out, strategy=strategy,
-                   progress=False, seed=seed, report=report)
+    return execute(f"{name} on {cfg.name}", name, cfg, steps, total=0, listener=listener, strategy=strategy,
+                   progress=False, seed=seed)
 
 
 def resolve(spec) -> "LoadedModel | Path":
@@ -417,18 +394,24 @@ def resolve(spec) -> "LoadedModel | Path":
     return load_model(items)
 
 
-def run_model(model, cfg: SoCConfig, *, weight_density: float | None = None,
-              input_density: float | None = None, **kwargs) -> RunOutcome:
-    """Run a :class:`workloads.io.model.LoadedModel` with the densities its file states,
-    overridden by ``weight_density``/``input_density`` (see :mod:`workloads.density`)."""
+def model_run_args(model, *, weight_density: float | None = None, input_density: float | None = None) -> dict:
+    """The ``densities`` and ``batches`` of :func:`run_network` for a
+    :class:`workloads.io.model.LoadedModel`: what its file states, overridden by
+    ``weight_density``/``input_density`` (see :mod:`workloads.density`)."""
     from workloads.density import plan_densities
     densities = plan_densities(model.network, model.stated, weight_density=weight_density,
                                input_density=input_density)
-    outcome = run_network(model.network, cfg, densities=densities, batches=model.batches or None, **kwargs)
-    return outcome
+    return {"densities": densities, "batches": model.batches or None}
 
 
-def run_any(spec, cfg: SoCConfig, **kwargs) -> RunOutcome:
+def run_model(model, cfg: VectorArch, *, weight_density: float | None = None,
+              input_density: float | None = None, **kwargs) -> RunOutcome:
+    """Run a :class:`workloads.io.model.LoadedModel` (see :func:`model_run_args`)."""
+    args = model_run_args(model, weight_density=weight_density, input_density=input_density)
+    return run_network(model.network, cfg, **args, **kwargs)
+
+
+def run_any(spec, cfg: VectorArch, **kwargs) -> RunOutcome:
     """Run a zoo name, a network file, layer lists or a workload script (see :func:`resolve`)."""
     target = resolve(spec)
     if isinstance(target, Path):

@@ -16,7 +16,7 @@ class HTree:
                  activity: list):
         self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
         self.inbox, self.nfu_inbox, self.activity = inbox, nfu_inbox, activity
-        self.latency = cfg.htree_levels * cfg.htree_hop_cycles
+        self.latency = cfg.htree_levels * cfg.htree.hop_cycles
         self.hops_per_word = 2 * cfg.tn - 2 if cfg.tn > 1 else 1
         self.proc = env.process(self.run())
 

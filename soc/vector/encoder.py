@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from soc.kernels import quantize
-from soc.tokens import OutputVisit
+from soc.vector.tokens import OutputVisit
 
 ACTIVATIONS = ("relu", "none")
 
@@ -46,7 +46,7 @@ class Encoder:
             return
         y = activate(quantize(visit.psums, self.frac_bits), self.activation)
         self.ledger.book("pe", "nonlinear", n, self.price("pe", "nonlinear"))
-        if cfg.preset == "coarse-sparse":
+        if cfg.compressed_neurons:  # the encoder compacts non-zeros and builds the mask
             mask = y != 0
             values = y[mask]
             self.ledger.book("encoder", "compare", n, self.price("encoder", "compare"))

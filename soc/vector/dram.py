@@ -15,11 +15,11 @@ from typing import Any
 import simpy
 
 from energy.ledger import EnergyLedger
-from soc.config import SoCConfig
+from soc.arch.vector import VectorArch
 
 
 class Dram:
-    def __init__(self, env: simpy.Environment, cfg: SoCConfig, ledger: EnergyLedger, pj_per_byte: float,
+    def __init__(self, env: simpy.Environment, cfg: VectorArch, ledger: EnergyLedger, pj_per_byte: float,
                  activity: list):
         self.env, self.cfg, self.ledger = env, cfg.dram, ledger
         self.pj_per_byte = pj_per_byte
