@@ -205,7 +205,9 @@ def test_dataflows_compress_and_explain_take_the_same_sources(tmp_path):
     assert {d["layer"] for d in df} == {"CONV_1"} and all(d["outputs_match_reference"] == "True" for d in df)
     r = socsim("explain", TIMELOOP / "sparseloop", "--layer", "02.2.1-spMspM", "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["layer"] == "02.2.1-spMspM"
+    explained = json.loads(r.stdout)
+    assert explained["layer"] == "02.2.1-spMspM"
+    assert explained["tensors"]["weight_density"] == 0.25 and explained["tensors"]["density_source"] == "file"
     from workloads.compress import jbig
     if jbig.available():
         r = socsim("compress", SCALESIM / "sparsity" / "gemm.csv", "--out", tmp_path / "c", "--quiet")

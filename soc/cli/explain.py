@@ -49,7 +49,8 @@ def explain(
     try:
         for t in reference_tensors(net, seed, densities=densities, batches=model.batches or None):
             if t.layer.name in wanted:
-                found.append(explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy))
+                parts = explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy)
+                found.append({**parts, "tensors": dict(t.source)})
                 if len(found) == len(wanted):
                     break
     except (TilingError, ValueError) as exc:
@@ -57,4 +58,16 @@ def explain(
     if as_json:
         typer.echo(json.dumps(found[0] if layer else found, indent=2))
     else:
-        typer.echo("\n".join(format_explanation(e) for e in found))
+        typer.echo("\n".join(format_explanation(e) + "\n" + _tensors_line(e["tensors"]) for e in found))
+
+
+def _tensors_line(src: dict) -> str:
+    """Where the layer's weights and inputs came from, at what density (measured)."""
+    if not src:
+        return ""
+    w = (f"weights {src['weights_source']} at density {src['weight_density']:.4f} ({src['density_source']}: "
+         f"{src['density_origin']})") if src.get("weights_source") else "no weights"
+    x = f"inputs {src['activations_source']} at density {src['input_density']:.4f}"
+    if src.get("input_density_source"):
+        x += f" ({src['input_density_source']}: {src['input_density_origin']})"
+    return f"  tensors: {w}; {x}"
