@@ -47,8 +47,9 @@ Simplifications (stated here, used everywhere):
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import ceil, prod
 
 from soc.spatial.shapes import DIMS, LayerShape
@@ -60,6 +61,7 @@ RELEVANT = {
     "psums": frozenset("NMPQ"),
 }
 WINDOWS = (("P", "R"), ("Q", "S"))
+_DIM_SET = frozenset(DIMS)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class Mapping:
 
     def __post_init__(self) -> None:
         for name, order in (("glb_order", self.glb_order), ("dram_order", self.dram_order)):
-            if sorted(order) != sorted(DIMS):
+            if len(order) != len(DIMS) or set(order) != _DIM_SET:
                 raise ValueError(f"Mapping.{name} must be a permutation of {DIMS}, got {order}")
         for name in ("rf", "sp", "glb"):
             for x, v in getattr(self, name).items():
@@ -118,7 +120,8 @@ class Mapping:
         out = {}
         for x in DIMS:
             n, want = self.n1[x], min(self.glb.get(x, 1), self.n1[x])
-            out[x] = max(d for d in range(1, want + 1) if n % d == 0)
+            divs = divisors(n)
+            out[x] = divs[bisect_right(divs, want) - 1]
         return out
 
     @cached_property
@@ -188,20 +191,29 @@ class Mapping:
                 f"RF={self.rf_bytes}B GLB={self.glb_bytes}B")
 
 
+@lru_cache(maxsize=4096)
+def divisors(n: int) -> tuple[int, ...]:
+    """The divisors of n, ascending (kept: the search asks for the same few sizes often)."""
+    return tuple(d for d in range(1, n + 1) if n % d == 0)
+
+
 # -- chunk sums (exact edges) ------------------------------------------------------------
-def _chunks(D: int, t: int) -> list[tuple[int, int]]:
+@lru_cache(maxsize=65536)
+def _chunks(D: int, t: int) -> tuple[tuple[int, int], ...]:
     """(extent, how many) of the tiles of size t covering D."""
     out = [(t, D // t)] if D // t else []
     if D % t:
         out.append((D % t, 1))
-    return out
+    return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def _active(D: int, t1: int, t0: int) -> int:
     """Sum over pass tiles of the PEs active along a dimension (ceil(extent / t0))."""
     return sum(k * ceil(e / t0) for e, k in _chunks(D, t1))
 
 
+@lru_cache(maxsize=65536)
 def _first_active_per_group(D: int, t2: int, t1: int, t0: int) -> int:
     """Sum over GLB tiles of the PEs active along a dimension in their first pass."""
     return sum(k * ceil(min(e, t1) / t0) for e, k in _chunks(D, t2))

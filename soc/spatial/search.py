@@ -15,7 +15,7 @@ from soc.spatial import area
 from soc.spatial.accounting import accesses, energy_per_mac
 from soc.arch.spatial import SpatialArch
 from soc.spatial.dataflows import nlr, os as os_, rs, ws
-from soc.spatial.loopnest import Mapping, count_words
+from soc.spatial.loopnest import DIMS, Mapping, count_words, divisors
 from soc.spatial.shapes import LayerShape
 
 RULES = {"WS": ws.rules, "OSA": os_.rules_a, "OSB": os_.rules_b, "OSC": os_.rules_c,
@@ -31,20 +31,33 @@ def _mapping(name: str, sh: LayerShape, rule, glb: dict, rf_bytes: int, glb_byte
                    rf_bytes, glb_bytes, wb)
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+def _divisors(n: int) -> tuple[int, ...]:
+    return divisors(n)
 
 
 def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, wb, probe: Mapping) -> Mapping | None:
     """Shrink the GLB tile along ``prefs`` until it fits: the first dimension is cut to
     the largest divisor of its pass-tile count that fits (down to 1, then the next)."""
+    glb = _shrunk_glb(sh, rule, prefs, glb_bytes, wb, probe)
+    return None if glb is None else _mapping(name, sh, rule, glb, rf_bytes, glb_bytes, wb)
+
+
+def _shrunk_glb(sh, rule, prefs, glb_bytes, wb, probe: Mapping) -> dict | None:
+    """The GLB tile of :func:`_shrink` (None when nothing fits). It depends on the PE and
+    pass tiles, the rule's GLB bounds and the shrink order, not on the loop orders."""
     t1, n1, D = probe.t1, probe.n1, probe.D
     glb = dict(n1)
     glb.update({x: min(v, n1[x]) for x, v in (rule.fixed_glb or {}).items()})
 
-    def fits() -> bool:
-        t2 = {x: min(glb[x] * t1[x], D[x]) for x in D}
-        return sum(probe.tile_words(t2).values()) * wb <= glb_bytes
+    U = sh.stride
+    (t1n, t1m, t1c, t1p, t1q, t1r, t1s), (dn, dm, dc, dp, dq, dr, ds) = ([t[x] for x in DIMS] for t in (t1, D))
+
+    def fits() -> bool:  # the GLB tile's words (Mapping.tile_words of t2), inlined: called very often
+        n, m, c = min(glb["N"] * t1n, dn), min(glb["M"] * t1m, dm), min(glb["C"] * t1c, dc)
+        p, q = min(glb["P"] * t1p, dp), min(glb["Q"] * t1q, dq)
+        r, s = min(glb["R"] * t1r, dr), min(glb["S"] * t1s, ds)
+        words = m * c * r * s + n * c * ((p - 1) * U + r) * ((q - 1) * U + s) + n * m * p * q
+        return words * wb <= glb_bytes
 
     for x in prefs:
         if fits():
@@ -62,7 +75,7 @@ def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, wb, probe: Mapping) -> M
         glb[x] = best if best is not None else 1
     if not fits():
         return None
-    return _mapping(name, sh, rule, glb, rf_bytes, glb_bytes, wb)
+    return glb
 
 
 def candidates(shape: LayerShape, dataflow: str, cfg: SpatialArch):
@@ -71,29 +84,47 @@ def candidates(shape: LayerShape, dataflow: str, cfg: SpatialArch):
         raise ValueError(f"dataflow must be one of {sorted(RULES)}, got {dataflow!r}")
     wb = cfg.word_bytes
     seen = set()
+    # Rules that differ only in their loop orders share the PE and pass tiles, the storage
+    # split and the shrunk GLB tiles: those are worked out once per tiling.
+    tilings: dict = {}
     for rule in RULES[dataflow](shape, cfg.pes):
-        probe = _mapping(dataflow, shape, rule, {}, 0, 0, wb)
-        if probe.pes_used > cfg.pes:
+        tiling_key = (tuple(rule.rf.items()), tuple(rule.sp.items()),
+                      tuple((rule.fixed_glb or {}).items()), rule.has_rf, rule.shrink)
+        known = tilings.get(tiling_key)
+        if known is None:
+            known = tilings[tiling_key] = _tiling(dataflow, shape, rule, cfg)
+        if not known:
             continue
-        if rule.has_rf:
-            need = probe.rf_words_needed * wb
-            fitting = [b for b in cfg.rf_choices if b >= need]
-            if not fitting:
+        rf_bytes, glb_bytes, shrunk = known
+        for glb in shrunk:
+            if glb is None:
                 continue
-            rf_bytes = fitting[0]
-        else:
-            rf_bytes = 0
-        glb_bytes = area.glb_bytes_for(cfg, rf_bytes)
-        for prefs in rule.shrink:
-            m = _shrink(dataflow, shape, rule, prefs, rf_bytes, glb_bytes, wb, probe)
-            if m is None:
-                continue
+            m = _mapping(dataflow, shape, rule, glb, rf_bytes, glb_bytes, wb)
             key = (tuple(m.t0.values()), tuple(m.spx.values()), tuple(m.g.values()),
                    m.glb_order, m.dram_order, m.has_rf, rf_bytes)
             if key in seen:
                 continue
             seen.add(key)
             yield m
+
+
+def _tiling(dataflow: str, shape: LayerShape, rule, cfg: SpatialArch) -> tuple:
+    """(RF bytes, GLB bytes, the GLB tile for each shrink order) of a rule's tiling, or ()
+    when it uses too many PEs or its PE tile fits no RF size."""
+    wb = cfg.word_bytes
+    probe = _mapping(dataflow, shape, rule, {}, 0, 0, wb)
+    if probe.pes_used > cfg.pes:
+        return ()
+    if rule.has_rf:
+        need = probe.rf_words_needed * wb
+        fitting = [b for b in cfg.rf_choices if b >= need]
+        if not fitting:
+            return ()
+        rf_bytes = fitting[0]
+    else:
+        rf_bytes = 0
+    glb_bytes = area.glb_bytes_for(cfg, rf_bytes)
+    return rf_bytes, glb_bytes, [_shrunk_glb(shape, rule, prefs, glb_bytes, wb, probe) for prefs in rule.shrink]
 
 
 def best_mapping(shape: LayerShape, dataflow: str, cfg: SpatialArch) -> Mapping:
