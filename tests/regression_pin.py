@@ -96,8 +96,8 @@ def compare(pin: dict, new: dict, *, cycle_tolerance: float = CYCLE_TOLERANCE) -
             if p[k] != n[k]:
                 bad.append(f"{name}: {k} {n[k]} != pinned {p[k]}")
         if p["cycles"] != n["cycles"]:
-            off = abs(n["cycles"] - p["cycles"]) / max(1, p["cycles"])
-            (bad if off > cycle_tolerance else notes).append(
+            off = (n["cycles"] - p["cycles"]) / max(1, p["cycles"])
+            (bad if abs(off) > cycle_tolerance else notes).append(
                 f"{name}: cycles {n['cycles']} vs pinned {p['cycles']} ({off:+.3%})")
         if set(p["counts"]) != set(n["counts"]):
             bad.append(f"{name}: ledger actions differ: only pinned {sorted(set(p['counts']) - set(n['counts']))}, "
@@ -129,8 +129,8 @@ def compare(pin: dict, new: dict, *, cycle_tolerance: float = CYCLE_TOLERANCE) -
     for k in ("dram_bytes_read", "dram_bytes_written"):
         if pin[k] != new[k]:
             bad.append(f"total {k} {new[k]} != pinned {pin[k]}")
-    off = abs(new["cycles"] - pin["cycles"]) / max(1, pin["cycles"])
-    if off > cycle_tolerance:
+    off = (new["cycles"] - pin["cycles"]) / max(1, pin["cycles"])
+    if abs(off) > cycle_tolerance:
         bad.append(f"total cycles {new['cycles']} vs pinned {pin['cycles']} ({off:+.3%})")
     return bad, notes
 
