@@ -569,7 +569,9 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
         target = densities[first.name] if from_input else d if layer.weight_shape else None
         source = tensor_source("synthetic" if layer.weight_shape else None, keep, x,
                                "synthetic" if from_input else "forward", d, target)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
+        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)]
+        w = keep = extra = None  # the consumer holds the step; it may drop the weights while it works
+        yield step.pop()
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
@@ -591,7 +593,9 @@ def _iter_independent(network: Network, seed: int, batch: int, block, densities,
         else:
             y = forward(layer, x)
         source = tensor_source("synthetic" if layer.weight_shape else None, keep, x, "synthetic", d, d)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)
+        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)]
+        w = keep = extra = x = y = None  # the consumer holds the step; it may drop the weights while it works
+        yield step.pop()
 
 
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,

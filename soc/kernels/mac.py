@@ -138,5 +138,8 @@ def count_effectual(x: np.ndarray, w: np.ndarray) -> int:
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"x has {x.shape[1]} inputs but w has {w.shape[1]}")
     rows = np.count_nonzero(x, axis=0).astype(np.int64)
-    outs = np.count_nonzero(w, axis=0).astype(np.int64)
+    outs = np.zeros(w.shape[1], np.int64)
+    step = max(1, CHUNK_ELEMENTS // max(1, w.shape[1]))
+    for o0 in range(0, w.shape[0], step):     # in row chunks: no weight-sized temporary
+        outs += np.count_nonzero(w[o0:o0 + step], axis=0)
     return int(rows @ outs)

@@ -52,7 +52,7 @@ outputs NBout: see :func:`data_placement`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Sequence
 
@@ -244,12 +244,29 @@ class Tensor:
 
 @dataclass
 class Filter:
-    """Weights (float32) and their keep mask (True = not pruned)."""
+    """Weights (float32) and their keep mask (True = not pruned).
+
+    :meth:`from_kept` makes a filter from its keep mask and the kept weights alone (row-
+    major order); its ``weights`` are then None and :meth:`dense` builds them on request,
+    so that a large pruned layer need not be held densely while it is simulated."""
     desc: FilterDescriptor
-    weights: np.ndarray
+    weights: np.ndarray | None
     keep: np.ndarray | None = None
+    kept: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.weights is None:
+            keep = np.asarray(self.keep, dtype=bool) if self.keep is not None else None
+            if keep is None or self.kept is None:
+                raise ValueError("Filter: give the weights, or the keep mask and the kept weights")
+            if keep.shape != self.desc.shape:
+                raise ValueError(f"filter keep mask has shape {keep.shape} but the descriptor says {self.desc.shape}")
+            kept = np.asarray(self.kept, dtype=np.float32).ravel()
+            if kept.size != int(np.count_nonzero(keep)):
+                raise ValueError(f"filter: {kept.size} kept weights for a keep mask with {np.count_nonzero(keep)} "
+                                 f"set positions")
+            self.keep, self.kept = keep, kept
+            return
         w = np.asarray(self.weights, dtype=np.float32)
         if w.shape != self.desc.shape:
             raise ValueError(f"filter weights have shape {w.shape} but the descriptor says {self.desc.shape}")
@@ -264,8 +281,28 @@ class Filter:
         w, keep = block_sparse_weights(desc.shape, density, desc.block, seed)
         return cls(desc, w, keep)
 
+    @classmethod
+    def from_kept(cls, desc: FilterDescriptor, keep: np.ndarray, kept: np.ndarray) -> "Filter":
+        """A filter given by its keep mask and its kept weights in row-major order (the
+        pruned ones are zero)."""
+        return cls(desc, None, keep, kept)
+
+    def dense(self) -> np.ndarray:
+        """The (float32) weights, pruned ones zero."""
+        if self.weights is not None:
+            return self.weights
+        w = np.zeros(self.keep.shape, np.float32)
+        w[self.keep] = self.kept
+        return w
+
+    def kept_values(self) -> np.ndarray:
+        """The weights at the positions of :meth:`effective_keep`, in row-major order."""
+        if self.weights is not None:
+            return self.weights[self.effective_keep()]
+        return self.kept if self.desc.static_sparse else self.dense().ravel()
+
     def effective_keep(self) -> np.ndarray:
-        return self.keep if self.desc.static_sparse else np.ones(self.weights.shape, bool)
+        return self.keep if self.desc.static_sparse else np.ones(self.keep.shape, bool)
 
 
 # --------------------------------------------------------------------------- handle
@@ -341,8 +378,8 @@ def _filter_config(handle: Handle, w: Filter, what: str) -> VectorArch:
     if bits is None:
         return cfg
     if bits < 16:
-        shift = weight_frac_bits(w.weights)
-        distinct = np.unique(to_fixed(w.weights[w.effective_keep()], shift)).size
+        shift = weight_frac_bits(w.dense())
+        distinct = np.unique(to_fixed(w.kept_values(), shift)).size
         if distinct > 2 ** bits:
             raise ValueError(f"{what}: FilterDescriptor.bits={bits} allows {2 ** bits} distinct weights, "
                              f"the filter has {distinct}; quantize it first or raise bits")
@@ -384,7 +421,7 @@ def conv_forward(handle: Handle, conv: ConvDescriptor, x: Tensor, w: Filter, y: 
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
-    tensors = SimpleNamespace(weights=w.weights, keep=w.effective_keep(), inputs=xd)
+    tensors = SimpleNamespace(kept=w.kept_values(), keep=w.effective_keep(), inputs=xd)
     result = simulate_layer(layer, tensors, cfg, strategy=strategy or handle.strategy, activation=act,
                             ledger=handle.ledger)
     e, f = layer.out_hw
@@ -410,7 +447,7 @@ def inner_product_forward(handle: Handle, ip: InnerProductDescriptor, x: Tensor,
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
-    tensors = SimpleNamespace(weights=w.weights, keep=w.effective_keep(), inputs=xd.reshape(n, n_in))
+    tensors = SimpleNamespace(kept=w.kept_values(), keep=w.effective_keep(), inputs=xd.reshape(n, n_in))
     result = simulate_layer(layer, tensors, cfg, strategy=strategy or handle.strategy, activation=act,
                             ledger=handle.ledger)
     y.set(handle.real(result.outputs))
@@ -590,7 +627,7 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
     handle.begin(name)
     f = handle.frac_bits
     xr_q = handle.fixed(np.concatenate([xd, np.asarray(r_prev, np.float32)], axis=1))
-    gates, zq, wshift = matrix_product(handle, f"{name}/gates-product", xr_q, w.weights, w.effective_keep(), cfg)
+    gates, zq, wshift = matrix_product(handle, f"{name}/gates-product", xr_q, w.dense(), w.effective_keep(), cfg)
     wall = time.perf_counter()
     z = zq.astype(np.float64) / (1 << f)
     cq = handle.fixed(c_prev).astype(np.float64) / (1 << f)
@@ -615,7 +652,7 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
                                         np.ones((desc.proj_size, hs), bool), cfg)
         steps.append(proj)
     # reference: the float forward on the same quantized operands
-    wq = to_fixed(w.weights, wshift).astype(np.float32) / np.float32(1 << wshift)
+    wq = to_fixed(w.dense(), wshift).astype(np.float32) / np.float32(1 << wshift)
     extra = {}
     if p is not None:
         extra["peepholes"] = np.asarray(peepholes, np.float32)
@@ -651,8 +688,8 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
     keep = w.effective_keep()
     xq, hq = handle.fixed(xd), handle.fixed(h_prev)
     # one weight format for the whole gate matrix, as the reference sees it
-    wshift = weight_frac_bits(w.weights)
-    w_grid = to_fixed(w.weights, wshift).astype(np.float32) / np.float32(1 << wshift)
+    wshift = weight_frac_bits(w.dense())
+    w_grid = to_fixed(w.dense(), wshift).astype(np.float32) / np.float32(1 << wshift)
     rz, rzq, _ = _product_fixed(handle, f"{name}/rz-product", np.concatenate([xq, hq], axis=1),
                                 w_grid[:2 * hs], keep[:2 * hs], wshift, cfg)
     nx, nxq, _ = _product_fixed(handle, f"{name}/nx-product", xq, w_grid[2 * hs:, :i_size], keep[2 * hs:, :i_size], wshift, cfg)

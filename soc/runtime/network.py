@@ -42,7 +42,7 @@ from __future__ import annotations
 import resource
 import runpy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -77,7 +77,9 @@ def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densit
     (default: the measured rates); ``batches``: each independent layer's own batch."""
     for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
                              batches=batches):
-        yield step.tensors
+        box = [step.tensors]
+        step = None  # noqa: F841 - hold nothing while the consumer works: it may drop the weights
+        yield box.pop()
 
 
 # --------------------------------------------------------------------------- one layer through the API
@@ -117,9 +119,16 @@ def _out(batch: int, layer: Layer) -> api.Tensor:
     return api.Tensor(api.TensorDescriptor((batch, *layer.output_shape)))
 
 
-def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -> LayerResult:
-    """One workloads layer with its tensors, through the matching API call."""
+def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False,
+              kept: np.ndarray | None = None) -> LayerResult:
+    """One workloads layer with its tensors, through the matching API call. ``kept``: the
+    kept weights alone (row-major), given instead of ``t.weights`` (then None)."""
     layer = t.layer
+
+    def weights() -> api.Filter:
+        desc = api.FilterDescriptor(layer.weight_shape)
+        return api.Filter(desc, t.weights, t.keep) if kept is None else api.Filter.from_kept(desc, t.keep, kept)
+
     if isinstance(layer, Add):
         xs = [_tensor(np.asarray(a, np.float32)) for a in t.inputs]
         batch = xs[0].desc.batch
@@ -133,11 +142,11 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -
         if layer.stride_hw[0] != layer.stride_hw[1] or layer.padding_hw[0] != layer.padding_hw[1]:
             raise ValueError(f"{name}: the accelerator's convolution takes one stride and one padding for "
                              f"both axes, got stride {layer.stride_hw}, padding {layer.padding_hw}")
-        w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
+        w = weights()
         conv = api.ConvDescriptor(layer.stride_hw[0], layer.padding_hw[0], layer.groups)
         return api.conv_forward(handle, conv, _tensor(x), w, y, name=name, activation=act)
     if isinstance(layer, FC):
-        w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
+        w = weights()
         xt = _tensor(x.reshape(batch, -1))
         return api.inner_product_forward(handle, api.InnerProductDescriptor(), xt, w, y, name=name, activation=act)
     if isinstance(layer, Pool):
@@ -316,6 +325,12 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                 size = sum(int(np.size(a)) for a in xs)
                 counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
                                       round(t.source["input_density"] * size), size)
+            kept = None
+            if isinstance(layer, (Conv, FC)) and t.weights is not None and t.weights.size:
+                # hand the simulator the kept weights alone: the dense float32 weights (the
+                # largest array of a run: 411 MB for VGG16's fc6) are dropped here
+                kept = t.weights[t.keep]
+                t = replace(t, weights=None)
             try:
                 if layer.name in fused and last is not None and last.name == network.layers[index - 1].name:
                     handle.begin(layer.name)
@@ -324,9 +339,11 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                     nxt = network.layers[index + 1] if index + 1 < len(network.layers) else None
                     fuse = (nxt is not None and nxt.name in fused
                             and (chosen is None or nxt.name in chosen))
-                    result = run_layer(handle, t, fuse_relu=fuse)
+                    result = run_layer(handle, t, fuse_relu=fuse, kept=kept)
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
+            t = kept = None
+            result.outputs = None  # checked against the reference; the next layer's input is the reference run's
             last = result
             meta.update(sources_summary(sources, counts))
             bar.step(f"{network.name} {layer.name}")

@@ -130,7 +130,9 @@ def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = No
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
     keep = tensors.keep
-    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
+    kept = getattr(tensors, "kept", None)      # the kept weights alone (row-major), when given so
+    if kept is None:
+        kept = tensors.weights[keep]           # pruned weights are exactly zero: convert only the rest
     if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
         kept = snap_to_codebook(kept, cfg.weight_bits)
     shift = weight_frac_bits(kept)
