@@ -113,22 +113,35 @@ CHUNK_ELEMENTS = 1 << 18   # weights converted to float64 at a time (a 2 MB buff
 def reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int = 8) -> np.ndarray:
     """Plain NumPy reference: dense x (P, N_in) int16 times dense w (N_out, N_in) int16.
 
-    Sums in float64 with BLAS (exact below 2^53), over chunks of output rows converted
-    into one reused buffer, so a large layer never holds a float64 copy of its weights."""
+    Sums in float64 with BLAS (exact below 2^53), a block of rows at a time against
+    chunks of output rows converted into one reused buffer, so that neither the inputs
+    nor the weights are ever held as float64 whole (a convolution's lowered inputs are
+    the largest array of its layer)."""
     x = np.atleast_2d(x)
     if x.shape[1] > MAX_INPUTS:
         raise ValueError(f"N_in = {x.shape[1]} exceeds {MAX_INPUTS}")
     n_out, n_in = w.shape
-    xf = x.astype(np.float64)
-    acc = np.empty((x.shape[0], n_out), np.float64)
+    rows = x.shape[0]
+    out = np.empty((rows, n_out), np.int16)
     step = max(1, CHUNK_ELEMENTS // max(1, n_in))
-    buf = np.empty((min(step, n_out), n_in), np.float64)
-    for o0 in range(0, n_out, step):
-        o1 = min(n_out, o0 + step)
-        chunk = buf[:o1 - o0]
-        np.copyto(chunk, w[o0:o1], casting="unsafe")
-        np.matmul(xf, chunk.T, out=acc[:, o0:o1])
-    return quantize(acc.astype(np.int64), frac_bits)
+    whole = n_out <= 4 * step                      # small weights: convert them once
+    wf = w.astype(np.float64) if whole else np.empty((min(step, n_out), n_in), np.float64)
+    row_step = max(1, CHUNK_ELEMENTS // max(1, n_in))
+    acc = np.empty((min(row_step, rows), n_out), np.float64)
+    for p0 in range(0, rows, row_step):
+        p1 = min(rows, p0 + row_step)
+        xf = x[p0:p1].astype(np.float64)
+        block = acc[:p1 - p0]
+        if whole:
+            np.matmul(xf, wf.T, out=block)
+        else:
+            for o0 in range(0, n_out, step):
+                o1 = min(n_out, o0 + step)
+                chunk = wf[:o1 - o0]
+                np.copyto(chunk, w[o0:o1], casting="unsafe")
+                np.matmul(xf, chunk.T, out=block[:, o0:o1])
+        out[p0:p1] = quantize(block.astype(np.int64), frac_bits)
+    return out
 
 
 def count_effectual(x: np.ndarray, w: np.ndarray) -> int:
@@ -137,7 +150,9 @@ def count_effectual(x: np.ndarray, w: np.ndarray) -> int:
     x = np.atleast_2d(x)
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"x has {x.shape[1]} inputs but w has {w.shape[1]}")
-    rows = np.count_nonzero(x, axis=0).astype(np.int64)
+    rows = np.zeros(x.shape[1], np.int64)
+    for p0 in range(0, x.shape[0], max(1, CHUNK_ELEMENTS // max(1, x.shape[1]))):
+        rows += np.count_nonzero(x[p0:p0 + max(1, CHUNK_ELEMENTS // max(1, x.shape[1]))], axis=0)
     outs = np.zeros(w.shape[1], np.int64)
     step = max(1, CHUNK_ELEMENTS // max(1, w.shape[1]))
     for o0 in range(0, w.shape[0], step):     # in row chunks: no weight-sized temporary
