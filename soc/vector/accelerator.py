@@ -11,7 +11,7 @@ import time
 import numpy as np
 import simpy
 
-from energy.ledger import EnergyLedger
+from energy.ledger import EnergyLedger, Tally
 from soc.vector.buffer import Buffer
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling, generate
@@ -52,7 +52,8 @@ class VectorAccelerator:
         self.activity_limit = activity_limit
 
     def run(self, layer: MatrixLayer, tiling: Tiling, tiles: TileMaker | None = None) -> MatrixRun:
-        cfg, ledger, price = self.cfg, self.ledger, self.price
+        cfg, price = self.cfg, self.price
+        ledger = Tally(self.ledger)   # the actors' bookings, summed per action and written at the end
         env = CountingEnvironment()
         tl = Timeline(env)
         activity: list = []
@@ -91,6 +92,7 @@ class VectorAccelerator:
         unfinished = [k for k, q in queues.items() if q.entries] + (["cp"] if cp.instructions < len(program.instructions) else [])
         if unfinished:  # pragma: no cover - a deadlock would be a bug in the actors
             raise RuntimeError(f"layer {layer.name}: the simulation stopped with work left in {unfinished}")
+        ledger.flush()
         activity.sort(key=lambda a: a[2])      # in the order the activities end
         cycles = int(max((a[2] for a in activity), default=0))
         self._book_static(buffers, cycles)
