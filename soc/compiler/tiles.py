@@ -71,13 +71,17 @@ class WeightTile:
 class TileMaker:
     """Cuts a matrix layer into the tiles of a tiling, for one design."""
 
-    def __init__(self, layer: MatrixLayer, cfg: VectorArch, tiling: Tiling):
+    def __init__(self, layer: MatrixLayer, cfg: VectorArch, tiling: Tiling, *, weight_tiles: dict | None = None):
+        """``weight_tiles``: a dict shared by the tile makers of matrices with the same
+        weights and keep mask (the images of a batch, lowered one by one): a weight tile,
+        with its kernel layout, is then built once for all of them (per tile size)."""
         self.layer, self.cfg, self.tiling = layer, cfg, tiling
         self.pr = tiling.ranges(layer.p, tiling.p_tile)
         self.ir = tiling.ranges(layer.n_in, tiling.i_tile)
         self.orr = tiling.ranges(layer.n_out, tiling.o_tile)
         self._inputs: dict[tuple[int, int], InputTile] = {}
-        self._weights: dict[tuple[int, int], WeightTile] = {}
+        shared = weight_tiles if weight_tiles is not None else {}
+        self._weights: dict[tuple[int, int], WeightTile] = shared.setdefault((tiling.o_tile, tiling.i_tile), {})
 
     @cached_property
     def group_keep(self) -> np.ndarray:

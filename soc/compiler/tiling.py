@@ -259,14 +259,15 @@ def real_overflow(tm: TileMaker) -> dict[str, float]:
     return {n: r for n, r in ratios.items() if r > 1.0}
 
 
-def choose(layer: MatrixLayer, cfg: VectorArch, strategy: str | None = None
+def choose(layer: MatrixLayer, cfg: VectorArch, strategy: str | None = None, *, weight_tiles: dict | None = None
            ) -> tuple[Tiling, dict[str, dict[str, float]], TileMaker]:
     """Plan every strategy and pick the least-traffic one (or the forced one). Estimates use
     mean densities, so a real tile can be larger than planned; then the overflowing
     buffer's budget shrinks by the overflow ratio and every strategy is planned again, so
     the choice and the traffic returned are those of the tiling that really runs.
     Returns the tiling, every strategy's estimated traffic, and the tile maker holding the
-    real tiles (reused by the simulation)."""
+    real tiles (reused by the simulation). ``weight_tiles``: see :class:`TileMaker` (weight
+    tiles shared by matrices with the same weights, such as the images of a batch)."""
     if strategy is not None and strategy not in STRATEGIES:
         raise ValueError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     budget: dict[str, float] = {}
@@ -274,7 +275,7 @@ def choose(layer: MatrixLayer, cfg: VectorArch, strategy: str | None = None
         plans = plan_all(layer, cfg, budget)
         chosen = strategy or min(STRATEGIES, key=lambda s: plans[s][1]["total"])
         t = plans[chosen][0]
-        tm = TileMaker(layer, cfg, t)
+        tm = TileMaker(layer, cfg, t, weight_tiles=weight_tiles)
         over = real_overflow(tm)
         if not over:
             return t, {s: tr for s, (_, tr) in plans.items()}, tm

@@ -22,8 +22,11 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
     acc = VectorAccelerator(cfg, own, activation)
     wall = time.perf_counter()
     runs, traffic = [], {}
+    shared: dict = {}   # weight tiles of matrices with the same weights (the images of a batch)
     for part in parts:
-        tiling, traffic, tiles = choose(part, cfg, strategy)
+        key = (part.weights.__array_interface__["data"][0], part.weights.shape, part.weights.strides,
+               part.keep.__array_interface__["data"][0], part.keep.strides)
+        tiling, traffic, tiles = choose(part, cfg, strategy, weight_tiles=shared.setdefault(key, {}))
         runs.append(acc.run(part, tiling, tiles))
     cycles = sum(r.cycles for r in runs)
     useful = sum(r.useful_macs for r in runs)

@@ -44,8 +44,7 @@ class NeuronSelector:
     def tile_costs(self, wtile) -> dict:
         """What a burst's cost needs from its weight tile alone (kept per tile: a
         stationary weight tile serves many bursts)."""
-        cache = self.__dict__.setdefault("_tile_costs", {})
-        costs = cache.get(id(wtile))
+        costs = getattr(wtile, "_burst_costs", None)   # kept on the tile (shared by a batch's images)
         if costs is not None:
             return costs
         cfg, tm, tn = self.cfg, self.cfg.tm, self.cfg.tn
@@ -76,7 +75,7 @@ class NeuronSelector:
             sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
             costs["cycles_row"] = int(np.maximum(slowest, sb).sum())
             costs["busy_row"] = np.ceil(per_group / tm).sum(axis=0).astype(np.int64)
-        cache[id(wtile)] = costs
+        wtile._burst_costs = costs
         return costs
 
     def select(self, compute: Compute, inp: ResidentTile, wgt: ResidentTile, visit: OutputVisit) -> Selection:
