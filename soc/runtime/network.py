@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import resource
 import runpy
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -260,11 +261,12 @@ def _select(network: Network, layers: list[str] | None) -> set[str] | None:
 
 
 class _Progress:
-    """A rich progress bar on stderr when asked for, otherwise nothing."""
+    """A rich progress bar on stderr when asked for and stderr is a terminal, otherwise
+    nothing (a bar written to a file or a pipe is noise, and rich takes a while to import)."""
 
     def __init__(self, enabled: bool, total: int, title: str):
         self.bar = None
-        if enabled:
+        if enabled and sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), transient=False)
