@@ -111,6 +111,19 @@ CHUNK_ELEMENTS = 1 << 18       # weights converted to float64 at a time (a 2 MB 
 ROW_CHUNK_ELEMENTS = 1 << 22   # inputs converted to float64 at a time (a 32 MB buffer: large products run fastest)
 
 
+SINGLE_THREAD_MACS = 1 << 28  # a smaller product runs its BLAS calls on one thread (see reference_mac)
+_BLAS = None
+
+
+def _one_blas_thread():
+    """A context limiting BLAS to one thread (threadpoolctl; kept between calls)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 def reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int = 8) -> np.ndarray:
     """Plain NumPy reference: dense x (P, N_in) int16 times dense w (N_out, N_in) int16.
 
@@ -121,6 +134,15 @@ def reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int = 8) -> np.ndarra
     x = np.atleast_2d(x)
     if x.shape[1] > MAX_INPUTS:
         raise ValueError(f"N_in = {x.shape[1]} exceeds {MAX_INPUTS}")
+    if x.shape[0] * x.shape[1] * w.shape[0] < SINGLE_THREAD_MACS:
+        # a threaded BLAS waits for its second thread at every call: on a machine shared
+        # with other work a small product can take tens of times longer than on one thread
+        with _one_blas_thread():
+            return _reference_mac(x, w, frac_bits)
+    return _reference_mac(x, w, frac_bits)
+
+
+def _reference_mac(x: np.ndarray, w: np.ndarray, frac_bits: int) -> np.ndarray:
     n_out, n_in = w.shape
     rows = x.shape[0]
     out = np.empty((rows, n_out), np.int16)
