@@ -59,23 +59,33 @@ class Buffer:
         release is not known yet, could still free earlier (known for certain once the
         clock reaches that cycle); ``(None, False)`` when every half is held with an
         unknown release. ``actor`` is resumed when a release becomes known."""
-        known = [f for f in self.free_at if f is not None]
-        if len(known) < len(self.free_at):
+        free_at = self.free_at
+        if len(free_at) == 2:            # ping-pong (the common case), without building lists
+            a, b = free_at
+            if a is not None and b is not None:
+                return (t if t > a or t > b else min(a, b)), True
             self._waiter = actor
-        if not known:
-            return None, False
-        first = min(known)
-        cycle = max(t, first)
-        return cycle, (len(known) == len(self.free_at) or first <= max(t, self.timeline.now))
+            first = a if b is None else b
+            if first is None:
+                return None, False
+        else:
+            first = free_at[0]
+            if first is None:
+                self._waiter = actor
+                return None, False
+            return max(t, first), True
+        return max(t, first), first <= max(t, self.timeline.now)
 
     def claim(self, tile: str, nbytes: int, cycle: int) -> Claim:
         """Take the half that is free at ``cycle`` (from :meth:`grant`)."""
         self.check_fits(tile, nbytes)
-        half = min((i for i, f in enumerate(self.free_at) if f is not None and f <= cycle),
-                   key=lambda i: self.free_at[i])
-        self.free_at[half] = None
-        held = nbytes + sum(c.nbytes for i, c in enumerate(self.holders)
-                            if c is not None and i != half and (self.free_at[i] is None or self.free_at[i] > cycle))
+        free_at = self.free_at
+        half = min((i for i, f in enumerate(free_at) if f is not None and f <= cycle), key=free_at.__getitem__)
+        free_at[half] = None
+        held = nbytes
+        for i, c in enumerate(self.holders):   # the other half's tile, if it is still held at this cycle
+            if c is not None and i != half and (free_at[i] is None or free_at[i] > cycle):
+                held += c.nbytes
         self.peak_bytes = max(self.peak_bytes, held)
         claim = Claim(half, nbytes, cycle)
         self.holders[half] = claim

@@ -144,6 +144,8 @@ class DispatchQueue:
     def room_at(self, t: int) -> int | None:
         """The first cycle >= t with a free slot, or None while that depends on an entry
         not yet taken."""
+        if not self._leaves:
+            return t if len(self.entries) < self.depth else None
         leaves = self._leaves = [x for x in self._leaves if x > t]
         if len(self.entries) + len(leaves) < self.depth:
             return t
