@@ -48,12 +48,16 @@ class Dram:
         self.port = simpy.Resource(env, capacity=1)
         self.bytes_moved = 0.0
 
+    def cycles(self, nbytes: float) -> int:
+        """Cycles of one transfer (0 for none)."""
+        return self.cfg.dram_latency_cycles + ceil(nbytes / self.cfg.dram_bytes_per_cycle) if nbytes > 0 else 0
+
     def transfer(self, nbytes: float):
         if nbytes <= 0:
             return
         with self.port.request() as req:
             yield req
-            yield self.env.timeout(self.cfg.dram_latency_cycles + ceil(nbytes / self.cfg.dram_bytes_per_cycle))
+            yield self.env.timeout(self.cycles(nbytes))
         self.bytes_moved += nbytes
 
 
@@ -65,9 +69,13 @@ class PEArray:
         self.pes = pes
         self.busy_cycles = 0
 
+    @staticmethod
+    def cycles(cycles: float) -> int:
+        return ceil(cycles)
+
     def compute(self, cycles: float):
-        yield self.env.timeout(ceil(cycles))
-        self.busy_cycles += ceil(cycles)
+        yield self.env.timeout(self.cycles(cycles))
+        self.busy_cycles += self.cycles(cycles)
 
 
 @dataclass
@@ -180,26 +188,33 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
     arithmetic = run_bursts(m, tensors[0], tensors[1], execution) if tensors is not None else None
 
     def controller():
+        # Bursts run one after another and nothing else uses the DRAM, the GLB or the
+        # network, so a burst is one timed event: its DRAM write-back and reads, then the
+        # longest of the array, the GLB and the network (each actor's own cycle formula).
         for gi in range(m.shape.groups):
             for i, b in enumerate(events):
                 t0 = env.now
+                dram_cycles = 0
                 if b.dram_write:
-                    yield from dram.transfer(b.dram_write * wb)
+                    dram_cycles += dram.cycles(b.dram_write * wb)
+                    dram.bytes_moved += b.dram_write * wb
                     book(ledger, m, {("dram", "write:psums"): b.dram_write}, cfg.energy_table, layer=layer)
                 rd = sum(b.dram_read.values())
                 if rd:
-                    yield from dram.transfer(rd * wb)
+                    dram_cycles += dram.cycles(rd * wb)
+                    dram.bytes_moved += rd * wb
                     book(ledger, m, {("dram", f"read:{d}"): w for d, w in b.dram_read.items() if w},
                          cfg.energy_table, layer=layer)
-                t1 = env.now
+                t1 = t0 + dram_cycles
                 share = b.macs / total_macs
                 if arithmetic is not None:
                     for _ in range(b.count):
                         next(arithmetic)
-                procs = [env.process(array.compute(b.compute_cycles)),
-                         env.process(glb.access(glb_words * share)),
-                         env.process(noc.deliver(injected * share, per_pe * share))]
-                yield simpy.AllOf(env, procs)
+                burst = max(array.cycles(b.compute_cycles), glb.cycles(glb_words * share),
+                            noc.cycles(injected * share, per_pe * share))
+                array.busy_cycles += array.cycles(b.compute_cycles)
+                if dram_cycles + burst:
+                    yield env.timeout(dram_cycles + burst)
                 book(ledger, m, onchip, cfg.energy_table, share=share / m.shape.groups, layer=layer)
                 n_events[0] += 5
                 if trace:

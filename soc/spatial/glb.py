@@ -16,9 +16,13 @@ class GlobalBuffer:
         self.port = simpy.Resource(env, capacity=1)
         self.busy_cycles = 0
 
+    def cycles(self, words: float) -> int:
+        """Cycles to read or write ``words`` words."""
+        return ceil(words / self.words_per_cycle)
+
     def access(self, words: float):
         """Process: read or write ``words`` words."""
-        cycles = ceil(words / self.words_per_cycle)
+        cycles = self.cycles(words)
         with self.port.request() as req:
             yield req
             yield self.env.timeout(cycles)

@@ -32,10 +32,14 @@ class ArrayNetwork:
         self.port = simpy.Resource(env, capacity=1)
         self.busy_cycles = 0
 
+    def cycles(self, injected_words: float, per_pe_words: float) -> int:
+        """Cycles to inject ``injected_words`` and fill the busiest PE port with ``per_pe_words``."""
+        return ceil(max(injected_words / self.words_per_cycle, per_pe_words))
+
     def deliver(self, injected_words: float, per_pe_words: float):
         """Process: inject ``injected_words`` distinct words; the busiest PE port receives
         ``per_pe_words`` words (cycles = the larger of the two rates' times)."""
-        cycles = ceil(max(injected_words / self.words_per_cycle, per_pe_words))
+        cycles = self.cycles(injected_words, per_pe_words)
         with self.port.request() as req:
             yield req
             yield self.env.timeout(cycles)
