@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: all venv build demo test bench compress-table dataflows clean
+.PHONY: all venv build demo test bench pin pin-check compress-table dataflows clean
 
 all: test
 
@@ -36,6 +36,13 @@ test: build
 
 bench: build
 	$(BIN)/python benchmarks/run.py --out benchmarks/results.json
+
+# Regression pin (tests/data/regression_pin.json): write it anew from this checkout, or
+# check every pinned network against it (minutes; the test suite checks LeNet-5 and AlexNet).
+pin: build
+	$(BIN)/python tests/regression_pin.py
+pin-check: build
+	$(BIN)/python tests/regression_pin.py --check
 
 # Compression table (SPEC 5): LeNet-5 and the MLP with trained weights, AlexNet synthetic.
 compress-table: build
