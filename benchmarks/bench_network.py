@@ -33,7 +33,7 @@ from soc.arch import design as preset
 from soc.runtime.network import run_network
 from workloads.zoo import get_network
 t0 = time.perf_counter()
-o = run_network(get_network({net!r}), preset("coarse-sparse"), report=False)
+o = run_network(get_network({net!r}), preset("coarse-sparse"))
 layers = sorted(((r.name, r.wall_s) for r in o.results), key=lambda x: -x[1])
 print(json.dumps({{"wall_s": time.perf_counter() - t0, "peak_rss_mb": o.summary["peak_rss_mb"],
                   "simulate_s": sum(w for _, w in layers), "cycles": o.summary["cycles"],
@@ -68,7 +68,7 @@ def profile(net: str, top: int = 25) -> None:
     from workloads.zoo import get_network
     prof = cProfile.Profile()
     prof.enable()
-    run_network(get_network(net), preset("coarse-sparse"), report=False)
+    run_network(get_network(net), preset("coarse-sparse"))
     prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
 

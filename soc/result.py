@@ -1,4 +1,4 @@
-"""Results of simulating layers: plain data, no SimPy, ready for reports."""
+"""Results of simulating layers and networks: plain data, no SimPy, ready for reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -66,3 +66,29 @@ class LayerResult:
         d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs")}
         d["dram_bytes"] = self.dram_bytes
         return d
+
+
+# Quantities of a network that are sums over its layers (layers run one after another).
+SUMMED = ("cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
+          "dram_bytes_written", "dram_bytes", "sim_events", "wall_s")
+
+
+def summarize(results: list[LayerResult]) -> dict[str, Any]:
+    """Network totals of layer results: the sums of :data:`SUMMED`, the cycle-weighted
+    multiplier utilization, whether every layer matched its reference, and energy by
+    component and by action (pJ, largest first)."""
+    if not results:
+        return {"layers": 0}
+    out: dict[str, Any] = {"layers": len(results)}
+    for key in SUMMED:
+        out[key] = sum(getattr(r, key) for r in results)
+    cycles = out["cycles"]
+    out["utilization"] = (sum(r.utilization * r.cycles for r in results) / cycles) if cycles else 0.0
+    out["outputs_match_reference"] = all(r.outputs_match_reference for r in results)
+    for attr in ("energy_by_component", "energy_by_action"):
+        totals: dict[str, float] = {}
+        for r in results:
+            for k, v in getattr(r, attr).items():
+                totals[k] = totals.get(k, 0.0) + float(v)
+        out[attr] = dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+    return out

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from soc.arch import design
+from soc.session import run_into
 from soc.runtime.network import NetworkRunError, run_network
 from workloads.layers import FC, Activation, Network, Pool
 
@@ -22,7 +23,7 @@ def test_failing_layer_is_named_and_earlier_rows_are_kept(tmp_path):
     # NBout of 16 B: a half holds 8 B, one output tile of 16 outputs needs at least 32 B
     cfg = design("coarse-sparse", nbout={"size_bytes": 16, "bandwidth_bits": 1024})
     with pytest.raises(NetworkRunError) as info:
-        run_network(_network(), cfg, out=tmp_path)
+        run_into(tmp_path, _network(), cfg)
     assert info.value.layer == "fc"
     assert "layer 'fc' (fc) failed" in str(info.value) and "no tiling fits" in str(info.value)
     rows = list(csv.DictReader(open(tmp_path / "layers.csv")))

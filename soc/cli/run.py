@@ -16,14 +16,15 @@ from soc.compiler.program import STRATEGIES
 def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True):
     """Run one network on one config into ``out``; user errors and failed layers exit 2
     after the rows already simulated were written."""
-    from soc.runtime.network import NetworkRunError, WorkloadScriptError, run_network, run_script
+    from soc.runtime.network import NetworkRunError, WorkloadScriptError
+    from soc.session import run_into
     target = resolve_network(spec)
     try:
         if isinstance(target, Path):
             if layers:
                 raise UserError("--layers applies to networks, not to workload scripts")
-            return run_script(target, cfg, seed=seed, strategy=strategy, out=out, progress=progress)
-        return run_network(target, cfg, seed=seed, strategy=strategy, layers=layers, out=out, progress=progress)
+            return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress)
+        return run_into(out, target, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress)
     except NetworkRunError as exc:
         raise UserError(f"{exc}; the layers simulated before it are kept in {out / 'layers.csv'} and "
                         f"{out / 'summary.json'} (status failed)") from None

@@ -270,11 +270,12 @@ class Filter:
 
 # --------------------------------------------------------------------------- handle
 class Handle:
-    """Owns the design, the energy ledger of every call, the results in call
-    order, an optional RunWriter (rows written as each call finishes) and an optional
-    forced reuse strategy."""
+    """Owns the design, the energy ledger of every call, the results in call order, an
+    optional listener (told ``begin_layer(name)`` before each call and ``add_layer(row)``
+    after it, e.g. a writer of layers.csv) and an optional forced reuse strategy."""
 
-    def __init__(self, config: VectorArch | str = "coarse-sparse", *, writer=None, strategy: str | None = None):
+    def __init__(self, config: VectorArch | str = "coarse-sparse", *, listener=None, strategy: str | None = None,
+                 writer=None):
         if isinstance(config, str):
             config = load_design(config, kind="vector")  # a shipped design name or a design file
         if not isinstance(config, VectorArch):
@@ -282,8 +283,9 @@ class Handle:
         check_strategy(strategy)
         self.config = config
         self.ledger = EnergyLedger()
-        self.writer = writer
+        self.listener = listener if listener is not None else writer
         self.strategy = strategy
+        self.current_layer: str | None = None
         self.results: list[LayerResult] = []
 
     @property
@@ -291,7 +293,7 @@ class Handle:
         return self.config.frac_bits
 
     def name(self, name: str | None, kind: str) -> str:
-        """The call's layer name (default: kind + call number), announced to the writer
+        """The call's layer name (default: kind + call number), announced to the listener
         first so that a failure in the call is reported under it."""
         if name is None:
             name = f"{kind}{len(self.results) + 1}"
@@ -301,13 +303,14 @@ class Handle:
         return name
 
     def begin(self, name: str) -> None:
-        if self.writer is not None:
-            self.writer.begin_layer(name)
+        self.current_layer = name
+        if self.listener is not None:
+            self.listener.begin_layer(name)
 
     def record(self, result: LayerResult) -> LayerResult:
         self.results.append(result)
-        if self.writer is not None:
-            self.writer.add_layer(result.to_dict())
+        if self.listener is not None:
+            self.listener.add_layer(result.to_dict())
         return result
 
     def fixed(self, x: np.ndarray) -> np.ndarray:

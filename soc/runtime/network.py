@@ -17,13 +17,12 @@ plain ReLU, while the next layer's input carries the measured sparsity of the re
 run; stated simplification). The ReLU's own row has kind ``act``, strategy ``fused``
 and zero cycles and energy (its work is in the producer's ``pe`` ``nonlinear`` action).
 
-Results: one row per layer appended to ``layers.csv`` as the layer finishes
-(:class:`reports.writer.RunWriter`), ``summary.json`` at the end (``status`` ok or
-failed; on a failure the error names the layer and the rows already written stay), then
-the report files of :func:`reports.bundle.write_run_outputs` (``report.html`` ...).
-Network totals are sums over layers (layers run one after another). In summary.json
-``wall_s`` is the wall time of the whole run (reference tensors and simulation, not the
-report files; seconds) and ``peak_rss_mb`` the process's peak resident memory so far
+Results: a :class:`RunOutcome` (the network summary and every layer's result); an
+optional ``listener`` hears of each layer as it starts and finishes. This module writes
+no files: :mod:`soc.session` turns a run into ``layers.csv``, ``summary.json`` and the
+report. Network totals are sums over layers (layers run one after another):
+``wall_s`` is the wall time of the whole run (reference tensors and simulation;
+seconds) and ``peak_rss_mb`` the process's peak resident memory so far
 (``resource.getrusage``, MB).
 """
 from __future__ import annotations
@@ -39,7 +38,7 @@ import numpy as np
 
 from soc.runtime import api
 from soc.arch.vector import VectorArch
-from soc.result import LayerResult
+from soc.result import LayerResult, summarize
 from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
 from workloads.sparsity import LayerTensors, iter_network
@@ -155,10 +154,11 @@ def peak_rss_mb() -> float:
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the summary written to summary.json and the per-layer results."""
+    """What a run produced: the network summary and the per-layer results (and, when a
+    session wrote them to a directory, that directory and the files written)."""
     summary: dict
     results: list[LayerResult]
-    out_dir: Path | None
+    out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
 
 
@@ -194,59 +194,32 @@ class _Progress:
             self.bar.stop()
 
 
-def _summary(writer, extra: dict) -> dict:
-    base = writer.summary() if writer is not None and writer.rows else {"layers": 0}
-    return {**base, **extra}
-
-
 def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api.Handle, _Progress], None], *,
-            total: int, out: str | Path | None, strategy: str | None, progress: bool, seed: int,
-            report: bool = True) -> RunOutcome:
-    """Shared driver: a handle (with a RunWriter when ``out`` is given), the steps, then
-    summary.json (ok or failed) and the report files."""
-    from reports.writer import RunWriter
+            total: int, listener=None, strategy: str | None, progress: bool, seed: int) -> RunOutcome:
+    """Shared driver: a handle (announcing each layer to ``listener``), the steps, then the
+    network summary. On any failure or interrupt the exception is re-raised with the
+    summary of what was simulated attached as ``partial_summary`` (layers done, meta)."""
     t0 = time.perf_counter()
-    writer = RunWriter(out) if out is not None else None
-    handle = api.Handle(cfg, writer=writer, strategy=strategy)
+    handle = api.Handle(cfg, listener=listener, strategy=strategy)
     bar = _Progress(progress, total, title)
     meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        if writer is not None:
-            summary = _summary(writer, meta | {"wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()})
-            if isinstance(exc, NetworkRunError):
-                writer.finish(summary, failed_layer=exc.layer, error=exc.error)
-            else:
-                writer.finish(summary, error=exc)
+        exc.partial_summary = {**summarize(handle.results), **meta,  # type: ignore[attr-defined]
+                               "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
+        exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**(handle_summary(handle)), **meta, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results), **meta, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
-    outcome = RunOutcome(summary, handle.results, Path(out) if out is not None else None)
-    if writer is not None:
-        summary = {**writer.summary(), **summary}
-        outcome.summary = summary
-        writer.finish(summary)
-        if report:
-            from reports.bundle import write_run_outputs
-            outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                              title=f"{network_name} on {cfg.name}", config=cfg)
-    return outcome
-
-
-def handle_summary(handle: api.Handle) -> dict:
-    """Network totals of a handle's results (same keys as reports.tables.network_summary)."""
-    from reports.tables import network_summary
-    if not handle.results:
-        return {"layers": 0}
-    return network_summary([r.to_dict() for r in handle.results])
+    return RunOutcome(summary, handle.results)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
-                layers: list[str] | None = None, out: str | Path | None = None, progress: bool = False,
-                report: bool = True, batch: int = 1) -> RunOutcome:
+                layers: list[str] | None = None, listener=None, progress: bool = False,
+                batch: int = 1) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
@@ -278,8 +251,8 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
             last = result
             bar.step(f"{network.name} {layer.name}")
 
-    return execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo), out=out,
-                   strategy=strategy, progress=progress, seed=seed, report=report)
+    return execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo), listener=listener,
+                   strategy=strategy, progress=progress, seed=seed)
 
 
 def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
@@ -301,7 +274,7 @@ def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
 
 
 def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
-               out: str | Path | None = None, progress: bool = False, report: bool = True) -> RunOutcome:
+               listener=None, progress: bool = False) -> RunOutcome:
     """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
     import inspect
     api.check_strategy(strategy)
@@ -315,14 +288,14 @@ def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: st
             else:
                 fn(handle)
         except Exception as exc:
-            failed = handle.writer.current_layer if handle.writer is not None else None
+            failed = handle.current_layer
             raise NetworkRunError(failed or f"{name} (after {len(handle.results)} layers)", "script", exc) from exc
         if not handle.results:
             raise NetworkRunError(name, "script", WorkloadScriptError(
                 f"workload script {path}: run(handle) made no forward call"))
 
-    return execute(f"{name} on {cfg.name}", name, cfg, steps, total=0, out=out, strategy=strategy,
-                   progress=False, seed=seed, report=report)
+    return execute(f"{name} on {cfg.name}", name, cfg, steps, total=0, listener=listener, strategy=strategy,
+                   progress=False, seed=seed)
 
 
 def resolve(spec: str) -> Network | Path:

@@ -14,7 +14,8 @@ def main(script: str, what: str) -> None:
     """Command line of an example script: run it on a preset into --out (layers.csv,
     summary.json, report.html). Bad input exits with status 2 and a clear message."""
     from soc.arch import design_names, load_design
-    from soc.runtime.network import NetworkRunError, run_script
+    from soc.runtime.network import NetworkRunError
+    from soc.session import run_into
     parser = argparse.ArgumentParser(description=f"Simulate {what} on the accelerator.")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--arch", "--preset", dest="arch", default="coarse-sparse",
@@ -22,7 +23,7 @@ def main(script: str, what: str) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     try:
-        outcome = run_script(script, load_design(args.arch, kind="vector"), seed=args.seed, out=args.out)
+        outcome = run_into(args.out, script, load_design(args.arch, kind="vector"), seed=args.seed)
     except NetworkRunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
