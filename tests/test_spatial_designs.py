@@ -132,6 +132,10 @@ def test_eyeriss_fixed_storage_reports_latency_at_200_mhz(tmp_path):
     assert df.loc["RS", "rf_bytes"] == 448 + 24 + 48
     assert df.loc["NLR", "rf_bytes"] == 0          # NLR uses no RF, and the same GLB
     assert f"{df.loc['RS', 'latency_s'] * 1e3:.3f}" in res.output
+    import json
+    record = json.loads((tmp_path / "design.json").read_text())
+    assert record["design"]["name"] == "eyeriss" and record["design"]["storage"] == "fixed"
+    assert len(record["design_hash"]) == 16
 
 
 def test_alexnet_conv_layers_have_the_macs_eyeriss_reports():

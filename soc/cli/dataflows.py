@@ -2,6 +2,7 @@
 design (``--arch NAME|FILE``, ``--set PATH=VALUE``)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -61,7 +62,9 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
     """Energy per MAC (by level and data type), DRAM accesses, cycles, latency and
     utilization of WS, OS-A/B/C, NLR and RS on a spatial design: in the equal-area mode
     at equal PEs, storage area and batch; in the fixed-storage mode on the design's own
-    RFs and GLB. Writes OUT/dataflows.csv, OUT/dataflows_summary.csv and two plots."""
+    RFs and GLB. Writes OUT/dataflows.csv, OUT/dataflows_summary.csv, two plots and
+    OUT/design.json (the resolved design, its hash and the socsim version)."""
+    from soc.arch import design_record
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, latency_table, network_shapes, summarize
     from soc.spatial.plots import write_plots
@@ -88,6 +91,7 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
     df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "dataflows.csv", index=False)
+    (out / "design.json").write_text(json.dumps(design_record(cfg), indent=2) + "\n")
     plots = write_plots(df, out)
     summary = summarize(df)
     summary.to_csv(out / "dataflows_summary.csv", index=False)
@@ -95,4 +99,5 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
                f"{cfg.storage} storage, batch {batch}")
     typer.echo(latency_table(df).to_string(index=False))
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, " + ", ".join(str(p) for p in plots))
+    typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, {out / 'design.json'}, "
+               + ", ".join(str(p) for p in plots))
