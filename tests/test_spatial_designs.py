@@ -359,3 +359,19 @@ def test_python_api_keeps_the_equal_area_parameters():
     with pytest.raises(ConfigError, match="pes"):
         make_spatial_config(pes=0)
     assert fc("f", 1, 4, 2).input_density == 1.0
+
+
+def test_input_density_option_sets_the_zeros_gating_meets(tmp_path):
+    rows = {}
+    for density in ("1.0", "0.25"):
+        out = tmp_path / density
+        res = invoke("alexnet", "--arch", "eyeriss", "--layer", "conv3", "--dataflow", "RS", "--batch", "1",
+                     "--input-density", density, "--no-check", "--workers", "1", "--out", str(out))
+        assert res.exit_code == 0, res.output
+        rows[density] = pd.read_csv(out / "dataflows.csv").iloc[0]
+    dense, sparse = rows["1.0"], rows["0.25"]
+    assert dense.cycles == sparse.cycles
+    assert sparse.gated_macs > 0.7 * sparse.macs > dense.gated_macs   # dense: padding zeros only
+    assert sparse.energy_per_mac < dense.energy_per_mac
+    res = invoke("alexnet", "--arch", "eyeriss", "--input-density", "0", "--out", str(tmp_path / "bad"))
+    assert isinstance(res.exception, UserError) and "--input-density" in str(res.exception)

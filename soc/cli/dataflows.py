@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import UserError, app
+from soc.cli.netopts import MODEL_HELP, parse_density, spec_of
 
 DEFAULT_DESIGN = "spatial-16x16"
 
@@ -43,7 +44,7 @@ def spatial_design(arch: str, sets: list[str], pes: Optional[int], energy_table:
 
 
 @app.command()
-def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. alexnet"),
+def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
               arch: str = typer.Option(DEFAULT_DESIGN, "--arch",
                                        help="spatial design: a shipped name (spatial-16x16, eyeriss) or a .yaml file"),
               sets: Optional[list[str]] = typer.Option(None, "--set", help="override a design field: PATH=VALUE "
@@ -51,9 +52,13 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
               layer: Optional[str] = typer.Option(None, "--layer", help="one conv/fc layer by name"),
               pes: Optional[int] = typer.Option(None, "--pes", help="number of PEs (shortcut of --set "
                                                 "array.rows=R --set array.columns=C, the most square grid)"),
-              batch: int = typer.Option(16, "--batch", help="batch size N"),
+              batch: int = typer.Option(16, "--batch", help="batch size N (every layer)"),
               energy_table: Optional[str] = typer.Option(None, "--energy-table",
                                                          help="energy table (shortcut of --set energy_table=...)"),
+              weight_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic weights, "
+                                                             "in (0, 1] (zero gating only)"),
+              input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, "
+                                                            "in (0, 1] (zero gating only)"),
               dataflow: Optional[str] = typer.Option(None, "--dataflow",
                                                      help="comma-separated subset of WS,OSA,OSB,OSC,NLR,RS"),
               no_check: bool = typer.Option(False, "--no-check", help="skip the arithmetic check"),
@@ -81,7 +86,9 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
             raise UserError(f"--dataflow: unknown {bad or dataflow!r}; allowed: {', '.join(DATAFLOWS)}")
     cfg = spatial_design(arch, sets or [], pes, energy_table)
     try:
-        shapes = network_shapes(network, batch, layer)
+        shapes = network_shapes(spec_of(network), batch, layer,
+                                weight_density=parse_density("--weight-density", weight_density),
+                                input_density=parse_density("--input-density", input_density))
     except ImportError as exc:
         raise UserError(f"the network zoo is not available ({exc})") from None
     except ValueError as exc:

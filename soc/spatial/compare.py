@@ -142,24 +142,39 @@ def compare_layers(shapes: list[LayerShape], cfg: SpatialArch, dataflows=DATAFLO
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def network_shapes(network: str, batch: int, layer: str | None = None) -> list[LayerShape]:
-    """The conv and FC layers of a zoo network as shapes (``layer`` picks one by name),
-    with the network's measured input and weight densities
-    (:func:`workloads.sparsity.layer_sparsity`: 1 - DNS, 1 - SSS of the layer's kind; they
-    matter only to a design with zero gating)."""
-    from workloads.sparsity import layer_sparsity
-    from workloads.zoo import get_network
-    net = get_network(network)
+def network_shapes(network, batch: int, layer: str | None = None, *, weight_density: float | None = None,
+                   input_density: float | None = None) -> list[LayerShape]:
+    """The conv and FC layers of a model as shapes (``layer`` picks one by name).
+
+    ``network``: a zoo name or any model argument :func:`workloads.io.load_model` takes
+    (network file, Timeloop problem files or folder, several layer lists), or a loaded
+    :class:`~workloads.layers.Network`. Every layer runs at ``batch``. Each shape carries
+    its layer's weight and input densities as every socsim run chooses them
+    (:func:`workloads.density.plan_densities`: the options, else the model file, else the
+    network's measured rates, else dense); they matter only to a design with zero gating."""
+    from workloads.density import plan_densities
+    from workloads.layers import Network
+    stated = {}
+    if isinstance(network, Network):
+        net = network
+    else:
+        from workloads.io import load_model
+        loaded = load_model(network)
+        net, stated = loaded.network, loaded.stated
+    densities = plan_densities(net, stated, weight_density=weight_density, input_density=input_density)
     layers = [lay for lay in net.layers if getattr(lay, "kind", None) in ("conv", "fc")]
     if layer is not None:
         names = [lay.name for lay in layers]
         if layer not in names:
-            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {network}; allowed: {names}")
+            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {net.name}; allowed: {names}")
         layers = [lay for lay in layers if lay.name == layer]
     shapes = []
     for lay in layers:
-        sp = layer_sparsity(network, lay)
-        shapes.append(from_layer(lay, batch, input_density=1.0 - sp["dns"], weight_density=1.0 - sp["sss"]))
+        if lay.kind == "conv" and (lay.stride_hw[0] != lay.stride_hw[1] or lay.padding_hw[0] != lay.padding_hw[1]):
+            raise ValueError(f"layer {lay.name}: the spatial array takes one stride and one padding for both "
+                             f"axes, got stride {lay.stride_hw}, padding {lay.padding_hw}")
+        d = densities[lay.name]
+        shapes.append(from_layer(lay, batch, input_density=d.input, weight_density=d.weight))
     return shapes
 
 
