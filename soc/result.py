@@ -55,6 +55,11 @@ class LayerResult:
     traffic_estimate: dict[str, dict[str, float]]
     buffer_peak_bytes: dict[str, int]
     entropy_decoder_area_mm2: float = 0.0
+    # where the layer's tensors came from (set by network runs; see workloads.sparsity.LayerTensors)
+    weights_source: str = ""
+    weight_density: float | None = None
+    activations_source: str = ""
+    input_density: float | None = None
     activity: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
 

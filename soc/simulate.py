@@ -86,6 +86,9 @@ def weight_frac_bits(w: np.ndarray) -> int:
     return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))
 
 
+SNAP_CHUNK = 1 << 22
+
+
 def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     """Replace every value by the centroid of its bin in a codebook of 2^bits entries.
 
@@ -93,18 +96,33 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     centroid the mean of its bin): what a code of ``bits`` bits can decode to through the
     WDM's look-up table. (The compression pipeline's local k-means codebooks, one per
     sub-matrix, quantize with less error; the simulator needs the values to be exactly
-    2^bits distinct ones so that its arithmetic is that of the decoded weights.)"""
+    2^bits distinct ones so that its arithmetic is that of the decoded weights.)
+    Equal values share a bin (the later one, when a run of equal values straddles a bin
+    edge). Memory: one sorted copy of the values and the output, the bins found in chunks
+    (a 100M-weight layer needs no index array)."""
     k = 1 << bits
-    n = values.size
+    flat = np.asarray(values).ravel()
+    n = flat.size
     if n <= k:
         return values
-    order = np.argsort(values, kind="stable")
-    sorted_vals = values[order].astype(np.float64)
-    bins = (np.arange(n, dtype=np.int64) * k) // n
-    centroids = np.bincount(bins, weights=sorted_vals, minlength=k) / np.bincount(bins, minlength=k)
-    snapped = np.empty(n, values.dtype)
-    snapped[order] = centroids[bins].astype(values.dtype)
-    return snapped
+    starts = (np.arange(k, dtype=np.int64) * n + k - 1) // k   # first rank of bin j: ceil(j n / k)
+    ordered = np.sort(flat)
+    bounds = np.append(starts, n)
+    centroids = np.array([ordered[a:b].sum(dtype=np.float64) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])],
+                         dtype=flat.dtype)
+    edges = np.append(ordered[starts[1:]], np.inf).astype(flat.dtype)   # k - 1 edges and a sentinel
+    del ordered
+    snapped = np.empty(n, flat.dtype)
+    for a in range(0, n, SNAP_CHUNK):
+        part = flat[a:a + SNAP_CHUNK]
+        if k <= 256:  # bin = number of edges <= value, counted edge by edge (faster than a search)
+            idx = np.zeros(part.size, np.uint8)
+            for edge in edges[:-1]:
+                idx += part >= edge
+        else:
+            idx = np.searchsorted(edges[:-1], part, side="right")
+        snapped[a:a + SNAP_CHUNK] = centroids[idx]
+    return snapped.reshape(np.shape(values))
 
 
 def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
@@ -129,8 +147,14 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
     if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
         kept = snap_to_codebook(kept, cfg.weight_bits)
     shift = weight_frac_bits(kept)
+    # to_fixed(kept, shift), in place on this layer's own copy (a 100M-weight layer holds no second float copy)
+    kept = kept.astype(np.float32, copy=False)
+    kept *= np.float32(1 << shift)
+    np.rint(kept, out=kept)
+    np.clip(kept, -32768, 32767, out=kept)
     w = np.zeros(keep.shape, np.int16)
-    w[keep] = to_fixed(kept, shift)
+    w[keep] = kept
+    del kept
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)

@@ -17,9 +17,11 @@ Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f`
 (smoothed over the last two axes for spatial tensors) with ``t`` chosen so that exactly
 ``round(density * size)`` values are non-zero.
 
-Network runs (:func:`run_network`): every layer is executed with the NumPy reference of
-:mod:`workloads.forward` on block-sparse weights at the measured densities of
-:data:`MEASURED_SPARSITY`; at each ReLU a scalar bias (the quantile of its input) makes
+Network runs (:func:`run_network`): every layer is executed in dependency order with the
+NumPy reference of :mod:`workloads.forward`, on the model's own weights when the layer
+carries trained ones (an imported ONNX model; optionally pruned first, :class:`PruneSpec`),
+otherwise on block-sparse weights at the measured densities of
+:data:`MEASURED_SPARSITY`; with synthetic weights at each ReLU a scalar bias (the quantile of its input) makes
 the zero fraction equal the measured dynamic neuron sparsity of the weighted layer it
 feeds, so the zeros really come from ReLU. Each weighted layer's weights are rescaled
 once so that its output has unit RMS over the batch (data-dependent initialisation, as in
@@ -34,8 +36,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from workloads.forward import forward
-from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, Activation, Add, Layer, LSTMCell,
-                              Network)
+from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
+                              is_placeholder, param_array)
 
 # Spec section 1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -302,7 +304,13 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
 class LayerTensors:
     """Tensors of one layer: ``weights`` (float32, ``layer.weight_shape``; empty for layers
     without weights), ``keep`` (bool mask of surviving weights), ``inputs`` (float32,
-    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``)."""
+    ``(N, *shape)``; a list of such arrays for a layer with several inputs). ``extra``
+    holds the layer's other parameters as used (``bias``, a batch norm's ``scale`` and
+    ``shift``, an element-wise ``const``, a PReLU ``slope``, LSTM ``peepholes``...).
+    ``weights_source``: ``model`` (the model's own weights), ``pruned`` (the model's
+    weights pruned by the run), ``synthetic`` (generated) or ``none`` (no weights);
+    ``activations_source``: ``model-input`` (a forward pass from the input the user gave)
+    or ``synthetic-input``."""
 
     layer: Layer
     weights: np.ndarray
@@ -310,6 +318,8 @@ class LayerTensors:
     inputs: np.ndarray
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    weights_source: str = "synthetic"
+    activations_source: str = "synthetic-input"
 
     @property
     def weight_density(self) -> float:
@@ -323,6 +333,8 @@ class LayerTensors:
 
 
 def _recurrent_extra(layer: Layer, seed: int) -> dict:
+    if isinstance(layer, LSTM):
+        layer = layer.cell
     if not isinstance(layer, LSTMCell):
         return {}
     rng = _rng(seed, 3)
@@ -354,9 +366,10 @@ def layer_tensors(layer: Layer, weight_density: float = 1.0, input_density: floa
                                        input_neuron_sparsity=input_neuron_sparsity)
     else:
         w, keep = np.zeros((0,), np.float32), np.zeros((0,), bool)
-    if isinstance(layer, Add):
-        inputs = [sparse_activations((batch, *layer.input_shape), input_density, seed + 7919 * i)
-                  for i in range(len(layer.inputs))]
+    if layer.multi_input:
+        count = max(len(layer.inputs), getattr(layer, "operands", 0), len(getattr(layer, "input_shapes", ())))
+        inputs = [sparse_activations((batch, *layer.input_shape_of(i)), input_density, seed + 7919 * i)
+                  for i in range(count)]
     else:
         inputs = sparse_activations((batch, *layer.input_shape), input_density, seed)
     return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
@@ -400,30 +413,154 @@ class NetworkRun:
     outputs: dict
     relu_bias: dict
     extra: dict
+    sources: dict = field(default_factory=dict)
 
     def layer_inputs(self, name: str):
         srcs = self.network.producers(name)
         arrays = [self.outputs[s] for s in srcs]
-        return arrays if isinstance(self.network.layer(name), Add) else arrays[0]
+        return arrays if self.network.layer(name).multi_input else arrays[0]
 
     def tensors(self, name: str) -> LayerTensors:
         layer = self.network.layer(name)
         w = self.weights.get(name, np.zeros((0,), np.float32))
         keep = self.keep.get(name, np.zeros((0,), bool))
-        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}))
+        ws, acts = self.sources.get(name, ("synthetic" if layer.weight_shape else "none", "synthetic-input"))
+        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}), ws, acts)
 
 
-def _next_weighted(network: Network, index: int) -> Layer | None:
-    for layer in network.layers[index + 1:]:
+# --------------------------------------------------------------------------- weights of a run
+PRUNE_METHODS = ("coarse", "fine")
+
+
+@dataclass(frozen=True)
+class PruneSpec:
+    """Pruning applied to every weighted layer before a run: ``method`` coarse (whole
+    blocks, ``block`` or the layer kind's default block of
+    :mod:`workloads.compress.prune`) or fine (single weights), keeping ``density``."""
+
+    method: str
+    density: float
+    block: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in PRUNE_METHODS:
+            raise ValueError(f"prune method must be one of {', '.join(PRUNE_METHODS)}, got {self.method!r}")
+        object.__setattr__(self, "density", _check_density("weight density", self.density))
+        if self.block is not None:
+            if self.method == "fine":
+                raise ValueError("a block applies to coarse pruning only (fine pruning removes single weights)")
+            block = tuple(int(b) for b in self.block)
+            if len(block) not in (2, 4) or min(block) < 1:
+                raise ValueError(f"block must be 4 positive sizes (B_fout, B_fin, Bx, By: convolutions) or 2 "
+                                 f"(B_out, B_in: FC and recurrent layers), got {self.block!r}")
+            object.__setattr__(self, "block", block)
+
+    def block_for(self, layer: Layer) -> tuple[int, ...]:
+        """The block pruning ``layer``'s weights: fine -> single weights; a given block
+        applies to the layers whose weights have as many axes (4: convolutions, 2: FC and
+        recurrent), clipped to each layer's size; other layers get their kind's default."""
+        from workloads.compress.prune import default_block as prune_block
+        shape = layer.weight_shape
+        if self.method == "fine":
+            return (1,) * len(shape)
+        if self.block is None or len(self.block) != len(shape):
+            return prune_block("fc" if len(shape) == 2 else "conv", shape)
+        return tuple(min(b, s) for b, s in zip(self.block, shape))
+
+
+WEIGHT_MODES = ("auto", "synthetic")
+
+
+def model_weights(layer: Layer) -> bool:
+    """True when a weighted layer carries trained weights (not a placeholder)."""
+    src = layer.param("weight")
+    return src is not None and not is_placeholder(src) and getattr(src, "loadable", True)
+
+
+def _model_extra(layer: Layer) -> dict:
+    """The layer's own non-weight parameters, loaded (biases, peepholes, ...)."""
+    extra = {}
+    for key, src in (layer.params or {}).items():
+        if key == "weight" or not getattr(src, "loadable", True):
+            continue
+        extra[key] = param_array(src)
+    return extra
+
+
+def _forward_kwargs(layer: Layer, extra: dict) -> dict:
+    """Keyword arguments of :func:`workloads.forward.forward` from a layer's parameters."""
+    if layer.kind in ("lstm", "gru"):
+        rec = {k: extra[k] for k in ("peepholes", "projection", "recurrent_bias") if k in extra}
+        return {"extra": rec} if rec else {}
+    if layer.kind in ("add", "mul") and "const" in extra:
+        return {"const": extra["const"]}
+    if layer.kind == "act" and "slope" in extra:
+        return {"slope": extra["slope"]}
+    return {}
+
+
+def check_network_input(network: Network, x, where: str = "input") -> np.ndarray:
+    """A user's network input as float32 ``(N, *network.input_shape)`` (a single sample
+    without the batch axis is accepted); a wrong shape raises naming the expected one."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{where}: must hold numbers, got dtype {x.dtype}")
+    want = tuple(network.input_shape)
+    if x.shape == want:
+        x = x[None]
+    if x.ndim != len(want) + 1 or x.shape[1:] != want or x.shape[0] < 1:
+        raise ValueError(f"{where}: shape {x.shape} does not fit network {network.name}; expected "
+                         f"(N, {', '.join(map(str, want))}) or ({', '.join(map(str, want))})")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{where}: holds NaN or infinite values")
+    return x
+
+
+def _weights_of(layer, row_name, block, prune, weights, layer_seed):
+    """(weights, keep, extra, source) of one weighted layer."""
+    from workloads.compress.prune import prune as prune_weights
+    if weights == "auto" and model_weights(layer):
+        w = param_array(layer.param("weight"))
+        if w.shape != layer.weight_shape:
+            raise ValueError(f"{layer.name}: its weights have shape {w.shape}, expected {layer.weight_shape}")
+        extra = _model_extra(layer)
+        if prune is None:
+            return w, w != 0, extra, "model"
+        res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
+        return res.weights, res.keep, extra, "pruned"
+    if prune is not None:
+        density, lay_block, sns = prune.density, prune.block_for(layer), None
+    else:
+        sp = layer_sparsity(row_name, layer)
+        density, sns = 1.0 - sp["sss"], sp["sns"]
+        lay_block = block if block is not None else default_block(layer.weight_shape)
+    w, keep = block_sparse_weights(layer.weight_shape, density, lay_block, layer_seed, input_neuron_sparsity=sns)
+    return w, keep, _recurrent_extra(layer, layer_seed), "synthetic"
+
+
+# --------------------------------------------------------------------------- network runs
+def _next_weighted(network: Network, name: str, consumers: dict | None = None) -> Layer | None:
+    """The first weighted layer reached from ``name``'s output along the graph (breadth
+    first over readers, in run order)."""
+    consumers = consumers if consumers is not None else network.consumers()
+    seen, queue = {name}, list(consumers.get(name, ()))
+    while queue:
+        nxt = queue.pop(0)
+        if nxt in seen:
+            continue
+        seen.add(nxt)
+        layer = network.layer(nxt)
         if layer.kind in WEIGHTED_KINDS:
             return layer
+        queue.extend(consumers.get(nxt, ()))
     return None
 
 
 def _last_uses(network: Network) -> dict[str, int]:
-    """Index of the last layer reading each output."""
+    """Position in run order of the last layer reading each output."""
     last: dict[str, int] = {}
-    for i, layer in enumerate(network.layers):
+    for i, layer in enumerate(network.order):
         for src in network.producers(layer.name):
             last[src] = i
     return last
@@ -438,53 +575,74 @@ class LayerStep:
 
 
 def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True):
-    """Run every layer on synthetic sparse weights, one at a time; ReLU zeros hit the
-    measured rates. Yields a :class:`LayerStep` per layer in order.
+                 block=None, keep_outputs: bool = True, inputs=None, weights: str = "auto",
+                 prune: PruneSpec | None = None):
+    """Run every layer once, in dependency order (:attr:`Network.order`), yielding a
+    :class:`LayerStep` per layer.
 
-    ``sparsity`` names the :data:`MEASURED_SPARSITY` row (default: the network's name).
-    The network input has the measured DNS of the first weighted layer's kind. Each
-    weighted layer's weights are scaled once so its output has unit RMS; a ReLU is biased
-    so that the zeros reaching the next weighted layer are that layer's measured DNS.
+    Weights: a layer carrying trained weights (an imported model's, ``weights="auto"``)
+    computes with them (their zeros are its static sparsity), after ``prune`` if given;
+    any other weighted layer gets synthetic block-sparse weights (at the measured SSS/SNS
+    of the :data:`MEASURED_SPARSITY` row named by ``sparsity``, default the network's name;
+    at ``prune.density`` in ``prune``'s blocks when given), scaled once so that its output
+    has unit RMS. Activations: a forward pass from ``inputs`` (an array
+    ``(N, *network.input_shape)``, checked by :func:`check_network_input`) or from a
+    deterministic synthetic input (density: the measured DNS of the first weighted layer's
+    kind). In a network with a measured row, every ReLU is biased so that the zeros
+    reaching the next weighted layer along the graph are that layer's measured DNS;
+    otherwise the ReLUs make the zeros themselves.
     With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
-    so that a large network runs in the memory of a few layers.
+    and weights are loaded one layer at a time, so that a large network runs in the memory
+    of a few layers.
     """
     if not network.connected:
         raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    if weights not in WEIGHT_MODES:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHT_MODES)}, got {weights!r}")
     row_name = sparsity or network.name
     row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
-    first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
-    in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
-    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), in_density, seed)}
+    if inputs is not None:
+        x0 = check_network_input(network, inputs)
+        acts = "model-input"
+    else:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+        weighted = network.weighted_layers()
+        first = weighted[0] if weighted else network.order[0]
+        in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
+        x0 = sparse_activations((batch, *network.input_shape), in_density, seed)
+        acts = "synthetic-input"
+    outputs = {NETWORK_INPUT: x0}
     last = _last_uses(network)
-    for i, layer in enumerate(network.layers):
+    consumers = network.consumers()
+    for i, layer in enumerate(network.order):
         srcs = network.producers(layer.name)
-        x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
-        layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
-        w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
+        x = [outputs[s] for s in srcs] if layer.multi_input else outputs[srcs[0]]
+        layer_seed = int(np.random.SeedSequence([seed, network.index(layer.name)]).generate_state(1)[0])
+        w, keep, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), None
+        source = "none"
         if layer.weight_shape:
-            sp = layer_sparsity(row_name, layer)
-            lay_block = block if block is not None else default_block(layer.weight_shape)
-            w, keep = block_sparse_weights(layer.weight_shape, 1.0 - sp["sss"], lay_block, layer_seed,
-                                           input_neuron_sparsity=sp["sns"])
-            extra = _recurrent_extra(layer, layer_seed)
-            y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
-            rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-            if rms > 0:
-                w *= np.float32(1.0 / rms)
-                y *= np.float32(1.0 / rms)
-        elif isinstance(layer, Activation) and layer.function == "relu":
-            consumer = _next_weighted(network, i)
-            bias = 0.0
-            if row is not None and consumer is not None:
-                dns = layer_sparsity(row_name, consumer)["dns"]
-                bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
-            y = forward(layer, np.asarray(x) + np.float32(bias))
+            w, keep, extra, source = _weights_of(layer, row_name, block, prune, weights, layer_seed)
+            y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
+            if source == "synthetic":
+                rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+                if rms > 0:
+                    w *= np.float32(1.0 / rms)
+                    y *= np.float32(1.0 / rms)
         else:
-            y = forward(layer, x)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra), y, bias)
+            extra = _model_extra(layer)
+            if isinstance(layer, Activation) and layer.function == "relu":
+                consumer = _next_weighted(network, layer.name, consumers)
+                bias = 0.0
+                if row is not None and consumer is not None:
+                    dns = layer_sparsity(row_name, consumer)["dns"]
+                    bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
+                y = forward(layer, np.asarray(x) + np.float32(bias))
+            elif layer.kind == "bn":
+                y = forward(layer, x, extra.get("scale"), extra.get("shift"))
+            else:
+                y = forward(layer, x, **_forward_kwargs(layer, extra))
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source, acts), y, bias)
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
@@ -492,23 +650,26 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
 
 
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None) -> NetworkRun:
+                block=None, inputs=None, weights: str = "auto", prune: PruneSpec | None = None) -> NetworkRun:
     """Run every layer (see :func:`iter_network`) and keep every weight and output."""
-    weights, keeps, biases, extras = {}, {}, {}, {}
+    weights_d, keeps, biases, extras, sources = {}, {}, {}, {}, {}
     outputs: dict = {}
-    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block):
+    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block, inputs=inputs,
+                             weights=weights, prune=prune):
         t = step.tensors
         name = t.layer.name
         if not outputs:
-            outputs[NETWORK_INPUT] = t.inputs
+            first_inputs = network.producers(name)
+            outputs[NETWORK_INPUT] = t.inputs[first_inputs.index(NETWORK_INPUT)] if t.layer.multi_input else t.inputs
         if t.layer.weight_shape:
-            weights[name], keeps[name] = t.weights, t.keep
-            if t.extra:
-                extras[name] = t.extra
+            weights_d[name], keeps[name] = t.weights, t.keep
+        if t.extra:
+            extras[name] = t.extra
         if step.relu_bias is not None:
             biases[name] = step.relu_bias
+        sources[name] = (t.weights_source, t.activations_source)
         outputs[name] = step.output
-    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras)
+    return NetworkRun(network, seed, weights_d, keeps, outputs, biases, extras, sources)
 
 
 def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:

@@ -9,20 +9,21 @@ from typing import Optional
 import typer
 
 from soc.cli import app
-from soc.cli.netopts import make_config, parse_presets, parse_strategy
+from soc.cli.netopts import load_input, make_config, parse_presets, parse_prune, parse_strategy
 from soc.compiler.program import STRATEGIES
 from soc.config import PRESETS
 
 
 def compare_presets(network: str, presets: list[str], out: Path, *, strategy=None, seed: int = 0,
-                    pes: Optional[int] = None) -> dict:
+                    pes: Optional[int] = None, inputs=None, input_path=None, prune=None) -> dict:
     """Run ``network`` on every preset and write the comparison; returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
     summaries, tables = {}, {}
     for name in presets:
         sub = out / name
-        outcome = run_one(network, make_config(name, pes), sub, strategy=strategy, seed=seed)
+        outcome = run_one(network, make_config(name, pes), sub, strategy=strategy, seed=seed, inputs=inputs,
+                          input_path=input_path, prune=prune)
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
@@ -46,6 +47,12 @@ def compare(
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    input: Optional[Path] = typer.Option(None, "--input", help="network input as a .npy array; default synthetic"),
+    prune: Optional[str] = typer.Option(None, help="prune the model's weights first: coarse | fine"),
+    weight_density: Optional[float] = typer.Option(None, help="with --prune: fraction of weights kept, in (0, 1]"),
+    block: Optional[str] = typer.Option(None, help="with --prune coarse: block sizes, e.g. 16,1,1,1 or 32,32"),
 ) -> None:
     """Run a network on several presets and write compare.csv and a comparison report."""
-    compare_presets(network, parse_presets(presets), out, strategy=parse_strategy(strategy), seed=seed, pes=pes)
+    spec = parse_prune(prune, weight_density, block)
+    compare_presets(network, parse_presets(presets), out, strategy=parse_strategy(strategy), seed=seed, pes=pes,
+                    inputs=load_input(input), input_path=input, prune=spec)

@@ -54,3 +54,43 @@ def resolve_network(spec: str):
         raise UserError(str(exc)) from None
     except Exception as exc:  # an importer's own error type (malformed file)
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
+
+
+def parse_prune(prune: Optional[str], density: Optional[float], block: Optional[str]):
+    """--prune coarse|fine --weight-density D [--block B0,B1,...] -> a PruneSpec (or None)."""
+    from workloads.sparsity import PRUNE_METHODS, PruneSpec
+    if prune is None:
+        if density is not None or block is not None:
+            raise UserError("--weight-density and --block apply with --prune coarse|fine")
+        return None
+    if prune not in PRUNE_METHODS:
+        raise UserError(f"--prune: unknown method {prune!r}; allowed: {', '.join(PRUNE_METHODS)}")
+    if density is None:
+        raise UserError("--prune needs --weight-density D, the fraction of weights kept, in (0, 1]")
+    if not 0.0 < density <= 1.0:
+        raise UserError(f"--weight-density: {density} is outside (0, 1] (the fraction of weights kept)")
+    blk = None
+    if block is not None:
+        try:
+            blk = tuple(int(b) for b in block.split(","))
+        except ValueError:
+            raise UserError(f"--block: {block!r} must be comma-separated integers, e.g. 16,1,1,1 or 32,32") from None
+    try:
+        return PruneSpec(prune, density, blk)
+    except ValueError as exc:
+        raise UserError(f"--prune: {exc}") from None
+
+
+def load_input(path) -> "object | None":
+    """--input FILE.npy: the network input as an array (checked against the network later)."""
+    if path is None:
+        return None
+    import numpy as np
+    from pathlib import Path
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"--input {p}: no such file")
+    try:
+        return np.load(p, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"--input {p}: not a NumPy .npy array ({type(exc).__name__}: {exc})") from None

@@ -510,8 +510,7 @@ class Converter:
         if prod is None or not self.only_reader(tensor) or self.tensors[tensor].shape != prod.output_shape:
             return False
         c = prod.output_shape[-1] if isinstance(prod, FC) else prod.output_shape[0]
-        weighted = isinstance(prod, Conv) or (isinstance(prod, FC) and not prod.lead)
-        if weighted:
+        if isinstance(prod, (Conv, FC)):
             weight, bias = prod.param("weight"), prod.param("bias")
             srcs = [s for s in (scale, shift) if s is not None]
             if weight is None or getattr(weight, "placeholder", True) or any(s.placeholder for s in srcs):
@@ -584,8 +583,13 @@ class Converter:
         if len(xs) == 1 and const is None:  # Sum of one input: a copy
             self.tensors[node.output[0]] = xs[0]
             return
-        if len(xs) == 1 and const is not None and shapes[0] == out and _per_channel(cshape, len(out), out[0]):
-            c = out[0]
+        prod = self.producer_layer(xs[0]) if len(xs) == 1 else None
+        last_axis = isinstance(prod, FC)  # an FC's outputs are its last axis; elsewhere channels come first
+        per_output = cshape is not None and (
+            (len(cshape) == 1 or all(d == 1 for d in cshape[:-1])) and cshape[-1] in (1, out[-1]) if last_axis
+            else _per_channel(cshape, len(out), out[0]))
+        if len(xs) == 1 and const is not None and shapes[0] == out and per_output:
+            c = out[-1] if last_axis else out[0]
             full_c = Derived((c,), lambda v: np.broadcast_to(np.asarray(v, np.float32).reshape(-1), (c,)).copy(), (const,))
             if cls is Mul and self.fold_affine(node, xs[0], full_c, None):
                 return
