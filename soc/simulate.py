@@ -89,6 +89,35 @@ def weight_frac_bits(w: np.ndarray) -> int:
 SNAP_CHUNK = 1 << 22
 
 
+def codebook(ordered: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids, edges) of the equal-population codebook of 2^bits entries of the values
+    ``ordered`` (sorted, flat): bin j holds ranks [ceil(j n / k), ceil((j + 1) n / k));
+    its centroid is their mean; ``edges`` are the first values of bins 1..k-1."""
+    k = 1 << bits
+    n = ordered.size
+    starts = (np.arange(k, dtype=np.int64) * n + k - 1) // k
+    bounds = np.append(starts, n)
+    centroids = np.array([ordered[a:b].sum(dtype=np.float64) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])],
+                         dtype=ordered.dtype)
+    return centroids, ordered[starts[1:]].copy()
+
+
+def apply_codebook(values: np.ndarray, centroids: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Replace, in place and in chunks, every value of the flat array ``values`` by the
+    centroid of its bin (the number of edges <= value)."""
+    k = centroids.size
+    for a in range(0, values.size, SNAP_CHUNK):
+        part = values[a:a + SNAP_CHUNK]
+        if k <= 256:  # counted edge by edge: faster than a binary search per value
+            idx = np.zeros(part.size, np.uint8)
+            for edge in edges:
+                idx += part >= edge
+        else:
+            idx = np.searchsorted(edges, part, side="right")
+        part[...] = centroids[idx]
+    return values
+
+
 def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     """Replace every value by the centroid of its bin in a codebook of 2^bits entries.
 
@@ -98,31 +127,12 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     sub-matrix, quantize with less error; the simulator needs the values to be exactly
     2^bits distinct ones so that its arithmetic is that of the decoded weights.)
     Equal values share a bin (the later one, when a run of equal values straddles a bin
-    edge). Memory: one sorted copy of the values and the output, the bins found in chunks
-    (a 100M-weight layer needs no index array)."""
-    k = 1 << bits
+    edge). The bins are found in chunks: a 100M-weight layer needs no index array."""
     flat = np.asarray(values).ravel()
-    n = flat.size
-    if n <= k:
+    if flat.size <= (1 << bits):
         return values
-    starts = (np.arange(k, dtype=np.int64) * n + k - 1) // k   # first rank of bin j: ceil(j n / k)
-    ordered = np.sort(flat)
-    bounds = np.append(starts, n)
-    centroids = np.array([ordered[a:b].sum(dtype=np.float64) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])],
-                         dtype=flat.dtype)
-    edges = np.append(ordered[starts[1:]], np.inf).astype(flat.dtype)   # k - 1 edges and a sentinel
-    del ordered
-    snapped = np.empty(n, flat.dtype)
-    for a in range(0, n, SNAP_CHUNK):
-        part = flat[a:a + SNAP_CHUNK]
-        if k <= 256:  # bin = number of edges <= value, counted edge by edge (faster than a search)
-            idx = np.zeros(part.size, np.uint8)
-            for edge in edges[:-1]:
-                idx += part >= edge
-        else:
-            idx = np.searchsorted(edges[:-1], part, side="right")
-        snapped[a:a + SNAP_CHUNK] = centroids[idx]
-    return snapped.reshape(np.shape(values))
+    centroids, edges = codebook(np.sort(flat), bits)
+    return apply_codebook(flat.copy(), centroids, edges).reshape(np.shape(values))
 
 
 def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = None, activation: str = "relu",
@@ -143,18 +153,24 @@ def simulate_layer(layer, tensors, cfg: SoCConfig, *, strategy: str | None = Non
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
     keep = tensors.keep
-    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
-    if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
-        kept = snap_to_codebook(kept, cfg.weight_bits)
+    # Pruned weights are exactly zero: convert only the rest. Memory: one float copy of the
+    # kept weights at a time (a 100M-weight layer): sorted in place for the codebook, then
+    # taken again in layer order, snapped, scaled and rounded in place (= to_fixed).
+    kept = np.asarray(tensors.weights[keep], np.float32)
+    if cfg.weight_bits < 16 and kept.size > (1 << cfg.weight_bits):  # codes decode to 2^bits values (WDM table)
+        kept.sort()
+        centroids, edges = codebook(kept, cfg.weight_bits)
+        del kept
+        kept = apply_codebook(np.asarray(tensors.weights[keep], np.float32), centroids, edges)
     shift = weight_frac_bits(kept)
-    # to_fixed(kept, shift), in place on this layer's own copy (a 100M-weight layer holds no second float copy)
-    kept = kept.astype(np.float32, copy=False)
     kept *= np.float32(1 << shift)
     np.rint(kept, out=kept)
     np.clip(kept, -32768, 32767, out=kept)
-    w = np.zeros(keep.shape, np.int16)
-    w[keep] = kept
+    codes = kept.astype(np.int16)
     del kept
+    w = np.zeros(keep.shape, np.int16)
+    w[keep] = codes
+    del codes
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)

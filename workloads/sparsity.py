@@ -185,7 +185,13 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
             cut[ax + 1] = slice(s - (g - 1) * b, None)
             valid[tuple(cut)] = False
     values *= valid
-    actual = np.abs(values).reshape(kept, -1).sum(axis=1) / counts[keep_blocks]
+    del valid
+    flat = values.reshape(kept, -1)
+    sums = np.empty(kept, np.float32)
+    step = max(1, (1 << 22) // max(1, flat.shape[1]))  # |w| sums in chunks: no second copy of a large layer
+    for a in range(0, kept, step):
+        sums[a:a + step] = np.abs(flat[a:a + step]).sum(axis=1)
+    actual = sums / counts[keep_blocks]
     factor = (means[keep_blocks] / np.maximum(actual, 1e-12)).astype(np.float32)
     values *= factor.reshape((kept,) + (1,) * nd)
 
