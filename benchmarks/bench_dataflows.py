@@ -20,7 +20,7 @@ TARGET_S = 60.0
 
 def run() -> dict:
     from soc.spatial.compare import compare_layers, network_shapes, summarize
-    from soc.spatial.config import make_spatial_config
+    from soc.arch.spatial import make_spatial_config
 
     cfg = make_spatial_config(pes=256)
     shapes = network_shapes("alexnet", 16)

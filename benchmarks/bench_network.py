@@ -1,7 +1,7 @@
 """Whole networks on the accelerator: wall time and peak memory, and the closing comparison.
 
 ``run()`` (collected by ``make bench``): whole AlexNet and whole VGG16 on ``coarse-sparse``
-through :func:`soc.network.run_network` (reference tensors streamed, every layer
+through :func:`soc.runtime.network.run_network` (reference tensors streamed, every layer
 simulated, no report files), each in a fresh Python process so that its peak resident
 memory (``ru_maxrss``) is its own. One run each (a VGG16 run takes minutes): seconds of
 wall time, with the share spent building the reference tensors and the slowest layers.
@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = """
 import json, time
-from soc.config import preset
-from soc.network import run_network
+from soc.arch import design as preset
+from soc.runtime.network import run_network
 from workloads.zoo import get_network
 t0 = time.perf_counter()
-o = run_network(get_network({net!r}), preset("coarse-sparse"), report=False)
+o = run_network(get_network({net!r}), preset("coarse-sparse"))
 layers = sorted(((r.name, r.wall_s) for r in o.results), key=lambda x: -x[1])
 print(json.dumps({{"wall_s": time.perf_counter() - t0, "peak_rss_mb": o.summary["peak_rss_mb"],
                   "simulate_s": sum(w for _, w in layers), "cycles": o.summary["cycles"],
@@ -63,12 +63,12 @@ def profile(net: str, top: int = 25) -> None:
     import cProfile
     import pstats
 
-    from soc.config import preset
-    from soc.network import run_network
+    from soc.arch import design as preset
+    from soc.runtime.network import run_network
     from workloads.zoo import get_network
     prof = cProfile.Profile()
     prof.enable()
-    run_network(get_network(net), preset("coarse-sparse"), report=False)
+    run_network(get_network(net), preset("coarse-sparse"))
     prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
 
@@ -76,17 +76,17 @@ def profile(net: str, top: int = 25) -> None:
 def closing(out: Path) -> None:
     import pandas as pd
 
-    from soc.cli.compare import compare_presets
-    from soc.config import PRESETS
+    from soc.cli.compare import compare_designs
+    from soc.cli.netopts import DEFAULT_COMPARISON, resolve_designs
     frames = []
     for net in ("alexnet", "vgg16"):
-        paths = compare_presets(net, list(PRESETS), out / net)
+        paths = compare_designs(net, resolve_designs(list(DEFAULT_COMPARISON), None), out / net)
         table = pd.read_csv(paths["compare_csv"])
         table.insert(0, "network", net)
         frames.append(table)
     table = pd.concat(frames, ignore_index=True)
     table.to_csv(out / "closing.csv", index=False)
-    cols = ["network", "preset", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense",
+    cols = ["network", "arch", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense",
             "speedup_vs_weight-sparse", "energy_ratio_vs_weight-sparse"]
     print(table[cols].to_string(index=False))
     print(f"wrote {out / 'closing.csv'}")

@@ -25,8 +25,8 @@ def _layers():
 
 
 def run() -> dict:
-    from soc.config import preset
-    from soc.simulate import simulate_layer
+    from soc.arch import design as preset
+    from soc.runtime.simulate import simulate_layer
     layers, layer_tensors = _layers()
     out = {}
     for name, (layer, wd, xd, block) in layers.items():

@@ -4,10 +4,10 @@ Reports take plain data (per-layer result dicts as from ``LayerResult.to_dict()`
 network summaries, activity records) and never import SimPy or the simulated actors:
 data flows one way, results -> reports.
 
-- ``reports.tables``  per-layer table, network summary, energy breakdowns, preset comparison
+- ``reports.tables``  per-layer table, network summary, energy breakdowns, design comparison
 - ``reports.writer``  ``RunWriter``: layers.csv row by row as layers finish, summary.json at the end
-- ``reports.plots``   energy by component, cycles per layer, preset ratios (Agg, no display)
-- ``reports.html``    one self-contained HTML report (run, or preset comparison)
+- ``reports.plots``   energy by component, cycles per layer, design ratios (Agg, no display)
+- ``reports.html``    one self-contained HTML report (run, or design comparison)
 - ``reports.trace``   Chrome Trace Event Format timeline of the actors' activity, size-capped
 - ``reports.bundle``  all report files of a run or a comparison in one call
 """

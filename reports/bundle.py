@@ -1,11 +1,11 @@
-"""Write every report file of a run or of a preset comparison in one call.
+"""Write every report file of a run or of a design comparison in one call.
 
 ``write_run_outputs`` (after the layers.csv / summary.json of ``reports.writer``):
 ``network.csv`` (one row: the network summary's scalar quantities),
 ``energy_by_component.csv`` and ``energy_by_action.csv`` (network breakdowns, pJ and
 percent of the total), ``plots/*.png`` and ``report.html``.
 
-``write_comparison_outputs``: ``compare.csv`` (one row per preset: preset, cycles,
+``write_comparison_outputs``: ``compare.csv`` (one row per design: design, cycles,
 energy_pj, speedup_vs_<baseline>, energy_ratio_vs_<baseline> ...), ``plots/*.png`` and
 ``report.html`` (the comparison report).
 """
@@ -21,10 +21,10 @@ from reports.html import write_comparison_report, write_report
 from matplotlib.figure import Figure
 
 from reports.plots import (
-    cycles_by_layer_presets_figure, figure_png, preset_ratios_figure, run_figures,
+    cycles_by_layer_designs_figure, figure_png, design_ratios_figure, run_figures,
 )
 from reports.tables import (
-    energy_by_action_table, energy_by_component_table, layer_table, preset_comparison,
+    energy_by_action_table, energy_by_component_table, layer_table, design_comparison,
 )
 
 PLOTS_DIR = "plots"
@@ -78,22 +78,22 @@ def write_run_outputs(out_dir: str | os.PathLike, *, layers: pd.DataFrame | Iter
 
 def write_comparison_outputs(out_dir: str | os.PathLike, *, summaries: Mapping[str, Mapping[str, Any]],
                              title: str,
-                             layers_by_preset: Mapping[str, pd.DataFrame | Iterable[Any]] | None = None,
+                             layers_by_design: Mapping[str, pd.DataFrame | Iterable[Any]] | None = None,
                              baselines: Sequence[str] | None = None, config: Any = None,
                              notes: Sequence[str] = ()) -> dict[str, Path]:
     """Write compare.csv, plots/*.png and report.html for network summaries
-    {preset: summary}; returns the paths (``compare_csv`` ...)."""
+    {design: summary}; returns the paths (``compare_csv`` ...)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    comparison = preset_comparison(summaries, baselines)
+    comparison = design_comparison(summaries, baselines)
     paths: dict[str, Path] = {"compare_csv": out / "compare.csv"}
     comparison.to_csv(paths["compare_csv"], index=False)
-    tables = {p: _as_table(t) for p, t in (layers_by_preset or {}).items()}
-    figures = {"preset_ratios": preset_ratios_figure(comparison)}
+    tables = {p: _as_table(t) for p, t in (layers_by_design or {}).items()}
+    figures = {"design_ratios": design_ratios_figure(comparison)}
     if tables:
-        figures["cycles_by_layer_presets"] = cycles_by_layer_presets_figure(tables)
+        figures["cycles_by_layer_designs"] = cycles_by_layer_designs_figure(tables)
     pngs = _save_pngs(figures, out / PLOTS_DIR, paths)
     paths["report_html"] = write_comparison_report(out / "report.html", title=title, comparison=comparison,
-                                                   summaries=summaries, layers_by_preset=tables or None,
+                                                   summaries=summaries, layers_by_design=tables or None,
                                                    config=config, figures=pngs, notes=notes)
     return paths

@@ -5,11 +5,11 @@ base64 PNG ``data:`` URIs, tables are plain HTML, and there is no script, no ext
 stylesheet, font or link. Every text that comes from data (layer names, config values,
 error messages) is HTML-escaped.
 
-Run report sections: run summary (with the failure, if the run failed), preset
+Run report sections: run summary (with the failure, if the run failed), design
 comparison (when given), plots, energy by component and by action for the network,
 per-layer table, and the configuration used (pretty-printed JSON). Comparison report:
-comparison table, each preset's summary side by side, ratio and cycles plots, and per
-preset a collapsible section (plain ``<details>``) with its plot and layer table.
+comparison table, each design's summary side by side, ratio and cycles plots, and per
+design a collapsible section (plain ``<details>``) with its plot and layer table.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports.plots import (
-    cycles_by_layer_presets_figure, energy_by_component_figure, figure_png, preset_ratios_figure,
+    cycles_by_layer_designs_figure, energy_by_component_figure, figure_png, design_ratios_figure,
     run_figures,
 )
 from reports.tables import energy_by_action_table, energy_by_component_table
@@ -56,9 +56,9 @@ pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 FIGURE_CAPTIONS = {
     "energy_by_component": "Energy of each layer split by component (unit on the axis).",
     "cycles_by_layer": "Simulated accelerator cycles of each layer.",
-    "cycles_by_layer_presets": "Simulated cycles of each layer on each preset.",
-    "preset_ratios": "Speedup (baseline cycles / preset cycles) and energy ratio "
-                     "(baseline energy / preset energy) of each preset; above 1 is better than the baseline.",
+    "cycles_by_layer_designs": "Simulated cycles of each layer on each design.",
+    "design_ratios": "Speedup (baseline cycles / design cycles) and energy ratio "
+                     "(baseline energy / design energy) of each design; above 1 is better than the baseline.",
 }
 
 
@@ -166,8 +166,8 @@ def _scalars(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 def _comparison_html(comparison: pd.DataFrame) -> list[str]:
     return ["<h2>Preset comparison</h2>",
-            '<p class="note">speedup_vs_B = cycles of B / cycles of the preset; '
-            "energy_ratio_vs_B = energy of B / energy of the preset (above 1: better than B).</p>",
+            '<p class="note">speedup_vs_B = cycles of B / cycles of the design; '
+            "energy_ratio_vs_B = energy of B / energy of the design (above 1: better than B).</p>",
             table_html(comparison)]
 
 
@@ -195,7 +195,7 @@ def render_report(*, title: str, summary: Mapping[str, Any], layers: pd.DataFram
     adds, e.g. ``peak_rss_mb``; a ``failure`` entry is shown prominently). ``layers`` is
     the per-layer table (``tables.layer_table``). ``config`` is the configuration used
     (a mapping, or a pydantic model). ``figures`` defaults to ``plots.run_figures``;
-    values may be Figures or PNG bytes. ``comparison`` is a ``tables.preset_comparison``
+    values may be Figures or PNG bytes. ``comparison`` is a ``tables.design_comparison``
     table. ``notes`` are extra lines shown under the title.
     """
     summary = dict(summary)
@@ -223,38 +223,38 @@ def render_report(*, title: str, summary: Mapping[str, Any], layers: pd.DataFram
 
 def render_comparison_report(*, title: str, comparison: pd.DataFrame,
                              summaries: Mapping[str, Mapping[str, Any]],
-                             layers_by_preset: Mapping[str, pd.DataFrame] | None = None,
+                             layers_by_design: Mapping[str, pd.DataFrame] | None = None,
                              config: Mapping[str, Any] | Any | None = None,
                              figures: Mapping[str, Figure | bytes] | None = None,
                              notes: Sequence[str] = ()) -> str:
-    """The report of a preset comparison as one HTML string.
+    """The report of a design comparison as one HTML string.
 
-    Shows the comparison table, the network summary of each preset side by side, the
-    plots (default: preset ratios, plus cycles per layer on each preset when
-    ``layers_by_preset`` is given), and for each preset a collapsible section
+    Shows the comparison table, the network summary of each design side by side, the
+    plots (default: design ratios, plus cycles per layer on each design when
+    ``layers_by_design`` is given), and for each design a collapsible section
     (``<details>``, no script) with its energy by component plot and per-layer table.
-    ``config`` maps preset -> configuration used (or is one shared configuration).
+    ``config`` maps design -> configuration used (or is one shared configuration).
     """
     if figures is None:
-        figures = {"preset_ratios": preset_ratios_figure(comparison)}
-        if layers_by_preset:
-            figures["cycles_by_layer_presets"] = cycles_by_layer_presets_figure(layers_by_preset)
+        figures = {"design_ratios": design_ratios_figure(comparison)}
+        if layers_by_design:
+            figures["cycles_by_layer_designs"] = cycles_by_layer_designs_figure(layers_by_design)
     out = _page_head(title, notes)
-    for preset, summary in summaries.items():
-        out.append(_failure_html(summary, who=f"on {preset}"))
+    for design, summary in summaries.items():
+        out.append(_failure_html(summary, who=f"on {design}"))
     out.extend(_comparison_html(comparison))
-    out.append("<h2>Network summary per preset</h2>")
-    per_preset = {p: _scalars(s) for p, s in summaries.items()}
-    quantities = list(dict.fromkeys(k for values in per_preset.values() for k in values))
+    out.append("<h2>Network summary per design</h2>")
+    per_design = {p: _scalars(s) for p, s in summaries.items()}
+    quantities = list(dict.fromkeys(k for values in per_design.values() for k in values))
     side = pd.DataFrame({"quantity": quantities} | {
-        p: pd.Series([values.get(q) for q in quantities], dtype=object) for p, values in per_preset.items()})
+        p: pd.Series([values.get(q) for q in quantities], dtype=object) for p, values in per_design.items()})
     out.append(table_html(side))
     out.extend(_figures_html(figures))
-    for preset, layers in (layers_by_preset or {}).items():
-        out.append(f"<details><summary><strong>{html.escape(preset)}</strong>: "
+    for design, layers in (layers_by_design or {}).items():
+        out.append(f"<details><summary><strong>{html.escape(design)}</strong>: "
                    f"per-layer results ({len(layers)} layers)</summary>")
         out.append(_figure_html("energy_by_component", energy_by_component_figure(
-            layers, title=f"Energy by component per layer ({preset})")))
+            layers, title=f"Energy by component per layer ({design})")))
         out.append(table_html(layers))
         out.append("</details>")
     out.extend(_config_html(config))

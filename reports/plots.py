@@ -127,34 +127,34 @@ def cycles_by_layer_figure(layers: pd.DataFrame, title: str = "Cycles per layer"
     return fig
 
 
-def preset_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
+def design_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
                          title: str | None = None) -> Figure:
-    """Grouped bars per preset: speedup and energy ratio against ``baseline`` (both
-    baseline / preset, so > 1 is better than the baseline; the line at 1 marks parity).
+    """Grouped bars per design: speedup and energy ratio against ``baseline`` (both
+    baseline / design, so > 1 is better than the baseline; the line at 1 marks parity).
     ``baseline`` defaults to the first baseline in the comparison table."""
-    _require(comparison, ["preset"], "preset_ratios_figure")
+    _require(comparison, ["arch"], "design_ratios_figure")
     if baseline is None:
         found = [c[len("speedup_vs_"):] for c in comparison.columns if c.startswith("speedup_vs_")]
         if not found:
-            raise ValueError("preset_ratios_figure: comparison has no speedup_vs_<baseline> column")
+            raise ValueError("design_ratios_figure: comparison has no speedup_vs_<baseline> column")
         baseline = found[0]
     speed_col, energy_col = f"speedup_vs_{baseline}", f"energy_ratio_vs_{baseline}"
-    _require(comparison, [speed_col, energy_col], "preset_ratios_figure")
-    presets = [str(p) for p in comparison["preset"]]
-    fig = Figure(figsize=(max(6.5, 1.6 * len(presets) + 2.0), 4.5), dpi=DPI)
+    _require(comparison, [speed_col, energy_col], "design_ratios_figure")
+    designs = [str(p) for p in comparison["arch"]]
+    fig = Figure(figsize=(max(6.5, 1.6 * len(designs) + 2.0), 4.5), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    x = np.arange(len(presets))
+    x = np.arange(len(designs))
     w = 0.38
     speed = comparison[speed_col].to_numpy(dtype=float)
     energy = comparison[energy_col].to_numpy(dtype=float)
-    b1 = ax.bar(x - w / 2, speed, w, label=f"speedup (cycles {baseline} / cycles preset)", color="#4878a8")
-    b2 = ax.bar(x + w / 2, energy, w, label=f"energy ratio (energy {baseline} / energy preset)", color="#e3a33b")
+    b1 = ax.bar(x - w / 2, speed, w, label=f"speedup (cycles {baseline} / cycles design)", color="#4878a8")
+    b2 = ax.bar(x + w / 2, energy, w, label=f"energy ratio (energy {baseline} / energy design)", color="#e3a33b")
     for bars in (b1, b2):
         ax.bar_label(bars, fmt="%.2fx", fontsize=8)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(x)
-    ax.set_xticklabels(presets)
+    ax.set_xticklabels(designs)
     ax.set_ylabel(f"ratio vs {baseline} (x, higher is better)")
     ax.set_title(title or f"Speedup and energy ratio against {baseline}")
     ax.set_ylim(0, max(1.0, float(np.nanmax(np.concatenate([speed, energy])))) * 1.18)
@@ -164,38 +164,38 @@ def preset_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
     return fig
 
 
-def cycles_by_layer_presets_figure(layers_by_preset: Mapping[str, pd.DataFrame],
-                                   title: str = "Cycles per layer on each preset",
+def cycles_by_layer_designs_figure(layers_by_design: Mapping[str, pd.DataFrame],
+                                   title: str = "Cycles per layer on each design",
                                    log_scale: bool | None = None) -> Figure:
-    """Grouped bars: for each layer (in the first preset's order), its cycles on each
-    preset. Layers are matched by name; a layer missing from a preset has no bar."""
-    if not layers_by_preset:
-        raise ValueError("cycles_by_layer_presets_figure: no presets given")
-    for preset, df in layers_by_preset.items():
-        _require(df, ["name", "cycles"], f"cycles_by_layer_presets_figure ({preset})")
-    presets = list(layers_by_preset)
-    names = [str(n) for n in layers_by_preset[presets[0]]["name"]]
-    table = np.full((len(presets), len(names)), np.nan)
-    for p, preset in enumerate(presets):
-        by_name = dict(zip(layers_by_preset[preset]["name"].astype(str),
-                           layers_by_preset[preset]["cycles"].astype(float)))
+    """Grouped bars: for each layer (in the first design's order), its cycles on each
+    design. Layers are matched by name; a layer missing from a design has no bar."""
+    if not layers_by_design:
+        raise ValueError("cycles_by_layer_designs_figure: no designs given")
+    for design, df in layers_by_design.items():
+        _require(df, ["name", "cycles"], f"cycles_by_layer_designs_figure ({design})")
+    designs = list(layers_by_design)
+    names = [str(n) for n in layers_by_design[designs[0]]["name"]]
+    table = np.full((len(designs), len(names)), np.nan)
+    for p, design in enumerate(designs):
+        by_name = dict(zip(layers_by_design[design]["name"].astype(str),
+                           layers_by_design[design]["cycles"].astype(float)))
         table[p] = [by_name.get(n, np.nan) for n in names]
     if log_scale is None:
         positive = table[np.isfinite(table) & (table > 0)]
         log_scale = positive.size > 0 and positive.max() / positive.min() > 1e3
-    fig = _new_figure(len(names) * max(1, len(presets)) // 2 + len(names))
+    fig = _new_figure(len(names) * max(1, len(designs)) // 2 + len(names))
     ax = fig.add_subplot(1, 1, 1)
-    width = 0.8 / len(presets)
+    width = 0.8 / len(designs)
     colors = matplotlib.colormaps["tab10"]
     x = np.arange(len(names))
-    for p, preset in enumerate(presets):
-        ax.bar(x - 0.4 + width * (p + 0.5), np.nan_to_num(table[p]), width, label=preset, color=colors(p % 10))
+    for p, design in enumerate(designs):
+        ax.bar(x - 0.4 + width * (p + 0.5), np.nan_to_num(table[p]), width, label=design, color=colors(p % 10))
     if log_scale:
         ax.set_yscale("log")
     ax.set_ylabel("cycles" + (" (log scale)" if log_scale else ""))
     ax.set_title(title)
     _layer_axis(ax, names)
-    ax.legend(fontsize=8, title="preset")
+    ax.legend(fontsize=8, title="arch")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -218,13 +218,13 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
 
 def run_figures(layers: pd.DataFrame, comparison: pd.DataFrame | None = None) -> dict[str, Figure]:
     """The standard figures of a run, by file stem: ``energy_by_component``,
-    ``cycles_by_layer`` and, given a comparison, ``preset_ratios``."""
+    ``cycles_by_layer`` and, given a comparison, ``design_ratios``."""
     figures = {
         "energy_by_component": energy_by_component_figure(layers),
         "cycles_by_layer": cycles_by_layer_figure(layers),
     }
     if comparison is not None:
-        figures["preset_ratios"] = preset_ratios_figure(comparison)
+        figures["design_ratios"] = design_ratios_figure(comparison)
     return figures
 
 

@@ -305,37 +305,37 @@ def energy_by_action_table(results: Iterable[Any] | Mapping[str, float]) -> pd.D
     return _breakdown_frame(totals, "action")
 
 
-def preset_comparison(summaries: Mapping[str, Mapping[str, Any]],
+def design_comparison(summaries: Mapping[str, Mapping[str, Any]],
                       baselines: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per preset from network summaries {preset: summary}.
+    """One row per design from network summaries {design: summary}.
 
-    Columns: ``preset, cycles, energy_pj``, then per baseline B
+    Columns: ``design, cycles, energy_pj``, then per baseline B
     ``speedup_vs_B = cycles_B / cycles_preset`` and
-    ``energy_ratio_vs_B = energy_pj_B / energy_pj_preset`` (both > 1 mean the preset
+    ``energy_ratio_vs_B = energy_pj_B / energy_pj_preset`` (both > 1 mean the design
     is faster / uses less energy than B), then ``time_s``, ``dram_bytes``,
-    ``outputs_match_reference``, ``layers`` and ``status`` (``failed`` marks a preset
+    ``outputs_match_reference``, ``layers`` and ``status`` (``failed`` marks a design
     whose run stopped early: its totals cover only the layers completed) when the
     summaries have them.
-    ``baselines`` default: ``("dense",)`` if a ``dense`` preset is present, else the
-    first preset. A baseline must be one of the presets.
+    ``baselines`` default: ``("dense",)`` if a ``dense`` design is present, else the
+    first design. A baseline must be one of the designs.
     """
     if not summaries:
-        raise ValueError("no preset summaries given (need at least one preset)")
-    presets = list(summaries)
+        raise ValueError("no design summaries given (need at least one design)")
+    designs = list(summaries)
     if baselines is None:
-        baselines = ("dense",) if "dense" in summaries else (presets[0],)
+        baselines = ("dense",) if "dense" in summaries else (designs[0],)
     for b in baselines:
         if b not in summaries:
-            raise ValueError(f"baseline preset {b!r} is not among the compared presets {presets}")
+            raise ValueError(f"baseline design {b!r} is not among the compared designs {designs}")
     for p, s in summaries.items():
         for key in ("cycles", "energy_pj"):
             if key not in s:
-                raise ValueError(f"summary of preset {p!r} lacks {key!r}")
+                raise ValueError(f"summary of design {p!r} lacks {key!r}")
             if not float(s[key]) > 0:
-                raise ValueError(f"summary of preset {p!r}: {key!r} must be > 0 to form ratios, got {s[key]!r}")
+                raise ValueError(f"summary of design {p!r}: {key!r} must be > 0 to form ratios, got {s[key]!r}")
     rows = []
     for p, s in summaries.items():
-        row: dict[str, Any] = {"preset": p, "cycles": int(s["cycles"]), "energy_pj": float(s["energy_pj"])}
+        row: dict[str, Any] = {"arch": p, "cycles": int(s["cycles"]), "energy_pj": float(s["energy_pj"])}
         for b in baselines:
             base = summaries[b]
             row[f"speedup_vs_{b}"] = float(base["cycles"]) / float(s["cycles"])

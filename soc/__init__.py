@@ -1,2 +1,8 @@
-"""The simulated hardware: configs, data tokens, the actors of the accelerator and the
-spatial PE array, the sparse MAC kernels, and the compiler that feeds them."""
+"""socsim: a discrete-event simulator of neural-network accelerator systems-on-chip."""
+from __future__ import annotations
+
+try:
+    from importlib.metadata import PackageNotFoundError, version as _version
+    __version__ = _version("socsim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"

@@ -1,11 +1,11 @@
-"""The programming model's descriptors and forward calls (soc.compiler.api)."""
+"""The programming model's descriptors and forward calls (soc.runtime.api)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from soc.compiler import api
-from soc.config import ConfigError
+from soc.runtime import api
+from soc.arch.vector import ConfigError
 from workloads import forward as ref
 from workloads.layers import Conv
 from workloads.sparsity import sparse_activations, to_fixed
@@ -28,7 +28,8 @@ def test_conv_forward_writes_the_accelerator_output_and_matches_float_reference(
     assert r.outputs_match_reference and r.kind == "conv" and r.name == "c"
     # the same layer in float on the quantized operands (weights snapped to the codebook of
     # the preset's code width, then fixed point): equal within the output rounding
-    from soc.simulate import snap_to_codebook, weight_frac_bits
+    from soc.compiler.lowering import weight_frac_bits
+    from soc.runtime.simulate import snap_to_codebook
     snapped = np.zeros_like(w.weights)
     snapped[w.keep] = snap_to_codebook(w.weights[w.keep], h.config.weight_bits)
     s = weight_frac_bits(snapped[w.keep])
@@ -155,7 +156,7 @@ def test_bad_descriptors_and_calls_are_refused_by_name():
         api.PoolingDescriptor("median")
     with pytest.raises(ValueError, match="allowed: relu, sigmoid, tanh"):
         api.ActivationDescriptor("gelu")
-    with pytest.raises(ConfigError, match="allowed: coarse-sparse, weight-sparse, dense"):
+    with pytest.raises(ConfigError, match="unknown design .sparse.; allowed: activation-sparse, coarse-sparse-32pe, coarse-sparse"):
         api.Handle("sparse")
     with pytest.raises(ValueError, match="allowed: output-reuse, synapse-reuse, input-reuse"):
         api.Handle("dense", strategy="best")
@@ -176,20 +177,20 @@ def test_bad_descriptors_and_calls_are_refused_by_name():
 
 
 def test_data_placement_per_preset():
-    from soc.config import preset
-    assert api.data_placement(preset("coarse-sparse"))["inputs"] == ("nbin", "nibin")
-    assert api.data_placement(preset("dense"))["weights"] == ("sb",)
+    from soc.arch import design
+    assert api.data_placement(design("coarse-sparse"))["inputs"] == ("nbin", "nibin")
+    assert api.data_placement(design("dense"))["weights"] == ("sb",)
 
 
 def test_config_weight_width_applies_unless_the_filter_states_one():
-    from soc.config import preset
+    from soc.arch import design
     x = _t((1, 256), sparse_activations((1, 256), 0.7, 0))
     w = api.Filter.generate(api.FilterDescriptor((64, 256), block=(16, 16)), 0.5, seed=1)
     read = {}
     for bits in (16, 8):
-        h = api.Handle(preset("coarse-sparse", weight_bits=bits))
+        h = api.Handle(design("coarse-sparse", weight_bits=bits))
         read[bits] = api.inner_product_forward(h, api.InnerProductDescriptor(), x, w, _t((1, 64))).dram_bytes_read
     assert read[8] < read[16]
-    h = api.Handle(preset("coarse-sparse", weight_bits=8))
+    h = api.Handle(design("coarse-sparse", weight_bits=8))
     stated = api.Filter(api.FilterDescriptor((64, 256), bits=16), w.weights, w.keep)
     assert api.inner_product_forward(h, api.InnerProductDescriptor(), x, stated, _t((1, 64))).dram_bytes_read == read[16]

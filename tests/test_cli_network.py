@@ -15,7 +15,7 @@ from soc.cli import commands  # noqa: F401  (registers the sub-commands)
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"cycles", "time_s", "energy_pj", "energy_by_component", "dram_bytes", "useful_macs", "skipped_macs",
-                "outputs_match_reference", "wall_s", "peak_rss_mb", "preset", "network", "status"}
+                "outputs_match_reference", "wall_s", "peak_rss_mb", "arch", "network", "status"}
 
 
 def _socsim(*args: str) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def test_run_writes_summary_layers_and_report(tmp_path):
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
-    assert summary["status"] == "ok" and summary["preset"] == "weight-sparse" and summary["network"] == "lenet5"
+    assert summary["status"] == "ok" and summary["arch"] == "weight-sparse" and summary["network"] == "lenet5"
     assert summary["outputs_match_reference"] is True and summary["peak_rss_mb"] > 0
     rows = list(csv.DictReader(open(tmp_path / "layers.csv")))
     assert [r["name"] for r in rows] == ["conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2"]
@@ -51,10 +51,10 @@ def test_compare_writes_ratios_against_dense(tmp_path):
     res = CliRunner().invoke(app, ["compare", "mlp", "--presets", "coarse-sparse,weight-sparse,dense",
                                    "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    rows = {r["preset"]: r for r in csv.DictReader(open(tmp_path / "compare.csv"))}
+    rows = {r["arch"]: r for r in csv.DictReader(open(tmp_path / "compare.csv"))}
     assert set(rows) == {"coarse-sparse", "weight-sparse", "dense"}
     for r in rows.values():
-        assert {"preset", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"} <= set(r)
+        assert {"arch", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"} <= set(r)
     assert float(rows["dense"]["speedup_vs_dense"]) == 1.0
     dense = json.loads((tmp_path / "dense" / "summary.json").read_text())
     cs = json.loads((tmp_path / "coarse-sparse" / "summary.json").read_text())
@@ -79,10 +79,10 @@ def test_explain_json_and_text():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "mlp", "--preset", "sparse"], "allowed: coarse-sparse, weight-sparse, dense"),
+    (["run", "mlp", "--preset", "sparse"], "unknown design 'sparse'; allowed: activation-sparse, coarse-sparse-32pe, coarse-sparse, dense, weight-sparse"),
     (["run", "mlp", "--strategy", "best"], "allowed: output-reuse, synapse-reuse, input-reuse"),
     (["run", "nosuchnet"], "allowed: lenet5, mlp"),
-    (["compare", "mlp", "--presets", "dense,fast"], "unknown preset(s) 'fast'"),
+    (["compare", "mlp", "--presets", "dense,fast"], "unknown design 'fast'"),
     (["explain", "mlp", "--layer", "relu1"], "no tiling"),
     (["explain", "mlp", "--layer", "ip7"], "has no layer 'ip7'"),
     (["run", "mlp", "--layers", "ip1,ip9"], "unknown layer(s) ['ip9']"),
@@ -96,8 +96,8 @@ def test_bad_input_gives_a_clear_message(args, message, tmp_path):
 def test_user_errors_exit_with_status_2():
     res = _socsim("run", "mlp", "--preset", "sparse")
     assert res.returncode == 2
-    assert res.stderr.strip() == ("error: --preset: unknown preset 'sparse'; allowed: coarse-sparse, "
-                                  "weight-sparse, dense")
+    assert res.stderr.strip() == ("error: --arch: unknown design 'sparse'; allowed: activation-sparse, "
+                                  "coarse-sparse-32pe, coarse-sparse, dense, weight-sparse, or a .yaml design file")
 
 
 def _user_error(*args) -> str:
@@ -115,7 +115,7 @@ def test_malformed_workload_scripts(tmp_path):
     assert "must define a function run(handle)" in _user_error("run", str(norun), "--out", str(tmp_path / "o2"))
     failing = tmp_path / "failing.py"
     failing.write_text(
-        "import numpy as np\nfrom soc.compiler import api\n"
+        "import numpy as np\nfrom soc.runtime import api\n"
         "def run(handle):\n"
         "    x = api.Tensor(api.TensorDescriptor((1, 8)), np.ones((1, 8), np.float32))\n"
         "    y = api.Tensor(api.TensorDescriptor((1, 8)))\n"
@@ -138,7 +138,7 @@ def test_example_scripts_run_standalone_and_through_socsim(script, tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     a = json.loads((tmp_path / "a" / "summary.json").read_text())
-    assert a["outputs_match_reference"] is True and a["preset"] == "dense"
+    assert a["outputs_match_reference"] is True and a["arch"] == "dense"
     res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "b")])
     assert res.exit_code == 0, res.output
     b = json.loads((tmp_path / "b" / "summary.json").read_text())

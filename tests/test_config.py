@@ -1,6 +1,6 @@
 import pytest
 
-from soc.config import ConfigError, make_config, preset
+from soc.arch import ConfigError, design, make_vector_arch as make_config
 
 
 @pytest.mark.parametrize("fields, named", [
@@ -16,7 +16,7 @@ def test_bad_values_are_refused_naming_the_field(fields, named):
 
 
 def test_defaults_follow_the_spec():
-    c = preset("coarse-sparse")
+    c = design("coarse-sparse")
     assert (c.tn, c.tm, c.data_bits) == (16, 16, 16)
     assert c.nbin.size_bytes == 8192 and c.sb.size_bytes == 32768 and c.sib.size_bytes == 1024
     assert c.nbin.bandwidth_bits == 16 * 16 * 16
@@ -25,11 +25,11 @@ def test_defaults_follow_the_spec():
 
 def test_unknown_preset_lists_the_allowed_ones():
     with pytest.raises(ConfigError, match="coarse-sparse"):
-        preset("sparse-ish")
+        design("sparse-ish")
 
 
 def test_with_changes_is_validated_and_immutable():
-    c = preset("dense")
+    c = design("dense")
     d = c.with_changes(dram={"bandwidth_bytes_per_cycle": 8.0})
     assert d.dram.bandwidth_bytes_per_cycle == 8.0 and c.dram.bandwidth_bytes_per_cycle == 16.0
     with pytest.raises(ConfigError):

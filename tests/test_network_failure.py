@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from soc.config import preset
-from soc.network import NetworkRunError, run_network
+from soc.arch import design
+from soc.session import run_into
+from soc.runtime.network import NetworkRunError, run_network
 from workloads.layers import FC, Activation, Network, Pool
 
 
@@ -20,9 +21,9 @@ def _network() -> Network:
 
 def test_failing_layer_is_named_and_earlier_rows_are_kept(tmp_path):
     # NBout of 16 B: a half holds 8 B, one output tile of 16 outputs needs at least 32 B
-    cfg = preset("coarse-sparse", nbout={"size_bytes": 16, "bandwidth_bits": 1024})
+    cfg = design("coarse-sparse", nbout={"size_bytes": 16, "bandwidth_bits": 1024})
     with pytest.raises(NetworkRunError) as info:
-        run_network(_network(), cfg, out=tmp_path)
+        run_into(tmp_path, _network(), cfg)
     assert info.value.layer == "fc"
     assert "layer 'fc' (fc) failed" in str(info.value) and "no tiling fits" in str(info.value)
     rows = list(csv.DictReader(open(tmp_path / "layers.csv")))
@@ -31,11 +32,11 @@ def test_failing_layer_is_named_and_earlier_rows_are_kept(tmp_path):
     assert summary["status"] == "failed"
     assert summary["failure"]["layer"] == "fc"
     assert summary["layers_completed"] == 2
-    assert summary["network"] == "tiny" and summary["preset"] == "coarse-sparse"
+    assert summary["network"] == "tiny" and summary["arch"] == "coarse-sparse"
     assert summary["cycles"] == sum(int(r["cycles"]) for r in rows) > 0
 
 
 def test_unknown_layer_selection_is_refused():
     from workloads.zoo import get_network
     with pytest.raises(ValueError, match="unknown layer"):
-        run_network(get_network("mlp"), preset("dense"), layers=["ip9"])
+        run_network(get_network("mlp"), design("dense"), layers=["ip9"])

@@ -21,12 +21,13 @@ import itertools
 import pytest
 
 from energy.ledger import EnergyLedger
-from soc.accelerator import VectorAccelerator
+from soc.vector.accelerator import VectorAccelerator
 from soc.compiler.explain import lower_layer
 from soc.compiler.program import STRATEGIES, LoadInput, LoadWeights, OpenOutput, Tiling
 from soc.compiler.tiles import TileMaker
 from soc.compiler.tiling import choose, measure_densities, real_overflow, traffic
-from soc.config import PRESETS, preset
+from soc.arch import design
+PRESETS = ("coarse-sparse", "weight-sparse", "dense")
 from workloads.layers import FC, Conv
 from workloads.sparsity import layer_tensors
 
@@ -65,7 +66,7 @@ CASES = [
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_estimated_traffic_matches_simulated_bytes(preset_name, case, strategy):
     layer, wd, xd, batch, (p, i, o) = CASES[case]
-    cfg = preset(preset_name)
+    cfg = design(preset_name)
     part = _part(layer, cfg, wd, xd, batch)
     tiling = Tiling(p, i, o, strategy)
     run, transfers = _simulate(part, cfg, tiling)
@@ -82,7 +83,7 @@ def test_estimated_traffic_matches_simulated_bytes(preset_name, case, strategy):
 def test_forcing_a_strategy_moves_dram_bytes_the_predicted_way(preset_name):
     """Same layer, each strategy forced (with its own best tiling, as the compiler plans
     it): wherever the model predicts a clear difference (> 10 %), the simulation agrees."""
-    cfg = preset(preset_name)
+    cfg = design(preset_name)
     part = _part(Conv("c2", 128, 128, 3, (12, 12), padding=1), cfg, 0.35, 0.5)
     est, sim = {}, {}
     for s in STRATEGIES:
@@ -102,7 +103,7 @@ def test_forcing_a_strategy_moves_dram_bytes_the_predicted_way(preset_name):
 def test_fixed_tiling_loop_order_changes_traffic_as_predicted():
     """One multi-tile tiling under the three loop orders: the order of the estimated totals
     is the order of the simulated DRAM bytes."""
-    cfg = preset("dense")
+    cfg = design("dense")
     part = _part(FC("fc", 1024, 256), cfg, 1.0, 1.0, batch=4)
     est, sim = {}, {}
     for s in STRATEGIES:

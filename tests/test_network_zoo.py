@@ -7,8 +7,9 @@ import math
 
 import pytest
 
-from soc.config import PRESETS, preset
-from soc.network import fusable_relus, run_network
+from soc.arch import design
+PRESETS = ("coarse-sparse", "weight-sparse", "dense")
+from soc.runtime.network import fusable_relus, run_network
 from workloads.zoo import get_network
 
 NETWORKS = ("lenet5", "mlp", "cifar10-quick")
@@ -18,11 +19,11 @@ NETWORKS = ("lenet5", "mlp", "cifar10-quick")
 @pytest.mark.parametrize("network", NETWORKS)
 def test_every_layer_matches_the_reference(network, preset_name):
     net = get_network(network)
-    outcome = run_network(net, preset(preset_name), report=False)
+    outcome = run_network(net, design(preset_name))
     assert [r.name for r in outcome.results] == [layer.name for layer in net.layers]
     for r in outcome.results:
         assert r.outputs_match_reference, f"{network} {r.name} on {preset_name}"
-        assert r.preset == preset_name
+        assert r.arch == preset_name
     s = outcome.summary
     assert s["outputs_match_reference"] is True
     assert s["status"] == "ok"
@@ -38,7 +39,7 @@ def test_presets_order_as_the_hardware_predicts():
     """coarse-sparse skips pruned weights and zero neurons, weight-sparse only pruned
     weights, dense nothing: fewer MACs done, in that order."""
     net = get_network("cifar10-quick")
-    macs = {p: run_network(net, preset(p), report=False).summary["useful_macs"] for p in PRESETS}
+    macs = {p: run_network(net, design(p)).summary["useful_macs"] for p in PRESETS}
     assert macs["coarse-sparse"] < macs["weight-sparse"] < macs["dense"] == net.macs
 
 
@@ -46,7 +47,7 @@ def test_relu_after_conv_is_fused_and_costs_nothing_of_its_own():
     net = get_network("cifar10-quick")
     fused = fusable_relus(net)
     assert fused == {"relu2", "relu3"}  # relu1 follows a pooling layer
-    outcome = run_network(net, preset("coarse-sparse"), report=False)
+    outcome = run_network(net, design("coarse-sparse"))
     by_name = {r.name: r for r in outcome.results}
     assert by_name["relu2"].strategy == "fused" and by_name["relu2"].energy_pj == 0
     assert by_name["relu1"].strategy == "elementwise" and by_name["relu1"].energy_pj > 0
@@ -55,16 +56,16 @@ def test_relu_after_conv_is_fused_and_costs_nothing_of_its_own():
 
 def test_results_are_deterministic_for_a_seed():
     net = get_network("mlp")
-    a = run_network(net, preset("coarse-sparse"), seed=4, report=False).summary
-    b = run_network(net, preset("coarse-sparse"), seed=4, report=False).summary
-    c = run_network(net, preset("coarse-sparse"), seed=5, report=False).summary
+    a = run_network(net, design("coarse-sparse"), seed=4).summary
+    b = run_network(net, design("coarse-sparse"), seed=4).summary
+    c = run_network(net, design("coarse-sparse"), seed=5).summary
     assert a["cycles"] == b["cycles"] and a["energy_pj"] == b["energy_pj"]
     assert (a["cycles"], a["energy_pj"]) != (c["cycles"], c["energy_pj"])
 
 
 @pytest.mark.parametrize("network", ["lstm", "gru"])
 def test_recurrent_cells_run_their_products_on_the_accelerator(network):
-    outcome = run_network(get_network(network), preset("coarse-sparse"), report=False)
+    outcome = run_network(get_network(network), design("coarse-sparse"))
     (cell,) = outcome.results
     assert cell.outputs_match_reference
     assert cell.useful_macs > 0 and cell.energy_by_component["pe"] > 0

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from reports.html import render_report, write_report
-from reports.tables import layer_table, network_summary, preset_comparison
+from reports.tables import layer_table, network_summary, design_comparison
 from reports_samples import sample_results
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +36,7 @@ def _report(results, **kwargs):
 
 
 def _comparison():
-    return preset_comparison({
+    return design_comparison({
         "coarse-sparse": network_summary(sample_results(3, seed=1, scale=1.0)),
         "dense": network_summary(sample_results(3, seed=1, scale=3.0)),
     })
@@ -44,7 +44,7 @@ def _comparison():
 
 def test_report_is_self_contained_and_complete(tmp_path):
     results = sample_results(8)
-    config = {"preset": "coarse-sparse", "pes": 16, "buffers": {"nbin_kb": 8, "nbout_kb": 8}}
+    config = {"arch": "coarse-sparse", "pes": 16, "buffers": {"nbin_kb": 8, "nbout_kb": 8}}
     path = write_report(tmp_path / "report.html", title="lenet5 on coarse-sparse",
                         summary=network_summary(results), layers=layer_table(results),
                         config=config, comparison=_comparison())
@@ -59,7 +59,7 @@ def test_report_is_self_contained_and_complete(tmp_path):
         if key == "src":
             assert value.startswith("data:image/png;base64,")
             assert base64.b64decode(value.split(",", 1)[1]).startswith(PNG_MAGIC)
-    assert sum(1 for t in parser.tags if t == "img") == 3  # energy, cycles, preset ratios
+    assert sum(1 for t in parser.tags if t == "img") == 3  # energy, cycles, design ratios
     text = "\n".join(parser.text)
     for r in results:
         assert r["name"] in text
@@ -104,30 +104,30 @@ def test_comparison_report_and_bundles(tmp_path):
     from reports.bundle import write_comparison_outputs, write_run_outputs
     from reports.writer import RunWriter
 
-    presets = {"coarse-sparse": 1.0, "weight-sparse": 2.0, "dense": 4.0}
+    designs = {"coarse-sparse": 1.0, "weight-sparse": 2.0, "dense": 4.0}
     summaries, tables = {}, {}
-    for preset, scale in presets.items():
-        writer = RunWriter(tmp_path / preset)
+    for design, scale in designs.items():
+        writer = RunWriter(tmp_path / design)
         for r in sample_results(4, seed=2, scale=scale):
             writer.add_layer(r)
-        summaries[preset] = writer.summary()
-        tables[preset] = writer.table()
-        writer.finish(summaries[preset])
-        if preset != "coarse-sparse":
+        summaries[design] = writer.summary()
+        tables[design] = writer.table()
+        writer.finish(summaries[design])
+        if design != "coarse-sparse":
             continue  # one run's outputs are enough (plots are slow to draw)
-        paths = write_run_outputs(tmp_path / preset, layers=tables[preset], summary=summaries[preset],
-                                  title=f"net on {preset}", config={"preset": preset})
+        paths = write_run_outputs(tmp_path / design, layers=tables[design], summary=summaries[design],
+                                  title=f"net on {design}", config={"arch": design})
         assert {"network_csv", "energy_by_component_csv", "energy_by_action_csv", "report_html",
                 "plot_energy_by_component", "plot_cycles_by_layer"} <= set(paths)
         net = pd.read_csv(paths["network_csv"])
-        assert net.loc[0, "cycles"] == summaries[preset]["cycles"]
+        assert net.loc[0, "cycles"] == summaries[design]["cycles"]
         comp = pd.read_csv(paths["energy_by_component_csv"])
-        assert comp["energy_pj"].sum() == pytest.approx(summaries[preset]["energy_pj"], rel=1e-12)
-    paths = write_comparison_outputs(tmp_path / "cmp", summaries=summaries, layers_by_preset=tables,
-                                     title="net: presets compared", config={p: {"preset": p} for p in presets})
+        assert comp["energy_pj"].sum() == pytest.approx(summaries[design]["energy_pj"], rel=1e-12)
+    paths = write_comparison_outputs(tmp_path / "cmp", summaries=summaries, layers_by_design=tables,
+                                     title="net: designs compared", config={p: {"arch": p} for p in designs})
     cmp = pd.read_csv(paths["compare_csv"])
-    assert list(cmp.columns[:5]) == ["preset", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"]
-    assert cmp.set_index("preset").loc["coarse-sparse", "speedup_vs_dense"] == pytest.approx(
+    assert list(cmp.columns[:5]) == ["arch", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"]
+    assert cmp.set_index("arch").loc["coarse-sparse", "speedup_vs_dense"] == pytest.approx(
         summaries["dense"]["cycles"] / summaries["coarse-sparse"]["cycles"])
     page = paths["report_html"].read_text(encoding="utf-8")
     assert not re.search(r"https?:", page, flags=re.I)
@@ -136,7 +136,7 @@ def test_comparison_report_and_bundles(tmp_path):
     assert "script" not in parser.tags and "link" not in parser.tags
     assert all(v.startswith("data:image/png;base64,") for t, k, v in parser.attrs if k == "src")
     text = "\n".join(parser.text)
-    for preset in presets:
-        assert preset in text
+    for design in designs:
+        assert design in text
     for name in tables["dense"]["name"]:
         assert name in text

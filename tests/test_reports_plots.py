@@ -6,16 +6,16 @@ import pytest
 
 from reports.plots import (
     cycles_by_layer_figure, energy_by_component_figure, energy_unit, figure_png,
-    preset_ratios_figure, run_figures, save_figures,
+    design_ratios_figure, run_figures, save_figures,
 )
-from reports.tables import component_columns, layer_table, network_summary, preset_comparison
+from reports.tables import component_columns, layer_table, network_summary, design_comparison
 from reports_samples import sample_results
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _comparison():
-    return preset_comparison({
+    return design_comparison({
         "coarse-sparse": network_summary(sample_results(3, seed=1, scale=1.0)),
         "weight-sparse": network_summary(sample_results(3, seed=1, scale=2.0)),
         "dense": network_summary(sample_results(3, seed=1, scale=4.0)),
@@ -60,21 +60,21 @@ def test_cycles_figure_and_many_layers_thin_labels():
     assert len(ax.get_xticklabels()) <= 60
 
 
-def test_preset_ratios_figure_bars_match_table():
+def test_design_ratios_figure_bars_match_table():
     cmp = _comparison()
-    fig = preset_ratios_figure(cmp)
+    fig = design_ratios_figure(cmp)
     ax = fig.axes[0]
     speed, energy = ax.containers[0], ax.containers[1]
     assert [b.get_height() for b in speed] == pytest.approx(cmp["speedup_vs_dense"].tolist())
     assert [b.get_height() for b in energy] == pytest.approx(cmp["energy_ratio_vs_dense"].tolist())
     with pytest.raises(ValueError, match="speedup_vs_nope"):
-        preset_ratios_figure(cmp, baseline="nope")
+        design_ratios_figure(cmp, baseline="nope")
 
 
 def test_png_output_and_no_pyplot(tmp_path):
     df = layer_table(sample_results(4))
     figs = run_figures(df, _comparison())
-    assert set(figs) == {"energy_by_component", "cycles_by_layer", "preset_ratios"}
+    assert set(figs) == {"energy_by_component", "cycles_by_layer", "design_ratios"}
     paths = save_figures(figs, tmp_path / "plots")
     for path in paths.values():
         data = path.read_bytes()

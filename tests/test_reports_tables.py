@@ -8,7 +8,7 @@ import pytest
 
 from reports.tables import (
     LAYER_COLUMNS, component_columns, energy_by_action_table, energy_by_component_table,
-    layer_table, network_summary, preset_comparison,
+    layer_table, network_summary, design_comparison,
 )
 from reports_samples import sample_results
 
@@ -82,32 +82,32 @@ def test_breakdown_tables_sum_to_network_energy():
         assert t["energy_pj"].is_monotonic_decreasing
 
 
-def test_preset_comparison_ratios():
+def test_design_comparison_ratios():
     summaries = {
         "coarse-sparse": network_summary(sample_results(3, seed=1, scale=1.0)),
         "weight-sparse": network_summary(sample_results(3, seed=1, scale=2.0)),
         "dense": network_summary(sample_results(3, seed=1, scale=4.0)),
     }
-    cmp = preset_comparison(summaries)
-    assert list(cmp.columns[:5]) == ["preset", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"]
-    row = cmp.set_index("preset")
+    cmp = design_comparison(summaries)
+    assert list(cmp.columns[:5]) == ["arch", "cycles", "energy_pj", "speedup_vs_dense", "energy_ratio_vs_dense"]
+    row = cmp.set_index("arch")
     assert row.loc["dense", "speedup_vs_dense"] == 1.0
     assert row.loc["dense", "energy_ratio_vs_dense"] == 1.0
     cs = summaries["coarse-sparse"]; d = summaries["dense"]
     assert math.isclose(row.loc["coarse-sparse", "speedup_vs_dense"], d["cycles"] / cs["cycles"])
     assert math.isclose(row.loc["coarse-sparse", "energy_ratio_vs_dense"], d["energy_pj"] / cs["energy_pj"])
     assert row.loc["coarse-sparse", "speedup_vs_dense"] > 1
-    cmp2 = preset_comparison(summaries, baselines=["dense", "weight-sparse"])
+    cmp2 = design_comparison(summaries, baselines=["dense", "weight-sparse"])
     assert "speedup_vs_weight-sparse" in cmp2.columns
     assert "energy_ratio_vs_weight-sparse" in cmp2.columns
 
 
-def test_preset_comparison_rejects_unknown_baseline():
+def test_design_comparison_rejects_unknown_baseline():
     summaries = {"coarse-sparse": network_summary(sample_results(2))}
-    with pytest.raises(ValueError, match="baseline preset 'dense'"):
-        preset_comparison(summaries, baselines=["dense"])
-    # Without dense, the first preset is the default baseline.
-    assert "speedup_vs_coarse-sparse" in preset_comparison(summaries).columns
+    with pytest.raises(ValueError, match="baseline design 'dense'"):
+        design_comparison(summaries, baselines=["dense"])
+    # Without dense, the first design is the default baseline.
+    assert "speedup_vs_coarse-sparse" in design_comparison(summaries).columns
 
 
 @pytest.mark.parametrize("mutate, message", [

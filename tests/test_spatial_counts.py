@@ -8,7 +8,7 @@ from soc.spatial import DATAFLOWS
 from soc.spatial.accounting import accesses
 from soc.spatial.area import storage_area
 from soc.spatial.array import bursts, ledger_counts, simulate_mapping
-from soc.spatial.config import make_spatial_config
+from soc.arch.spatial import make_spatial_config
 from soc.spatial.loopnest import count_words
 from soc.spatial.search import best_mapping as _best_mapping, candidates
 from soc.spatial.shapes import conv, fc

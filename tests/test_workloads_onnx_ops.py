@@ -39,7 +39,8 @@ def check(m, in_shape, rtol=1e-4, atol=1e-5):
     got = run.outputs[net.order[-1].name]
     assert got.size == expect.size
     np.testing.assert_allclose(got.reshape(expect.shape), expect, rtol=rtol, atol=atol)
-    assert all(s[0] in ("model", "none") and s[1] == "model-input" for s in run.sources.values())
+    assert all(s["weights_source"] in ("model", None) for s in run.sources.values())
+    assert {s["activations_source"] for s in run.sources.values()} <= {"model-input", "forward"}
     return net
 
 

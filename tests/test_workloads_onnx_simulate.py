@@ -11,8 +11,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from typer.testing import CliRunner
 
-from soc.config import preset
-from soc.network import run_network
+from soc.arch import design as preset
+from soc.runtime.network import run_network
 from workloads.io import load_onnx
 from workloads.sparsity import PruneSpec
 
@@ -42,14 +42,17 @@ def test_light_model_runs_end_to_end(name):
     """Fire modules, channel shuffles with grouped convolutions, inception branches: every
     layer simulated in dependency order on coarse-sparse, outputs matching the reference."""
     net = load_onnx(os.path.join(LIGHT, f"light_{name}.onnx"))
-    out = run_network(net, preset("coarse-sparse"), report=False)
+    out = run_network(net, preset("coarse-sparse"))
     assert out.summary["outputs_match_reference"] is True
     rows = {r.name: r for r in out.results}
     assert set(rows) == {l.name for l in net}
     # the light models carry ConstantOfShape fills, not trained weights: synthetic, and said so
-    assert out.summary["weights_source"] == "synthetic" and out.summary["activations_source"] == "synthetic-input"
-    assert all(rows[l.name].weights_source == "synthetic" for l in net.weighted_layers())
-    assert all(r.activations_source == "synthetic-input" and r.input_density is not None for r in out.results)
+    assert out.summary["weights_source"] == "synthetic" and out.summary["activations_source"] == "forward,synthetic"
+    src = out.sources
+    assert all(src[l.name]["weights_source"] == "synthetic" for l in net.weighted_layers())
+    first = net.order[0].name
+    assert src[first]["activations_source"] == "synthetic"
+    assert all(s["activations_source"] == "forward" for n, s in src.items() if n != first)
     assert out.summary["skipped_macs"] > 0  # ReLU zeros
 
 
@@ -95,17 +98,17 @@ def every_operator_model():
 def test_every_operator_runs_through_the_api_with_the_models_weights():
     net = load_onnx(every_operator_model())
     x = np.abs(RNG.standard_normal((2, 3, 8, 8))).astype(np.float32)
-    out = run_network(net, preset("coarse-sparse"), inputs=x, report=False)
+    out = run_network(net, preset("coarse-sparse"), inputs=x)
     bad = [(r.name, r.kind) for r in out.results if not r.outputs_match_reference]
     assert not bad
     kinds = {l.kind for l in net}
     assert {"conv", "pad", "pool", "slice", "act", "concat", "transpose", "mul", "add", "fc"} <= kinds
-    rows = {r.name: r for r in out.results}
-    assert rows["conv"].weights_source == "model" and rows["fc"].weights_source == "model"
-    assert rows["relu"].weights_source == "none" and rows["relu"].weight_density is None
-    assert all(r.activations_source == "model-input" for r in out.results)
-    assert out.summary["weights_source"] == "model" and out.summary["activations_source"] == "model-input"
-    assert out.summary["input_density"] == 1.0
+    src = out.sources
+    assert src["conv"]["weights_source"] == "model" and src["fc"]["weights_source"] == "model"
+    assert src["relu"]["weights_source"] is None and src["relu"]["weight_density"] is None
+    assert src["conv/pad"]["activations_source"] == "model-input" and src["conv/pad"]["input_density"] == 1.0
+    assert src["fc"]["activations_source"] == "forward" and src["conv"]["density_source"] is None
+    assert out.summary["weights_source"] == "model" and out.summary["activations_source"] == "forward,model-input"
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU"])
@@ -116,11 +119,10 @@ def test_recurrent_sequence_runs_step_by_step(op):
     m = model([N(op, ["x", "W", "R"], ["y"], name="rnn", **attrs)], [rnd("W", 1, g * h, i), rnd("R", 1, g * h, h)],
               (t, 1, i))
     net = load_onnx(m)
-    out = run_network(net, preset("coarse-sparse"), inputs=RNG.standard_normal((t, 1, i)).astype(np.float32),
-                      report=False)
+    out = run_network(net, preset("coarse-sparse"), inputs=RNG.standard_normal((t, 1, i)).astype(np.float32))
     assert [r.name for r in out.results] == [f"rnn/t{k}" for k in range(t)]
     assert out.summary["outputs_match_reference"] is True
-    assert all(r.weights_source == "model" for r in out.results)
+    assert out.sources["rnn"]["weights_source"] == "model"
 
 
 def _zero_pattern(shape, group=16):
@@ -142,14 +144,16 @@ def test_models_zero_weights_are_exactly_the_skipped_macs(preset_name):
     batch = 2
     fc = load_onnx(model([N("Gemm", ["x", "w"], ["y"], name="fc", transB=1)], [arr("w", w)], (1, 40)))
     x = np.abs(RNG.standard_normal((batch, 40))).astype(np.float32) + 0.5   # no zero activations
-    res = run_network(fc, preset(preset_name), inputs=x, report=False).results[0]
+    out = run_network(fc, preset(preset_name), inputs=x)
+    res = out.results[0]
     assert res.skipped_macs == int(zeros.sum()) * batch
     assert res.useful_macs == int((~zeros).sum()) * batch
-    assert res.weights_source == "model" and res.weight_density == pytest.approx(1 - zeros.mean(), abs=1e-6)
+    src = out.sources["fc"]
+    assert src["weights_source"] == "model" and src["weight_density"] == pytest.approx(1 - zeros.mean(), abs=1e-6)
     conv = load_onnx(model([N("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3])], [arr("w", wc)],
                            (1, 3, 7, 7)))
     xc = np.abs(RNG.standard_normal((1, 3, 7, 7))).astype(np.float32) + 0.5
-    res = run_network(conv, preset(preset_name), inputs=xc, report=False).results[0]
+    res = run_network(conv, preset(preset_name), inputs=xc).results[0]
     assert res.skipped_macs == int(zc.sum()) * 5 * 5      # every weight meets every one of the 5x5 outputs
     assert res.outputs_match_reference
 
@@ -159,11 +163,12 @@ def test_prune_coarse_and_fine_on_the_models_weights():
     net = load_onnx(model([N("Gemm", ["x", "w"], ["y"], name="fc", transB=1)], [arr("w", w)], (1, 48)))
     x = np.abs(RNG.standard_normal((1, 48))).astype(np.float32) + 0.5
     for spec in (PruneSpec("fine", 0.3), PruneSpec("coarse", 0.5, (16, 4))):
-        out = run_network(net, preset("coarse-sparse"), inputs=x, prune=spec, report=False)
-        row = out.results[0]
-        assert row.weights_source == "pruned" and row.weight_density == pytest.approx(spec.density, abs=0.02)
+        out = run_network(net, preset("coarse-sparse"), inputs=x, prune=spec)
+        src = out.sources["fc"]
+        assert src["weights_source"] == "pruned" and src["weight_density"] == pytest.approx(spec.density, abs=0.02)
+        assert src["density_source"] == "option" and src["density_origin"].startswith(f"--prune {spec.method}")
         assert out.summary["weights_source"] == "pruned" and "prune" in out.summary
-        assert row.outputs_match_reference
+        assert out.results[0].outputs_match_reference
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         PruneSpec("coarse", 1.5)
 
@@ -185,12 +190,12 @@ def test_cli_run_with_input_prune_and_source_columns(tmp_path):
     out = tmp_path / "out"
     res = _cli("run", str(path), "--out", str(out), "--input", str(x), "--prune", "fine", "--weight-density", "0.25")
     assert res.exit_code == 0, res.output
-    assert "weights: pruned" in res.output and "activations: model-input" in res.output
+    assert "weights: pruned" in res.output and "activations: forward,model-input" in res.output
     rows = list(csv.DictReader(open(out / "layers.csv")))
     assert {"weights_source", "weight_density", "activations_source", "input_density"} <= set(rows[0])
     assert rows[0]["weights_source"] == "pruned" and float(rows[0]["weight_density"]) == pytest.approx(0.25, abs=0.01)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["weights_source"] == "pruned" and summary["activations_source"] == "model-input"
+    assert summary["weights_source"] == "pruned" and summary["activations_source"] == "forward,model-input"
 
 
 def test_cli_refuses_bad_input_shape_and_density(tmp_path):
@@ -208,6 +213,6 @@ def test_cli_refuses_bad_input_shape_and_density(tmp_path):
     assert r.returncode == 2 and f"--input {bad}" in r.stderr and "expected (N, 3, 4, 4)" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     r = socsim("run", str(path), "--out", str(tmp_path / "o"), "--prune", "coarse", "--weight-density", "0")
-    assert r.returncode == 2 and "outside (0, 1]" in r.stderr
+    assert r.returncode == 2 and "--weight-density: density must be in (0, 1]" in r.stderr
     r = socsim("compare", str(path), "--out", str(tmp_path / "o"), "--prune", "fine", "--weight-density", "1.5")
-    assert r.returncode == 2 and "outside (0, 1]" in r.stderr
+    assert r.returncode == 2 and "--weight-density: density must be in (0, 1]" in r.stderr

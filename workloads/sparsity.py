@@ -17,13 +17,17 @@ Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f`
 (smoothed over the last two axes for spatial tensors) with ``t`` chosen so that exactly
 ``round(density * size)`` values are non-zero.
 
-Network runs (:func:`run_network`): every layer is executed in dependency order with the
-NumPy reference of :mod:`workloads.forward`, on the model's own weights when the layer
-carries trained ones (an imported ONNX model; optionally pruned first, :class:`PruneSpec`),
-otherwise on block-sparse weights at the measured densities of
-:data:`MEASURED_SPARSITY`; with synthetic weights at each ReLU a scalar bias (the quantile of its input) makes
-the zero fraction equal the measured dynamic neuron sparsity of the weighted layer it
-feeds, so the zeros really come from ReLU. Each weighted layer's weights are rescaled
+Network runs (:func:`run_network`): every layer is executed in dependency order
+(:attr:`workloads.layers.Network.order`) with the NumPy reference of
+:mod:`workloads.forward`, on the model's own weights when the layer carries trained ones
+(an imported ONNX model; optionally pruned first, :class:`PruneSpec`), otherwise on
+block-sparse weights at the densities of
+:mod:`workloads.density` (by default the measured rates of :data:`MEASURED_SPARSITY`);
+layers that are independent (a SCALE-Sim or Timeloop layer list) each get their own
+synthetic input at their input density; in a connected network, at each ReLU a scalar
+bias (the quantile of its input) makes the zero fraction equal the input sparsity target
+(by default the measured dynamic neuron sparsity) of the weighted layer it feeds, so the
+zeros really come from ReLU. Each weighted layer's weights are rescaled
 once so that its output has unit RMS over the batch (data-dependent initialisation, as in
 LSUV), which keeps the values in the range of 16-bit fixed point.
 """
@@ -313,10 +317,8 @@ class LayerTensors:
     ``(N, *shape)``; a list of such arrays for a layer with several inputs). ``extra``
     holds the layer's other parameters as used (``bias``, a batch norm's ``scale`` and
     ``shift``, an element-wise ``const``, a PReLU ``slope``, LSTM ``peepholes``...).
-    ``weights_source``: ``model`` (the model's own weights), ``pruned`` (the model's
-    weights pruned by the run), ``synthetic`` (generated) or ``none`` (no weights);
-    ``activations_source``: ``model-input`` (a forward pass from the input the user gave)
-    or ``synthetic-input``."""
+    ``source`` says where the weights and inputs came from and at what density
+    (:func:`tensor_source`)."""
 
     layer: Layer
     weights: np.ndarray
@@ -324,8 +326,7 @@ class LayerTensors:
     inputs: np.ndarray
     seed: int = 0
     extra: dict = field(default_factory=dict)
-    weights_source: str = "synthetic"
-    activations_source: str = "synthetic-input"
+    source: dict = field(default_factory=dict)
 
     @property
     def weight_density(self) -> float:
@@ -372,13 +373,17 @@ def layer_tensors(layer: Layer, weight_density: float = 1.0, input_density: floa
                                        input_neuron_sparsity=input_neuron_sparsity)
     else:
         w, keep = np.zeros((0,), np.float32), np.zeros((0,), bool)
+    inputs = _synthetic_inputs(layer, (batch,), input_density, seed)
+    return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
+
+
+def _synthetic_inputs(layer: Layer, lead: tuple, density: float, seed: int):
+    """ReLU-like inputs of ``layer`` (one array per input of a layer with several)."""
     if layer.multi_input:
         count = max(len(layer.inputs), getattr(layer, "operands", 0), len(getattr(layer, "input_shapes", ())))
-        inputs = [sparse_activations((batch, *layer.input_shape_of(i)), input_density, seed + 7919 * i)
-                  for i in range(count)]
-    else:
-        inputs = sparse_activations((batch, *layer.input_shape), input_density, seed)
-    return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
+        return [sparse_activations((*lead, *layer.input_shape_of(k)), density, seed + 7919 * k)
+                for k in range(count)]
+    return sparse_activations((*lead, *layer.input_shape), density, seed)
 
 
 def layer_sparsity(network: str, layer: Layer) -> dict[str, float]:
@@ -410,7 +415,9 @@ def measured_layer_tensors(network: str, layer: Layer | str, seed: int = 0, *, b
 @dataclass(frozen=True)
 class NetworkRun:
     """Result of :func:`run_network`: per layer name, the weights, keep masks, outputs and
-    the ReLU biases used; ``outputs['input']`` is the network input."""
+    the ReLU biases used; ``outputs['input']`` is the network input (of a connected
+    network; independent layers have their own in ``inputs``); ``sources`` is each
+    layer's :func:`tensor_source`."""
 
     network: Network
     seed: int
@@ -419,9 +426,12 @@ class NetworkRun:
     outputs: dict
     relu_bias: dict
     extra: dict
+    inputs: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
 
     def layer_inputs(self, name: str):
+        if not self.network.connected:
+            return self.inputs[name]
         srcs = self.network.producers(name)
         arrays = [self.outputs[s] for s in srcs]
         return arrays if self.network.layer(name).multi_input else arrays[0]
@@ -430,8 +440,8 @@ class NetworkRun:
         layer = self.network.layer(name)
         w = self.weights.get(name, np.zeros((0,), np.float32))
         keep = self.keep.get(name, np.zeros((0,), bool))
-        ws, acts = self.sources.get(name, ("synthetic" if layer.weight_shape else "none", "synthetic-input"))
-        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}), ws, acts)
+        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}),
+                            self.sources.get(name, {}))
 
 
 # --------------------------------------------------------------------------- weights of a run
@@ -523,28 +533,6 @@ def check_network_input(network: Network, x, where: str = "input") -> np.ndarray
     return x
 
 
-def _weights_of(layer, row_name, block, prune, weights, layer_seed):
-    """(weights, keep, extra, source) of one weighted layer."""
-    from workloads.compress.prune import prune as prune_weights
-    if weights == "auto" and model_weights(layer):
-        w = param_array(layer.param("weight"))
-        if w.shape != layer.weight_shape:
-            raise ValueError(f"{layer.name}: its weights have shape {w.shape}, expected {layer.weight_shape}")
-        extra = _model_extra(layer)
-        if prune is None:
-            return w, w != 0, extra, "model"
-        res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
-        return res.weights, res.keep, extra, "pruned"
-    if prune is not None:
-        density, lay_block, sns = prune.density, prune.block_for(layer), None
-    else:
-        sp = layer_sparsity(row_name, layer)
-        density, sns = 1.0 - sp["sss"], sp["sns"]
-        lay_block = block if block is not None else default_block(layer.weight_shape)
-    w, keep = block_sparse_weights(layer.weight_shape, density, lay_block, layer_seed, input_neuron_sparsity=sns)
-    return w, keep, _recurrent_extra(layer, layer_seed), "synthetic"
-
-
 # --------------------------------------------------------------------------- network runs
 def _next_weighted(network: Network, name: str, consumers: dict | None = None) -> Layer | None:
     """The first weighted layer reached from ``name``'s output along the graph (breadth
@@ -580,102 +568,223 @@ class LayerStep:
     relu_bias: float | None = None
 
 
+def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activations_source: str,
+                  density=None, input_target=None) -> dict:
+    """Provenance of one layer's tensors, as the columns of its result row.
+
+    ``weights_source``: ``synthetic`` (generated block-sparse), or ``model``/``pruned``
+    for weights a model brings, None for a layer without weights; ``weight_density``: the
+    fraction of weights kept, measured on the mask; ``density_source`` and
+    ``density_origin``: where the weight density target came from
+    (:data:`workloads.density.DENSITY_SOURCES`; None for a model's own weights).
+    ``activations_source``: ``synthetic`` (generated at a target density),
+    ``model-input`` (the network input the user gave) or ``forward`` (the outputs of
+    earlier layers of the network run); ``input_density``: the fraction of non-zero inputs, measured;
+    ``input_density_source``/``input_density_origin``: where the input density target
+    came from (None when the input was not steered to a target). ``density`` and
+    ``input_target`` are the :class:`workloads.density.LayerDensity` of the weights and of
+    the input (``input_target`` None: not steered).
+    """
+    has_weights = weights_source is not None
+    xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    nonzero = sum(int(np.count_nonzero(a)) for a in xs)
+    size = sum(int(np.size(a)) for a in xs)
+    return {
+        "weights_source": weights_source,
+        "weight_density": float(np.mean(keep)) if has_weights and np.size(keep) else None,
+        "density_source": density.weight_source if has_weights and density is not None else None,
+        "density_origin": density.weight_origin if has_weights and density is not None else None,
+        "activations_source": activations_source,
+        "input_density": nonzero / max(1, size),
+        "input_density_source": input_target.input_source if input_target is not None else None,
+        "input_density_origin": input_target.input_origin if input_target is not None else None,
+    }
+
+
+def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "auto",
+                   prune: PruneSpec | None = None):
+    """(weights, keep, extra, output, weights source, density target) of a weighted layer.
+
+    The model's own weights when the layer carries trained ones (``weights="auto"``),
+    pruned by ``prune`` if given; otherwise synthetic block-sparse weights at ``d.weight``
+    (SNS ``d.sns``; with ``prune``: at its density in its blocks), the weights and the
+    output scaled once so that the output has unit RMS."""
+    from workloads.compress.prune import prune as prune_weights
+    from workloads.density import OPTION, LayerDensity
+    if prune is not None:
+        d = LayerDensity(prune.density, d.input, OPTION, d.input_source,
+                         f"--prune {prune.method} --weight-density {prune.density}", d.input_origin)
+    if weights == "auto" and model_weights(layer):
+        w = param_array(layer.param("weight"))
+        if w.shape != layer.weight_shape:
+            raise ValueError(f"{layer.name}: its weights have shape {w.shape}, expected {layer.weight_shape}")
+        extra = _model_extra(layer)
+        source = "model"
+        keep = w != 0
+        if prune is not None:
+            res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
+            w, keep, source = res.weights, res.keep, "pruned"
+        y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
+        return w, keep, extra, y, source, d
+    if prune is not None:
+        lay_block, sns = prune.block_for(layer), None
+    else:
+        lay_block, sns = (block if block is not None else default_block(layer.weight_shape)), d.sns
+    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
+    extra = _recurrent_extra(layer, layer_seed)
+    y = forward(layer, x, w, **_forward_kwargs(layer, extra))
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms > 0:
+        w *= np.float32(1.0 / rms)
+        y *= np.float32(1.0 / rms)
+    return w, keep, extra, y, "synthetic", d
+
+
+def _layer_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def _check_batches(network: Network, batches) -> dict[str, int]:
+    batches = dict(batches or {})
+    for name, b in batches.items():
+        network.layer(name)
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise ValueError(f"layer {name}: batch must be an integer >= 1, got {b!r}")
+    return batches
+
+
 def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True, inputs=None, weights: str = "auto",
-                 prune: PruneSpec | None = None):
+                 block=None, keep_outputs: bool = True, densities=None, batches=None, inputs=None,
+                 weights: str = "auto", prune: PruneSpec | None = None):
     """Run every layer once, in dependency order (:attr:`Network.order`), yielding a
     :class:`LayerStep` per layer.
 
     Weights: a layer carrying trained weights (an imported model's, ``weights="auto"``)
     computes with them (their zeros are its static sparsity), after ``prune`` if given;
-    any other weighted layer gets synthetic block-sparse weights (at the measured SSS/SNS
-    of the :data:`MEASURED_SPARSITY` row named by ``sparsity``, default the network's name;
-    at ``prune.density`` in ``prune``'s blocks when given), scaled once so that its output
-    has unit RMS. Activations: a forward pass from ``inputs`` (an array
+    any other weighted layer gets synthetic block-sparse weights at its target density,
+    scaled once so that its output has unit RMS. ``densities`` maps layer names to
+    :class:`workloads.density.LayerDensity` targets (default:
+    :func:`workloads.density.plan_densities` of the network, i.e. the measured rates of
+    the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name); with
+    ``prune`` synthetic weights are generated at ``prune.density`` in its blocks.
+
+    A connected network: activations are a forward pass from ``inputs`` (an array
     ``(N, *network.input_shape)``, checked by :func:`check_network_input`) or from a
-    deterministic synthetic input (density: the measured DNS of the first weighted layer's
-    kind). In a network with a measured row, every ReLU is biased so that the zeros
-    reaching the next weighted layer along the graph are that layer's measured DNS;
-    otherwise the ReLUs make the zeros themselves.
-    With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
-    and weights are loaded one layer at a time, so that a large network runs in the memory
-    of a few layers.
+    deterministic synthetic input at the input density of the first weighted layer. A
+    ReLU is biased so that the zeros reaching the next weighted layer along the graph are
+    that layer's target (a plain ReLU when that target is the dense default, or when the
+    input is the user's). With ``keep_outputs=False`` an output is dropped as soon as no
+    later layer reads it and weights are loaded one layer at a time, so that a large
+    network runs in the memory of a few layers.
+
+    Independent layers (``network.connected`` false, e.g. a SCALE-Sim topology): every
+    layer gets its own synthetic input at its input density, ``batch`` times the layer's
+    own batch in ``batches`` (default 1), and nothing passes between layers.
     """
-    if not network.connected:
-        raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
     if weights not in WEIGHT_MODES:
         raise ValueError(f"weights must be one of {', '.join(WEIGHT_MODES)}, got {weights!r}")
-    row_name = sparsity or network.name
-    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
+    if densities is None:
+        from workloads.density import plan_densities
+        densities = plan_densities(network, sparsity=sparsity)
+    missing = [layer.name for layer in network.layers if layer.name not in densities]
+    if missing:
+        raise ValueError(f"network {network.name}: no densities for layer(s) {missing}")
+    batches = _check_batches(network, batches)
+    if not network.connected:
+        if inputs is not None:
+            raise ValueError(f"network {network.name}: independent layers have no network input to give")
+        yield from _iter_independent(network, seed, batch, block, densities, batches, weights, prune)
+        return
+    if batches:
+        raise ValueError(f"network {network.name}: per-layer batches apply to independent layers only")
+    from workloads.density import DENSE
+    weighted = network.weighted_layers()
+    first = weighted[0] if weighted else network.order[0]
     if inputs is not None:
-        x0 = check_network_input(network, inputs)
-        acts = "model-input"
+        x0, origin = check_network_input(network, inputs), "model-input"
     else:
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
-        weighted = network.weighted_layers()
-        first = weighted[0] if weighted else network.order[0]
-        in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
-        x0 = sparse_activations((batch, *network.input_shape), in_density, seed)
-        acts = "synthetic-input"
+        x0, origin = sparse_activations((batch, *network.input_shape), densities[first.name].input, seed), "synthetic"
     outputs = {NETWORK_INPUT: x0}
     last = _last_uses(network)
     consumers = network.consumers()
     for i, layer in enumerate(network.order):
         srcs = network.producers(layer.name)
         x = [outputs[s] for s in srcs] if layer.multi_input else outputs[srcs[0]]
-        layer_seed = int(np.random.SeedSequence([seed, network.index(layer.name)]).generate_state(1)[0])
-        w, keep, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), None
-        source = "none"
+        layer_seed = _layer_seed(seed, network.index(layer.name))
+        d = densities[layer.name]
+        w, keep, extra, bias, wsource = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, None
         if layer.weight_shape:
-            w, keep, extra, source = _weights_of(layer, row_name, block, prune, weights, layer_seed)
-            y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
-            if source == "synthetic":
-                rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-                if rms > 0:
-                    w *= np.float32(1.0 / rms)
-                    y *= np.float32(1.0 / rms)
+            w, keep, extra, y, wsource, d = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
         else:
             extra = _model_extra(layer)
             if isinstance(layer, Activation) and layer.function == "relu":
                 consumer = _next_weighted(network, layer.name, consumers)
                 bias = 0.0
-                if row is not None and consumer is not None:
-                    dns = layer_sparsity(row_name, consumer)["dns"]
+                if (inputs is None and consumer is not None and densities[consumer.name].input_source != DENSE
+                        and not model_weights(consumer)):
+                    dns = 1.0 - densities[consumer.name].input
                     bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
                 y = forward(layer, np.asarray(x) + np.float32(bias))
             elif layer.kind == "bn":
                 y = forward(layer, x, extra.get("scale"), extra.get("shift"))
             else:
                 y = forward(layer, x, **_forward_kwargs(layer, extra))
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source, acts), y, bias)
+        from_input = NETWORK_INPUT in srcs
+        target = (densities[first.name] if origin == "synthetic" else None) if from_input else \
+            d if wsource == "synthetic" else None
+        source = tensor_source(wsource, keep, x, origin if from_input else "forward",
+                               d if wsource in ("synthetic", "pruned") else None, target)
+        step = LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
+        del w, keep, x, extra  # the step holds the layer's tensors alone (freed with it)
+        yield step
+        del step
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
                 del outputs[name]
 
 
+def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches, weights="auto",
+                      prune=None):
+    for i, layer in enumerate(network.layers):
+        layer_seed = _layer_seed(seed, i)
+        d = densities[layer.name]
+        x = _synthetic_inputs(layer, (batch * batches.get(layer.name, 1),), d.input, layer_seed)
+        w, keep, extra, wsource, dw = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, d
+        if layer.weight_shape:
+            w, keep, extra, y, wsource, dw = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
+        else:
+            y = forward(layer, x)
+        source = tensor_source(wsource, keep, x, "synthetic", dw if wsource in ("synthetic", "pruned") else None, d)
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)
+
+
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None, inputs=None, weights: str = "auto", prune: PruneSpec | None = None) -> NetworkRun:
+                block=None, densities=None, batches=None, inputs=None, weights: str = "auto",
+                prune: PruneSpec | None = None) -> NetworkRun:
     """Run every layer (see :func:`iter_network`) and keep every weight and output."""
-    weights_d, keeps, biases, extras, sources = {}, {}, {}, {}, {}
+    weights_d, keeps, biases, extras, layer_inputs, sources = {}, {}, {}, {}, {}, {}
     outputs: dict = {}
-    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block, inputs=inputs,
-                             weights=weights, prune=prune):
+    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block,
+                             densities=densities, batches=batches, inputs=inputs, weights=weights, prune=prune):
         t = step.tensors
         name = t.layer.name
-        if not outputs:
-            first_inputs = network.producers(name)
-            outputs[NETWORK_INPUT] = t.inputs[first_inputs.index(NETWORK_INPUT)] if t.layer.multi_input else t.inputs
+        if network.connected and not outputs:
+            srcs = network.producers(name)
+            outputs[NETWORK_INPUT] = t.inputs[srcs.index(NETWORK_INPUT)] if t.layer.multi_input else t.inputs
+        if not network.connected:
+            layer_inputs[name] = t.inputs
         if t.layer.weight_shape:
             weights_d[name], keeps[name] = t.weights, t.keep
         if t.extra:
             extras[name] = t.extra
         if step.relu_bias is not None:
             biases[name] = step.relu_bias
-        sources[name] = (t.weights_source, t.activations_source)
         outputs[name] = step.output
-    return NetworkRun(network, seed, weights_d, keeps, outputs, biases, extras, sources)
+        sources[name] = t.source
+    return NetworkRun(network, seed, weights_d, keeps, outputs, biases, extras, layer_inputs, sources)
 
 
 def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:

@@ -1,4 +1,4 @@
-"""``socsim layer``: simulate one generated FC or convolution layer on a preset.
+"""``socsim layer``: simulate one generated FC or convolution layer on a design.
 
 Defaults are the two benchmark layers: AlexNet fc6 (9216 -> 4096, 10 % weights kept in
 32x32 blocks, 70 % non-zero inputs) and AlexNet conv3 (13x13x256 -> 384, 3x3, pad 1,
@@ -16,7 +16,7 @@ import typer
 
 from soc.cli import UserError, app
 from soc.compiler.program import STRATEGIES
-from soc.config import ConfigError, preset as make_preset
+from soc.cli.netopts import ARCH_HELP, PRESET_HELP, SET_HELP, resolve_design
 
 
 class Kind(str, Enum):
@@ -35,17 +35,16 @@ def parse_block(text: str, dims: int, field: str = "--block") -> tuple[int, ...]
     return block
 
 
-def config_overrides(pes: Optional[int], dram_bandwidth: Optional[float], memory: Optional[str]) -> dict:
-    over: dict = {}
-    if pes is not None:
-        over["tn"] = pes
+def shortcut_sets(dram_bandwidth: Optional[float], memory: Optional[str], buffers: tuple[str, ...]) -> list[str]:
+    """``--dram-bandwidth`` and ``--memory`` as the ``--set`` overrides they stand for
+    (``--memory`` sets every compute-path buffer the design has)."""
+    over: list[str] = []
     if dram_bandwidth is not None:
-        over["dram"] = {"bandwidth_bytes_per_cycle": dram_bandwidth}
+        over.append(f"dram.bandwidth_bytes_per_cycle={dram_bandwidth}")
     if memory is not None:
-        from soc.config import SoCConfig
-        base = SoCConfig()
-        for name in ("nbin", "nbout", "sb", "nibin", "sib"):
-            over[name] = {**getattr(base, name).model_dump(), "memory": memory}
+        if memory not in ("sram", "edram"):
+            raise UserError(f"--memory: must be sram or edram, got {memory!r}")
+        over += [f"{name}.memory={memory}" for name in buffers]
     return over
 
 
@@ -64,7 +63,9 @@ def layer(
     block: Optional[str] = typer.Option(None, help="pruning block: fc BoutxBin (32x32), conv BfoutxBfinxBxxBy (16x1x1x1)"),
     weight_density: Optional[float] = typer.Option(None, help="fraction of weights kept, in (0, 1] (fc 0.10, conv 0.35)"),
     input_density: Optional[float] = typer.Option(None, help="fraction of non-zero inputs, in (0, 1] (fc 0.70, conv 0.63)"),
-    preset: str = typer.Option("coarse-sparse", help="coarse-sparse | weight-sparse | dense"),
+    arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
+    preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     dram_bandwidth: Optional[float] = typer.Option(None, help="DRAM bytes per cycle"),
@@ -74,16 +75,17 @@ def layer(
     trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
 ) -> None:
     """Simulate one generated layer and write OUT/result.json."""
-    from soc.simulate import simulate_layer
+    from soc.arch import design_record
+    from soc.runtime.simulate import simulate_layer
     from workloads.layers import FC, Conv
     from workloads.sparsity import layer_tensors
 
     if strategy is not None and strategy not in STRATEGIES:
         raise UserError(f"--strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
-    try:
-        cfg = make_preset(preset, **config_overrides(pes, dram_bandwidth, memory))
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    cfg = resolve_design(arch, preset, sets, pes)
+    if dram_bandwidth is not None or memory is not None:
+        extra = shortcut_sets(dram_bandwidth, memory, cfg.present_buffers)
+        cfg = resolve_design(arch, preset, [*(sets or []), *extra], pes)
     try:
         if kind is Kind.fc:
             spec = FC("fc", n_in, n_out)
@@ -103,12 +105,12 @@ def layer(
     data = result.to_dict()
     data.update({"generate_s": gen_s, "seed": seed, "weight_density": tensors.weight_density,
                  "input_density": tensors.input_density, "block": list(blk),
-                 "config": cfg.model_dump()})
+                 **design_record(cfg)})
     (out / "result.json").write_text(json.dumps(data, indent=2, default=float))
     if trace:
         from reports.trace import write_chrome_trace
         write_chrome_trace(out / "trace.json", [(*a, result.name) for a in result.activity], clock_ghz=cfg.clock_ghz)
-    typer.echo(f"{result.name} ({kind.value}, {preset}): {result.cycles:,} cycles, {result.time_s * 1e6:.1f} us, "
+    typer.echo(f"{result.name} ({kind.value}, {cfg.name}): {result.cycles:,} cycles, {result.time_s * 1e6:.1f} us, "
                f"{result.energy_pj / 1e6:.3f} uJ, utilization {result.utilization:.1%}, "
                f"MACs {result.useful_macs:,} done / {result.skipped_macs:,} skipped, "
                f"DRAM {result.dram_bytes_read:,} B read / {result.dram_bytes_written:,} B written, "

@@ -1,12 +1,16 @@
-"""Shared parsing for the network commands (run, compare, explain, demo): presets,
-strategies, layer lists and the network argument, each refused with a clear message."""
+"""Shared parsing for the network commands (run, compare, explain, dataflows, compress,
+layers, demo): designs, strategies, layer lists, densities and the model argument, each
+refused with a clear message."""
 from __future__ import annotations
 
 from typing import Optional
 
 from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
-from soc.config import PRESETS, ConfigError, SoCConfig, preset as make_preset
+from soc.arch import ConfigError, VectorArch, design_names, load_design
+
+# The designs `compare` and `demo` run when none is named: the reference and its baselines.
+DEFAULT_COMPARISON = ("coarse-sparse", "weight-sparse", "dense")
 
 
 def parse_strategy(strategy: Optional[str]) -> Optional[str]:
@@ -15,25 +19,53 @@ def parse_strategy(strategy: Optional[str]) -> Optional[str]:
     return strategy
 
 
-def parse_presets(text: str) -> list[str]:
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    if not names:
-        raise UserError(f"--presets: give one or more of {', '.join(PRESETS)} separated by commas")
-    bad = [p for p in names if p not in PRESETS]
-    if bad:
-        raise UserError(f"--presets: unknown preset(s) {', '.join(map(repr, bad))}; allowed: {', '.join(PRESETS)}")
-    if len(set(names)) != len(names):
-        raise UserError(f"--presets: a preset is named twice in {text!r}")
-    return names
+ARCH_HELP = "design: a shipped name (socsim arch list) or a design .yaml file"
+SET_HELP = "override a design field: PATH=VALUE (repeatable; e.g. tn=32, nibin.size_bytes=4096, dram.technology=hbm2)"
+PRESET_HELP = "alias of --arch"
 
 
-def make_config(name: str, pes: Optional[int] = None) -> SoCConfig:
-    if name not in PRESETS:
-        raise UserError(f"--preset: unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
+def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
+    overrides = list(sets or [])
+    if pes is not None:
+        overrides.append(f"tn={pes}")
+    from soc.vector.pricing import PricingError, price_table
     try:
-        return make_preset(name, **({"tn": pes} if pes is not None else {}))
-    except ConfigError as exc:
+        d = load_design(name, overrides, kind="vector")
+        assert isinstance(d, VectorArch)
+        price_table(d)  # every action the design books must be priced before anything runs
+    except (ConfigError, PricingError) as exc:
         raise UserError(str(exc)) from None
+    return d
+
+
+def resolve_design(arch: Optional[str], preset: Optional[str] = None, sets: Optional[list[str]] = None,
+                   pes: Optional[int] = None) -> VectorArch:
+    """The vector design of ``--arch`` (or its alias ``--preset``) with ``--set`` overrides."""
+    if arch is not None and preset is not None and arch != preset:
+        raise UserError(f"--preset is an alias of --arch; give one design, got --arch {arch} and --preset {preset}")
+    return _design(arch or preset or "coarse-sparse", sets or [], pes)
+
+
+def resolve_designs(archs: Optional[list[str]], presets: Optional[str], sets: Optional[list[str]] = None,
+                    pes: Optional[int] = None) -> list[VectorArch]:
+    """The designs of ``compare``: repeated ``--arch`` values and/or ``--presets a,b,c``
+    (default: the three shipped designs), each with the same ``--set`` overrides."""
+    names = list(archs or [])
+    if presets is not None:
+        listed = [p.strip() for p in presets.split(",") if p.strip()]
+        if not listed:
+            raise UserError(f"--presets: give one or more of {', '.join(design_names('vector'))} separated by commas")
+        names += listed
+    if not names:
+        names = list(DEFAULT_COMPARISON)
+    designs = [_design(n, sets or [], pes) for n in names]
+    seen: dict[str, str] = {}
+    for n, d in zip(names, designs):
+        if d.name in seen:
+            raise UserError(f"--arch: two designs are named {d.name!r} ({seen[d.name]} and {n}); give each "
+                            f"design file its own name")
+        seen[d.name] = n
+    return designs
 
 
 def parse_layers(text: Optional[str]) -> Optional[list[str]]:
@@ -45,9 +77,20 @@ def parse_layers(text: Optional[str]) -> Optional[list[str]]:
     return names
 
 
-def resolve_network(spec: str):
-    """A zoo network, an imported network file, or the path of a workload script."""
-    from soc.network import WorkloadScriptError, resolve
+MODEL_HELP = ("zoo network name, .yaml/.onnx/.csv network file, Timeloop problem file(s) or folder "
+              "(several layer lists: repeat the argument or separate with commas)")
+
+
+def spec_of(network) -> "str | list[str]":
+    """The model argument as given: one string, or the list when it was repeated."""
+    items = [network] if isinstance(network, str) else list(network)
+    return items[0] if len(items) == 1 else items
+
+
+def resolve_network(spec):
+    """A workload script's path, or a :class:`workloads.io.model.LoadedModel` (a zoo network,
+    a network file, Timeloop problem files or a folder of them, several layer lists)."""
+    from soc.runtime.network import WorkloadScriptError, resolve
     try:
         return resolve(spec)
     except (ValueError, WorkloadScriptError) as exc:
@@ -56,19 +99,56 @@ def resolve_network(spec: str):
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
 
 
+def resolve_model(spec, command: str):
+    """Like :func:`resolve_network`, refusing a workload script (``command`` needs layers)."""
+    from pathlib import Path
+    target = resolve_network(spec)
+    if isinstance(target, Path):
+        raise UserError(f"{command} takes a model (zoo network, network file, Timeloop problem files), "
+                        f"not a workload script: a script's layers exist only when it runs "
+                        f"(`socsim run {target}` writes one row per call to layers.csv)")
+    return target
+
+
+def parse_density(option: str, value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    from workloads.density import DensityError, check_density
+    try:
+        return check_density(value, option)
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+def plan(model, weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+    """Per layer, the density targets of a loaded model (option > file > measured)."""
+    from workloads.density import DensityError, plan_densities
+    try:
+        return plan_densities(model.network, model.stated,
+                              weight_density=parse_density("--weight-density", weight_density),
+                              input_density=parse_density("--input-density", input_density))
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+PRUNE_HELP = "prune the model's own weights first: coarse (whole blocks) | fine (single weights); needs --weight-density"
+BLOCK_HELP = ("with --prune coarse: block sizes, 4 for convolutions (e.g. 16,1,1,1) or 2 for FC/recurrent layers "
+              "(e.g. 32,32); default per layer kind")
+INPUT_HELP = "network input as a .npy array, (N, *input shape) or one sample; default: a deterministic synthetic input"
+
+
 def parse_prune(prune: Optional[str], density: Optional[float], block: Optional[str]):
     """--prune coarse|fine --weight-density D [--block B0,B1,...] -> a PruneSpec (or None)."""
     from workloads.sparsity import PRUNE_METHODS, PruneSpec
     if prune is None:
-        if density is not None or block is not None:
-            raise UserError("--weight-density and --block apply with --prune coarse|fine")
+        if block is not None:
+            raise UserError("--block applies with --prune coarse")
         return None
     if prune not in PRUNE_METHODS:
         raise UserError(f"--prune: unknown method {prune!r}; allowed: {', '.join(PRUNE_METHODS)}")
     if density is None:
         raise UserError("--prune needs --weight-density D, the fraction of weights kept, in (0, 1]")
-    if not 0.0 < density <= 1.0:
-        raise UserError(f"--weight-density: {density} is outside (0, 1] (the fraction of weights kept)")
+    density = parse_density("--weight-density", density)
     blk = None
     if block is not None:
         try:
@@ -81,8 +161,8 @@ def parse_prune(prune: Optional[str], density: Optional[float], block: Optional[
         raise UserError(f"--prune: {exc}") from None
 
 
-def load_input(path) -> "object | None":
-    """--input FILE.npy: the network input as an array (checked against the network later)."""
+def load_input(path):
+    """--input FILE.npy: the network input as an array (checked against the network before the run)."""
     if path is None:
         return None
     import numpy as np

@@ -2,7 +2,7 @@
 reuse strategy (bytes, spec 6 model of :func:`soc.compiler.tiling.traffic`) and the
 strategy chosen (least traffic, or the forced one).
 
-A layer is lowered exactly as :func:`soc.simulate.simulate_layer` lowers it (fixed-point
+A layer is lowered exactly as :func:`soc.runtime.simulate.simulate_layer` lowers it (fixed-point
 neurons and weights, one matrix per convolution group and image); the traffic of a layer
 is the sum over its matrices; the tiling shown is the first matrix's (every group of a
 layer has the same shape).
@@ -12,8 +12,8 @@ from __future__ import annotations
 from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc
 from soc.compiler.program import STRATEGIES
 from soc.compiler.tiling import choose
-from soc.config import SoCConfig
-from soc.simulate import weight_frac_bits
+from soc.arch.vector import VectorArch
+from soc.compiler.lowering import weight_frac_bits
 
 
 def strategy_key(strategy: str) -> str:
@@ -21,7 +21,7 @@ def strategy_key(strategy: str) -> str:
     return strategy.replace("-", "_")
 
 
-def lower_layer(layer, tensors, cfg: SoCConfig) -> list[MatrixLayer]:
+def lower_layer(layer, tensors, cfg: VectorArch) -> list[MatrixLayer]:
     """The matrix parts of an FC or conv layer with its tensors, as the simulator builds them."""
     from workloads.sparsity import to_fixed
     if layer.kind not in ("fc", "conv"):
@@ -42,7 +42,7 @@ def lower_layer(layer, tensors, cfg: SoCConfig) -> list[MatrixLayer]:
     return parts
 
 
-def explain_parts(name: str, parts: list[MatrixLayer], cfg: SoCConfig, strategy: str | None = None) -> dict:
+def explain_parts(name: str, parts: list[MatrixLayer], cfg: VectorArch, strategy: str | None = None) -> dict:
     """Tiling, per-strategy traffic (bytes, summed over the parts) and the choice."""
     totals = {s: 0.0 for s in STRATEGIES}
     by_operand = {s: {} for s in STRATEGIES}
@@ -57,7 +57,7 @@ def explain_parts(name: str, parts: list[MatrixLayer], cfg: SoCConfig, strategy:
                 by_operand[s][k] = by_operand[s].get(k, 0.0) + v
     first = parts[0]
     return {
-        "layer": name, "preset": cfg.preset, "matrices": len(parts),
+        "layer": name, "arch": cfg.name, "matrices": len(parts),
         "matrix_shape": {"rows": first.p, "inputs": first.n_in, "outputs": first.n_out},
         "tiling": {"p_tile": tiling.p_tile, "i_tile": tiling.i_tile, "o_tile": tiling.o_tile,
                    "tiles": {"p": -(-first.p // tiling.p_tile), "i": -(-first.n_in // tiling.i_tile),
@@ -70,7 +70,7 @@ def explain_parts(name: str, parts: list[MatrixLayer], cfg: SoCConfig, strategy:
 
 def format_explanation(e: dict) -> str:
     t = e["tiling"]
-    lines = [f"layer {e['layer']} on {e['preset']}: {e['matrices']} matrix product(s) of "
+    lines = [f"layer {e['layer']} on {e['arch']}: {e['matrices']} matrix product(s) of "
              f"{e['matrix_shape']['rows']} rows x {e['matrix_shape']['inputs']} inputs -> "
              f"{e['matrix_shape']['outputs']} outputs",
              f"  tiling: {t['p_tile']} rows x {t['i_tile']} inputs x {t['o_tile']} outputs per tile "

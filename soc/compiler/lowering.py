@@ -146,3 +146,14 @@ def lower_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, stride
         parts.append(MatrixLayer(label, "conv", im2col(xg, (kh, kw), stride, padding),
                                  np.ascontiguousarray(wg, np.int16), np.asarray(kg, bool), xg, geo))
     return parts
+
+
+def weight_frac_bits(w: np.ndarray) -> int:
+    """Per-layer fixed-point format of the weights: the most fractional bits (<= 15) that
+    keep max |w| inside int16. The kernel shifts products right by this many bits, so
+    outputs keep the neurons' Q-format (a per-layer weight scale, as fixed-point
+    deployments use)."""
+    peak = float(max(w.max(), -w.min())) if w.size else 0.0
+    if peak == 0.0:
+        return 15
+    return int(max(0, min(15, np.floor(np.log2(32767.0 / peak)))))

@@ -1,4 +1,4 @@
-"""Tile contents and sizes per preset: what a load really brings into each buffer.
+"""Tile contents and sizes per design: what a load really brings into each buffer.
 
 * ``coarse-sparse``: NBin holds the non-zero neurons of the tile's input footprint,
   NIBin its bitmask; SIB holds one synapse bitmask per group of Tn outputs; each PE's SB
@@ -20,7 +20,7 @@ import numpy as np
 
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling
-from soc.config import SoCConfig
+from soc.arch.vector import VectorArch
 from soc.kernels import CompressedNeurons, CompressedSynapses, compress_synapses
 
 STEP_INDEX_BITS = 8   # step index width of the weight-sparse baseline (per non-zero weight)
@@ -34,7 +34,7 @@ def _ceil_bytes(bits: int) -> int:
 class InputTile:
     p: int
     i: int
-    neurons: CompressedNeurons   # rows of the tile, as the PEs see them (per preset)
+    neurons: CompressedNeurons   # rows of the tile, as the PEs see them (per design)
     nbin_bytes: int              # footprint values held in NBin (and moved from DRAM)
     nibin_bytes: int             # footprint bitmask held in NIBin (and moved from DRAM)
 
@@ -69,9 +69,9 @@ class WeightTile:
 
 
 class TileMaker:
-    """Cuts a matrix layer into the tiles of a tiling, for one config/preset."""
+    """Cuts a matrix layer into the tiles of a tiling, for one design."""
 
-    def __init__(self, layer: MatrixLayer, cfg: SoCConfig, tiling: Tiling):
+    def __init__(self, layer: MatrixLayer, cfg: VectorArch, tiling: Tiling):
         self.layer, self.cfg, self.tiling = layer, cfg, tiling
         self.pr = tiling.ranges(layer.p, tiling.p_tile)
         self.ir = tiling.ranges(layer.n_in, tiling.i_tile)
@@ -93,7 +93,7 @@ class TileMaker:
             rows = np.ascontiguousarray(self.layer.rows[p0:p1, i0:i1])
             positions, nnz = self.layer.footprint(p0, p1, i0, i1)
             word = self.cfg.word_bytes
-            if self.cfg.preset == "coarse-sparse":
+            if self.cfg.compressed_neurons:
                 mask = rows != 0
                 neurons = CompressedNeurons(np.ascontiguousarray(rows[mask]), _offsets(mask.sum(1)),
                                             mask.view(np.uint8))
@@ -111,10 +111,10 @@ class TileMaker:
             (o0, o1), (i0, i1) = self.orr[o], self.ir[i]
             cfg, tn = self.cfg, self.cfg.tn
             w = self.layer.weights[o0:o1, i0:i1]
-            if cfg.preset == "coarse-sparse":
+            if cfg.shared_index:
                 gk = self.group_keep[o0 // tn:-(-o1 // tn), i0:i1]
                 keep = np.repeat(gk, tn, axis=0)[:o1 - o0]
-            elif cfg.preset == "weight-sparse":
+            elif cfg.step_indexed:
                 gk = np.zeros((0, i1 - i0), bool)
                 keep = self.layer.keep[o0:o1, i0:i1]
             else:
@@ -122,10 +122,10 @@ class TileMaker:
                 keep = np.ones(w.shape, bool)
             syn = compress_synapses(w, 1, keep)
             stored = syn.group_nnz
-            bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.preset == "weight-sparse" else 0)
+            bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.step_indexed else 0)
             tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
             tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)
-            tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.preset == "coarse-sparse" else 0
+            tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.shared_index else 0
             self._weights[key] = tile
         return self._weights[key]
 

@@ -15,7 +15,7 @@ import numpy as np
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import STRATEGIES, Tiling
 from soc.compiler.tiles import STEP_INDEX_BITS, TileMaker
-from soc.config import SoCConfig
+from soc.arch.vector import VectorArch
 
 
 class TilingError(ValueError):
@@ -29,22 +29,22 @@ class Densities:
     outputs: float   # expected fraction of non-zero outputs (for the encoder's output bytes)
 
 
-def psum_bytes(cfg: SoCConfig) -> int:
+def psum_bytes(cfg: VectorArch) -> int:
     return cfg.acc_bits // 8
 
 
-def nbout_entry_bytes(cfg: SoCConfig, whole_reduction: bool) -> int:
+def nbout_entry_bytes(cfg: VectorArch, whole_reduction: bool) -> int:
     """Bytes one output occupies in NBout: a final word when a tile's whole reduction runs
     in one burst (the PE accumulators hold the running sum), else a partial sum at
     accumulator width (it must survive between bursts)."""
     return cfg.word_bytes if whole_reduction else psum_bytes(cfg)
 
 
-def measure_densities(layer: MatrixLayer, cfg: SoCConfig) -> Densities:
+def measure_densities(layer: MatrixLayer, cfg: VectorArch) -> Densities:
     d_in = float(np.count_nonzero(layer.inputs)) / max(1, layer.inputs.size)
-    if cfg.preset == "coarse-sparse":
+    if cfg.shared_index:
         d_w = float(layer.group_keep(cfg.tn).mean()) if layer.n_out else 0.0
-    elif cfg.preset == "weight-sparse":
+    elif cfg.step_indexed:
         d_w = float(layer.keep.mean())
     else:
         d_w = 1.0
@@ -73,19 +73,21 @@ def _footprint_positions(layer: MatrixLayer, rows: int, cols: int) -> int:
     return channels * in_rows * g.width
 
 
-def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, cols: int, outs: int) -> TileEstimate:
+def estimate_tile(layer: MatrixLayer, cfg: VectorArch, d: Densities, rows: int, cols: int, outs: int) -> TileEstimate:
     word = cfg.word_bytes
     pos = _footprint_positions(layer, rows, cols)
     per_pe_outputs = -(-outs // cfg.tn)
-    if cfg.preset == "coarse-sparse":
+    if cfg.compressed_neurons:
         nbin, nibin = pos * d.inputs * word, pos / 8
+    else:
+        nbin, nibin = pos * word, 0.0
+    sib = 0.0
+    if cfg.shared_index:
         sb = per_pe_outputs * cols * d.weights * cfg.weight_code_bits / 8
         sib = -(-outs // cfg.tn) * cols / 8
-    elif cfg.preset == "weight-sparse":
-        nbin, nibin, sib = pos * word, 0.0, 0.0
+    elif cfg.step_indexed:
         sb = per_pe_outputs * cols * d.weights * (cfg.weight_code_bits + STEP_INDEX_BITS) / 8
     else:
-        nbin, nibin, sib = pos * word, 0.0, 0.0
         sb = per_pe_outputs * cols * cfg.weight_code_bits / 8
     return TileEstimate(nbin, nibin, sb, sib, rows * outs * nbout_entry_bytes(cfg, cols >= layer.n_in))
 
@@ -93,11 +95,12 @@ def estimate_tile(layer: MatrixLayer, cfg: SoCConfig, d: Densities, rows: int, c
 TILE_BUFFERS = ("nbin", "nibin", "sb", "sib", "nbout")
 
 
-def fits(est: TileEstimate, cfg: SoCConfig, budget: dict[str, float] | None = None) -> bool:
+def fits(est: TileEstimate, cfg: VectorArch, budget: dict[str, float] | None = None) -> bool:
     """Does an estimated tile fit every half, each scaled by its ``budget`` fraction?"""
     b = budget or {}
     need = {"nbin": est.nbin, "nibin": est.nibin, "sb": est.sb_per_pe, "sib": est.sib, "nbout": est.nbout}
-    return all(need[n] <= getattr(cfg, n).half_bytes * b.get(n, 1.0) for n in TILE_BUFFERS)
+    return all(need[n] <= getattr(cfg, n).half_bytes * b.get(n, 1.0) if getattr(cfg, n) is not None else need[n] == 0
+               for n in TILE_BUFFERS)
 
 
 def _sizes(n: int, step: int) -> list[tuple[int, int]]:
@@ -106,7 +109,7 @@ def _sizes(n: int, step: int) -> list[tuple[int, int]]:
     return [(step, full)] + ([(rest, 1)] if rest else []) if full else [(rest, 1)]
 
 
-def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) -> dict[str, float]:
+def traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling: Tiling) -> dict[str, float]:
     """Estimated DRAM bytes of a tiling under its strategy, by operand."""
     ps, is_, os_ = (_sizes(layer.p, tiling.p_tile), _sizes(layer.n_in, tiling.i_tile),
                     _sizes(layer.n_out, tiling.o_tile))
@@ -123,7 +126,7 @@ def traffic(layer: MatrixLayer, cfg: SoCConfig, d: Densities, tiling: Tiling) ->
             w_total += oc * cc * (e.sb_per_pe * cfg.tn + e.sib)
     y_psum = layer.p * layer.n_out * psum_bytes(cfg)
     n_y = layer.p * layer.n_out
-    y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.preset == "coarse-sparse" else n_y * cfg.word_bytes
+    y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.compressed_neurons else n_y * cfg.word_bytes
     s = tiling.strategy
     if s == "output-reuse":
         x = x_total if (n_p == 1 and n_i == 1) else n_o * x_total
@@ -170,7 +173,7 @@ def row_candidates(layer: MatrixLayer) -> list[int]:
     return sorted(out)
 
 
-def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str,
+def plan(layer: MatrixLayer, cfg: VectorArch, strategy: str,
          budget: dict[str, float] | None = None) -> tuple[Tiling, dict[str, float]]:
     """The tiling of least estimated traffic for one strategy (ties: fewest tiles) whose
     estimated tiles fit the buffer halves scaled by ``budget``."""
@@ -191,8 +194,8 @@ def plan(layer: MatrixLayer, cfg: SoCConfig, strategy: str,
         raise TilingError(
             f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "
             f"{layer.in_block} inputs x {cfg.tn} outputs needs {estimate_tile(layer, cfg, d, 1, layer.in_block, cfg.tn)}; "
-            f"half capacities nbin={cfg.nbin.half_bytes} nibin={cfg.nibin.half_bytes} sb={cfg.sb.half_bytes} "
-            f"sib={cfg.sib.half_bytes} nbout={cfg.nbout.half_bytes} bytes"
+            f"half capacities " + " ".join(f"{n}={getattr(cfg, n).half_bytes}" for n in TILE_BUFFERS
+                                           if getattr(cfg, n) is not None) + " bytes"
             + (f"; budget after real tiles overflowed: {budget}" if budget else "") + ")")
     return best[1], best[2]
 
@@ -211,11 +214,11 @@ def real_overflow(tm: TileMaker) -> dict[str, float]:
             w = tm.weight_tile(o, i)
             peak["sb"] = max(peak["sb"], int(w.sb_bytes.max()))
             peak["sib"] = max(peak["sib"], w.sib_bytes)
-    ratios = {n: v / getattr(cfg, n).half_bytes for n, v in peak.items()}
+    ratios = {n: v / getattr(cfg, n).half_bytes for n, v in peak.items() if getattr(cfg, n) is not None}
     return {n: r for n, r in ratios.items() if r > 1.0}
 
 
-def choose(layer: MatrixLayer, cfg: SoCConfig, strategy: str | None = None
+def choose(layer: MatrixLayer, cfg: VectorArch, strategy: str | None = None
            ) -> tuple[Tiling, dict[str, dict[str, float]], TileMaker]:
     """Plan every strategy and pick the least-traffic one (or the forced one). Estimates use
     mean densities, so a real tile can be larger than planned; then the overflowing

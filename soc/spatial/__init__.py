@@ -10,6 +10,6 @@ Public entry points:
 * :func:`soc.spatial.functional.execute_mapping` -> pass-by-pass arithmetic and counts
 """
 from soc.spatial.shapes import LayerShape, from_layer  # noqa: F401
-from soc.spatial.config import SpatialConfig, make_spatial_config  # noqa: F401
+from soc.arch.spatial import SpatialArch, make_spatial_config  # noqa: F401
 
 DATAFLOWS = ("WS", "OSA", "OSB", "OSC", "NLR", "RS")

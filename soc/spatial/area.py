@@ -11,21 +11,21 @@ file costs ``rf_area_per_byte`` units (default 4):
 
 The budget follows the Eyeriss comparison (Chen, Emer, Sze, ISCA 2016, sec. VI-A):
 ``pes x Area(512 B RF) + Area(pes x 512 B GLB)``. Each dataflow may pick any RF size in
-``SpatialConfig.rf_choices`` (0 for NLR, which has no RF) and gets the rest of the
+``SpatialArch.rf_choices`` (0 for NLR, which has no RF) and gets the rest of the
 budget as GLB. RF sizes above 512 B are not offered by default because the normalized
 cost of 1 MAC per RF access is the cost of a ~0.5 KB RF.
 """
 from __future__ import annotations
 
-from soc.spatial.config import SpatialConfig
+from soc.arch.spatial import SpatialArch
 
 
-def storage_area(cfg: SpatialConfig, rf_bytes: int, glb_bytes: int) -> float:
+def storage_area(cfg: SpatialArch, rf_bytes: int, glb_bytes: int) -> float:
     """Area (GLB-byte units) of ``pes`` RFs of ``rf_bytes`` plus a GLB of ``glb_bytes``."""
     return cfg.pes * rf_bytes * cfg.rf_area_per_byte + glb_bytes * cfg.glb_area_per_byte
 
 
-def glb_bytes_for(cfg: SpatialConfig, rf_bytes: int) -> int:
+def glb_bytes_for(cfg: SpatialArch, rf_bytes: int) -> int:
     """The GLB size (bytes) left by the area budget when every PE has ``rf_bytes`` of RF."""
     left = cfg.area_budget - cfg.pes * rf_bytes * cfg.rf_area_per_byte
     if left <= 0:

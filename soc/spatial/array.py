@@ -32,7 +32,7 @@ import simpy
 
 from energy.ledger import EnergyLedger
 from soc.spatial.accounting import accesses, book, breakdown
-from soc.spatial.config import SpatialConfig
+from soc.arch.spatial import SpatialArch
 from soc.spatial.functional import Execution, new_execution, run_bursts
 from soc.spatial.glb import GlobalBuffer
 from soc.spatial.loopnest import DTYPES, RELEVANT, Mapping, count_words
@@ -42,7 +42,7 @@ from soc.spatial.noc import ArrayNetwork
 class Dram:
     """SimPy actor: one channel, ``latency`` cycles per transfer plus bytes / bandwidth."""
 
-    def __init__(self, env: simpy.Environment, cfg: SpatialConfig) -> None:
+    def __init__(self, env: simpy.Environment, cfg: SpatialArch) -> None:
         self.env = env
         self.cfg = cfg
         self.port = simpy.Resource(env, capacity=1)
@@ -150,7 +150,7 @@ class SimResult:
     execution: Execution | None = None   # outputs and observed counts when run on tensors
 
 
-def simulate_mapping(m: Mapping, cfg: SpatialConfig, max_events: int = 2000,
+def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
                      trace: bool = False, tensors: tuple | None = None) -> SimResult:
     """Run a mapping on the actors; book every access in a fresh ledger.
 

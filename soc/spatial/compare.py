@@ -26,7 +26,7 @@ import pandas as pd
 
 from soc.spatial import DATAFLOWS
 from soc.spatial.array import simulate_mapping
-from soc.spatial.config import SpatialConfig
+from soc.arch.spatial import SpatialArch
 from soc.spatial.functional import random_tensors, reference_conv
 from soc.spatial.loopnest import Mapping
 from soc.spatial.noc import patterns
@@ -55,7 +55,7 @@ def _crop(shape: LayerShape, rows: int, cols: int) -> LayerShape:
     return replace(shape, H=min(shape.H, h), W=min(shape.W, w))
 
 
-def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
+def check_arithmetic(m: Mapping, cfg: SpatialArch) -> tuple[bool, str]:
     """Run the mapping on the actors with real data on a slice of its layer (the PE array
     computes every pass of every burst); compare the array's outputs with the reference."""
     full = m.shape
@@ -77,7 +77,7 @@ def check_arithmetic(m: Mapping, cfg: SpatialConfig) -> tuple[bool, str]:
     return ok, where
 
 
-def run_one(shape: LayerShape, dataflow: str, cfg: SpatialConfig, check: bool = True) -> dict:
+def run_one(shape: LayerShape, dataflow: str, cfg: SpatialArch, check: bool = True) -> dict:
     """One row of the comparison table."""
     from soc.spatial.area import storage_area
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def _job(args):
     return run_one(*args)
 
 
-def compare_layers(shapes: list[LayerShape], cfg: SpatialConfig, dataflows=DATAFLOWS,
+def compare_layers(shapes: list[LayerShape], cfg: SpatialArch, dataflows=DATAFLOWS,
                    check: bool = True, workers: int | None = None) -> pd.DataFrame:
     """Every dataflow on every layer; rows in (layer, dataflow) order. ``workers`` > 1 runs
     the (layer, dataflow) jobs in worker processes (results are identical)."""
@@ -126,17 +126,31 @@ def compare_layers(shapes: list[LayerShape], cfg: SpatialConfig, dataflows=DATAF
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def network_shapes(network: str, batch: int, layer: str | None = None) -> list[LayerShape]:
-    """The conv and FC layers of a zoo network as shapes (``layer`` picks one by name)."""
-    from workloads.zoo import get_network
-    net = get_network(network)
+def network_shapes(network, batch: int, layer: str | None = None) -> list[LayerShape]:
+    """The conv and FC layers of a model as shapes (``layer`` picks one by name).
+
+    ``network``: a zoo name or any model argument :func:`workloads.io.load_model` takes
+    (network file, Timeloop problem files or folder, several layer lists), or a loaded
+    :class:`~workloads.layers.Network`. Every layer runs at ``batch``."""
+    from workloads.layers import Network
+    if isinstance(network, Network):
+        net = network
+    else:
+        from workloads.io import load_model
+        net = load_model(network).network
     layers = [lay for lay in net.layers if getattr(lay, "kind", None) in ("conv", "fc")]
     if layer is not None:
         names = [lay.name for lay in layers]
         if layer not in names:
-            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {network}; allowed: {names}")
+            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {net.name}; allowed: {names}")
         layers = [lay for lay in layers if lay.name == layer]
-    return [from_layer(lay, batch) for lay in layers]
+    shapes = []
+    for lay in layers:
+        if lay.kind == "conv" and (lay.stride_hw[0] != lay.stride_hw[1] or lay.padding_hw[0] != lay.padding_hw[1]):
+            raise ValueError(f"layer {lay.name}: the spatial array takes one stride and one padding for both "
+                             f"axes, got stride {lay.stride_hw}, padding {lay.padding_hw}")
+        shapes.append(from_layer(lay, batch))
+    return shapes
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Choose each dataflow's best legal mapping of a layer within the hardware budget.
 
 For every rule a dataflow allows (:mod:`soc.spatial.dataflows`), the RF gets the
-smallest size in ``SpatialConfig.rf_choices`` that holds the PE's tile (none for NLR)
+smallest size in ``SpatialArch.rf_choices`` that holds the PE's tile (none for NLR)
 and the GLB gets the rest of the storage area (:mod:`soc.spatial.area`). The GLB tile
 starts as the whole layer and shrinks along the rule's preferred dimensions, one
 divisor step at a time, until it fits. Among all fitting mappings the one with the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from soc.spatial import area
 from soc.spatial.accounting import accesses, energy_per_mac
-from soc.spatial.config import SpatialConfig
+from soc.arch.spatial import SpatialArch
 from soc.spatial.dataflows import nlr, os as os_, rs, ws
 from soc.spatial.loopnest import Mapping, count_words
 from soc.spatial.shapes import LayerShape
@@ -65,7 +65,7 @@ def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, wb, probe: Mapping) -> M
     return _mapping(name, sh, rule, glb, rf_bytes, glb_bytes, wb)
 
 
-def candidates(shape: LayerShape, dataflow: str, cfg: SpatialConfig):
+def candidates(shape: LayerShape, dataflow: str, cfg: SpatialArch):
     """Every fitting mapping of ``dataflow`` (deduplicated), in a fixed order."""
     if dataflow not in RULES:
         raise ValueError(f"dataflow must be one of {sorted(RULES)}, got {dataflow!r}")
@@ -96,7 +96,7 @@ def candidates(shape: LayerShape, dataflow: str, cfg: SpatialConfig):
             yield m
 
 
-def best_mapping(shape: LayerShape, dataflow: str, cfg: SpatialConfig) -> Mapping:
+def best_mapping(shape: LayerShape, dataflow: str, cfg: SpatialArch) -> Mapping:
     """The lowest-energy fitting mapping of ``dataflow`` for ``shape``."""
     best, best_key = None, None
     for m in candidates(shape, dataflow, cfg):

@@ -1,5 +1,5 @@
 """Two time steps of a speech-style LSTM with peepholes and projection, then a classifier,
-written against the programming model (soc.compiler.api).
+written against the programming model (soc.runtime.api).
 
 The gate products and the projection run on the accelerator as FC products; the gate
 arithmetic (sigmoid, tanh, peepholes, cell update) on the NFU. The gate matrix is
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from soc.compiler.api import (ActivationDescriptor, Filter, FilterDescriptor, InnerProductDescriptor, LSTMDescriptor,
+from soc.runtime.api import (ActivationDescriptor, Filter, FilterDescriptor, InnerProductDescriptor, LSTMDescriptor,
                               Tensor, TensorDescriptor, activation_forward, inner_product_forward,
                               lstm_cell_forward)
 

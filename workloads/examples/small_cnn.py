@@ -1,4 +1,4 @@
-"""A custom small CNN written against the programming model (soc.compiler.api).
+"""A custom small CNN written against the programming model (soc.runtime.api).
 
 Two sparse convolutions with fused ReLU, max and average pooling, batch norm, a residual
 add and a classifier, on a 3x16x16 input whose activations are 60 % non-zero.
@@ -11,7 +11,7 @@ handle's results (and to layers.csv when the handle has a writer).
 """
 from __future__ import annotations
 
-from soc.compiler.api import (ActivationDescriptor, AddDescriptor, BatchNormDescriptor, ConvDescriptor, Filter,
+from soc.runtime.api import (ActivationDescriptor, AddDescriptor, BatchNormDescriptor, ConvDescriptor, Filter,
                               FilterDescriptor, InnerProductDescriptor, PoolingDescriptor, Tensor,
                               TensorDescriptor, activation_forward, add_forward, batchnorm_forward, conv_forward,
                               inner_product_forward, pooling_forward)

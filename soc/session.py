@@ -1,0 +1,58 @@
+"""A run written to a directory: the runtime's results turned into files.
+
+This is the application layer above the runtime and the reports: it runs a network or a
+workload script (:mod:`soc.runtime.network`) with a :class:`reports.writer.RunWriter`
+listening, so ``layers.csv`` grows a row as each layer finishes; then it writes
+``summary.json`` (``status`` ok, or failed/interrupted with the layers already
+simulated kept) and the report files of :func:`reports.bundle.write_run_outputs`.
+``summary.json`` also records the fully resolved design, its hash and the socsim
+version, so that a result can be reproduced.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from soc.arch import VectorArch, design_record
+from soc.runtime.network import NetworkRunError, RunOutcome, resolve, run_network, run_script
+from workloads.layers import Network
+
+
+def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
+             **kwargs: Any) -> RunOutcome:
+    """Run ``target`` (a network, a workload script path, a loaded model, or a name/file
+    that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
+    from reports.writer import RunWriter
+    if isinstance(target, str):
+        target = resolve(target)
+    if not isinstance(target, (Network, Path)):  # a loaded model: its network at the densities it states
+        from soc.runtime.network import model_run_args
+        for key, value in model_run_args(target).items():
+            kwargs.setdefault(key, value)
+        target = target.network
+    out = Path(out)
+    writer = RunWriter(out)
+    record = design_record(cfg)
+    try:
+        if isinstance(target, Path):
+            kwargs.pop("layers", None)
+            kwargs.pop("batch", None)
+            outcome = run_script(target, cfg, listener=writer, **kwargs)
+        else:
+            outcome = run_network(target, cfg, listener=writer, **kwargs)
+    except BaseException as exc:
+        partial = getattr(exc, "partial_summary", {"layers": 0})
+        summary = {**(writer.summary() if writer.rows else {}), **partial, **record}
+        if isinstance(exc, NetworkRunError):
+            writer.finish(summary, failed_layer=exc.layer, error=exc.error)
+        else:
+            writer.finish(summary, error=exc)
+        raise
+    summary = {**writer.summary(), **outcome.summary, **record}
+    writer.finish(summary)
+    outcome.summary, outcome.out_dir = summary, out
+    if report:
+        from reports.bundle import write_run_outputs
+        outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
+                                          title=f"{summary['network']} on {cfg.name}", config=cfg)
+    return outcome

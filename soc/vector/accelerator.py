@@ -1,0 +1,117 @@
+"""Wires the actors of a design and runs a layer's instruction stream on them.
+
+Data flows one way: layer + tensors -> lowering -> tiling/program (compiler) -> actors
+(booking into the ledger) -> :class:`LayerResult`. One SimPy environment per matrix
+layer; a grouped convolution runs its groups one after the other.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import simpy
+
+from energy.ledger import EnergyLedger
+from soc.vector.buffer import Buffer
+from soc.compiler.lowering import MatrixLayer
+from soc.compiler.program import Tiling, generate
+from soc.compiler.tiles import InputTile, TileMaker, WeightTile
+from soc.arch.vector import VectorArch
+from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
+from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
+from soc.vector.dram import Dram
+from soc.vector.encoder import Encoder, activate, read_outputs
+from soc.vector.htree import HTree
+from soc.kernels import count_effectual, reference_mac
+from soc.vector.nsm import NeuronSelector
+from soc.vector.pe import NeuralFunctionalUnit
+from soc.vector.pricing import Pricing
+from soc.result import MatrixRun
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        super().step()
+
+
+class VectorAccelerator:
+    """A vector accelerator design (its capabilities choose the data path), for one matrix layer."""
+
+    def __init__(self, cfg: VectorArch, ledger: EnergyLedger, activation: str = "relu", activity_limit: int = 20000):
+        self.cfg, self.ledger, self.activation = cfg, ledger, activation
+        self.price = Pricing(cfg)
+        self.activity_limit = activity_limit
+
+    def run(self, layer: MatrixLayer, tiling: Tiling, tiles: TileMaker | None = None) -> MatrixRun:
+        cfg, ledger, price = self.cfg, self.ledger, self.price
+        env = CountingEnvironment()
+        activity: list = []
+        tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
+        program = generate(tiling, layer.p, layer.n_in, layer.n_out)
+        word = cfg.word_bytes
+        buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
+                                word, copies=cfg.tn if name == "sb" else 1) for name in cfg.present_buffers}
+        dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
+        queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
+        to_htree = simpy.Store(env, capacity=1)
+        to_nfu = simpy.Store(env, capacity=1)
+
+        def fill_input(t: InputTile):
+            parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
+            if t.nibin_bytes:
+                parts.append((buffers["nibin"], t.nibin_bytes, t.nibin_bytes))
+            return f"in p{t.p} i{t.i}", parts
+
+        def fill_weights(t: WeightTile):
+            parts = [(buffers["sb"], int(t.sb_bytes.max()), int(t.sb_bytes.sum()))]
+            if t.sib_bytes:
+                parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
+            return f"w o{t.o} i{t.i}", parts
+
+        def finish(token) -> None:
+            """The NFU is done with a burst: free what it held, complete the output tile."""
+            for r in token.release:
+                r.uses_left -= 1
+                if r.uses_left == 0:
+                    for buf, claim in r.claims:
+                        buf.release(claim)
+            token.visit.computes_left -= 1
+            if token.visit.computes_left == 0:
+                token.visit.computed.succeed()
+
+        LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
+        LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
+        OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
+        encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
+        OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
+        NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
+        HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
+        nfu = NeuralFunctionalUnit(env, cfg, ledger, price, buffers, to_nfu, finish, activity)
+        cp = ControlProcessor(env, ledger, price, queues, tiles)
+        wall = time.perf_counter()
+        env.process(cp.run(program))
+        env.run()  # ends when no actor has anything left to do: the last output is in DRAM
+        cycles = int(env.now)
+        self._book_static(buffers, cycles)
+        outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
+        reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
+        effectual = count_effectual(layer.rows, layer.weights)
+        return MatrixRun(
+            name=layer.name, cycles=cycles, useful_macs=int(nfu.useful_macs.sum()),
+            dense_macs=layer.p * layer.n_in * layer.n_out, effectual_macs=effectual,
+            dram_bytes_read=dram.bytes_read, dram_bytes_written=dram.bytes_written,
+            sim_events=env.events_processed, wall_s=time.perf_counter() - wall,
+            outputs=outputs, outputs_match_reference=bool(np.array_equal(outputs, reference)),
+            tiling=tiling, program=program, activity=activity[: self.activity_limit],
+            buffer_peak_bytes={n: b.peak_bytes for n, b in buffers.items()})
+
+    def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:
+        """Leakage of every component and eDRAM refresh over the run (see Pricing.book_static)."""
+        self.price.book_static(self.ledger, cycles)

@@ -1,0 +1,63 @@
+"""On-chip buffers (SRAM or eDRAM) with ping-pong halves.
+
+A tile claims one half for as long as it is in use; a buffer without ping-pong has a
+single half the size of the whole buffer. Claiming more bytes than a half holds is an
+error naming the buffer, the tile and both sizes: never a silent wrap. Accesses are
+booked per 16-bit word; static energy (leakage, eDRAM refresh) is booked at the end of
+a run from the simulated time.
+"""
+from __future__ import annotations
+
+import simpy
+
+from energy.ledger import EnergyLedger
+from soc.arch.vector import BufferConfig
+
+
+class BufferOverflowError(RuntimeError):
+    """A tile larger than the buffer half it must fit into."""
+
+
+class Buffer:
+    def __init__(self, env: simpy.Environment, name: str, cfg: BufferConfig, ledger: EnergyLedger,
+                 pj_read: float, pj_write: float, word_bytes: int, copies: int = 1):
+        self.env, self.name, self.cfg, self.ledger = env, name, cfg, ledger
+        self.pj_read, self.pj_write, self.word_bytes = pj_read, pj_write, word_bytes
+        self.copies = copies  # identical private instances (one SB per PE)
+        self.halves = simpy.Resource(env, capacity=2 if cfg.ping_pong else 1)
+        self.peak_bytes = 0
+        self._held = 0
+
+    @property
+    def capacity(self) -> int:
+        return self.cfg.half_bytes
+
+    def check_fits(self, tile: str, nbytes: int) -> None:
+        if nbytes > self.capacity:
+            raise BufferOverflowError(
+                f"buffer {self.name}: tile {tile} needs {nbytes} bytes but one "
+                f"{'ping-pong half' if self.cfg.ping_pong else 'buffer'} holds {self.capacity} bytes "
+                f"(buffer size {self.cfg.size_bytes} bytes)")
+
+    def claim(self, tile: str, nbytes: int):
+        """SimPy process: wait for a free half and occupy it; returns the claim."""
+        self.check_fits(tile, nbytes)
+        req = self.halves.request()
+        yield req
+        req.nbytes = nbytes  # type: ignore[attr-defined]
+        self._held += nbytes
+        self.peak_bytes = max(self.peak_bytes, self._held)
+        return req
+
+    def release(self, claim) -> None:
+        self._held -= claim.nbytes
+        self.halves.release(claim)
+
+    def words(self, nbytes: float) -> float:
+        return nbytes / self.word_bytes
+
+    def read(self, words: float) -> None:
+        self.ledger.book(self.name, "read", words, self.pj_read)
+
+    def write(self, words: float) -> None:
+        self.ledger.book(self.name, "write", words, self.pj_write)

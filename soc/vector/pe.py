@@ -1,0 +1,68 @@
+"""The NFU: Tn processing elements in lock-step behind the H-tree.
+
+Each PE has a private SB (synapse buffer), a WDM (look-up weight decoder), an SSM
+(synapse selector) and a PEFU (Tm multipliers, adder tree, non-linear unit). PE j
+computes outputs j, j + Tn, ... of each output tile (time-multiplexed). All PEs receive
+the same broadcast and start and stop together, so the NFU is one SimPy process that
+keeps the Tn PEs' own state (work done, busy cycles); a burst lasts its lock-step cycle
+count, and a PE with less work than the slowest one idles (that is the load imbalance
+of the weight-sparse baseline).
+
+Booked per burst, summed over the PEs: SB reads and WDM decodes of every stored weight
+each PE walks (once per input row), SSM selections (coarse-sparse) or step-index walks
+(weight-sparse), multiplies and adder-tree adds per useful product, and NBout
+writes (final words, or partial sums at accumulator width read back and rewritten).
+"""
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+
+class NeuralFunctionalUnit:
+    def __init__(self, env: simpy.Environment, cfg, ledger, price, buffers, inbox: simpy.Store, finish,
+                 activity: list):
+        self.env, self.cfg, self.ledger, self.price = env, cfg, ledger, price
+        self.buffers, self.inbox, self.finish, self.activity = buffers, inbox, finish, activity
+        self.useful_macs = np.zeros(cfg.tn, np.int64)   # per PE
+        self.busy_cycles = np.zeros(cfg.tn, np.int64)   # per PE: cycles with work
+        self.cycles = 0                                  # lock-step cycles of the NFU
+        self.proc = env.process(self.run())
+
+    def run(self):
+        while True:
+            token = yield self.inbox.get()
+            start = self.env.now
+            self.compute(token)
+            if token.cycles:
+                yield self.env.timeout(token.cycles)
+            self.activity.append(("nfu", start, self.env.now, f"p{token.visit.op.p} o{token.visit.op.o}"))
+            self.finish(token)
+
+    def compute(self, token) -> None:
+        working = token.pe_outputs > 0
+        if not working.any():
+            return
+        token.accumulate()
+        useful, walked = int(token.pe_useful.sum()), int(token.pe_walked.sum())
+        rows = token.inputs.neurons.rows
+        self.useful_macs += token.pe_useful
+        self.busy_cycles += np.where(working, token.pe_busy, 0)
+        self.cycles += token.cycles
+        self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
+        if self.cfg.entropy_decoder.enabled:
+            self.ledger.book("entropy-decoder", "decode", walked, self.price("entropy-decoder", "decode"))
+        if self.cfg.weight_decoder == "lut":
+            self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
+        if self.cfg.has_nsm:  # the SSM picks the weights named by the synapse flags
+            self.ledger.book("pe", "select", useful, self.price("pe", "select"))
+        elif self.cfg.step_indexed:
+            self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
+        self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
+        self.ledger.book("pe", "add", useful, self.price("pe", "add"))
+        # NBout: a final word per output when the burst holds the whole reduction, else a
+        # partial sum at accumulator width read back (after the first burst) and rewritten
+        entry_words = rows * int(token.pe_outputs.sum()) * token.visit.entry_bytes / 2
+        if not token.compute.first:
+            self.buffers["nbout"].read(entry_words)
+        self.buffers["nbout"].write(entry_words)
