@@ -3,7 +3,7 @@
 ``run()`` (collected by ``make bench``): the VGG-19 graph the ``onnx`` package ships
 (onnx/backend/test/data/light/light_vgg19.onnx; its weights are ConstantOfShape fills, so
 the run uses synthetic weights and says so) imported and simulated whole on
-``coarse-sparse`` through :func:`soc.network.run_network` (reference tensors streamed:
+``coarse-sparse`` through :func:`soc.runtime.network.run_network` (reference tensors streamed:
 weights loaded one layer at a time, activations freed once no later layer reads them; no
 report files), in a fresh Python process so that its peak resident memory
 (``ru_maxrss``) is its own. One run (minutes). Also the import time of each of the nine
@@ -30,14 +30,14 @@ MODELS = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet
 _CHILD = """
 import json, os, time
 import onnx
-from soc.config import preset
-from soc.network import run_network
+from soc.arch import design
+from soc.runtime.network import run_network
 from workloads.io import load_onnx
 path = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", "light_vgg19.onnx")
 t0 = time.perf_counter()
 net = load_onnx(path)
 t1 = time.perf_counter()
-o = run_network(net, preset("coarse-sparse"), report=False)
+o = run_network(net, design("coarse-sparse"))
 s = o.summary
 print(json.dumps({"import_s": t1 - t0, "wall_s": time.perf_counter() - t0, "peak_rss_mb": s["peak_rss_mb"],
                   "layers": s["layers"], "cycles": s["cycles"], "energy_pj": s["energy_pj"],
