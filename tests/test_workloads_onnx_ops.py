@@ -253,3 +253,16 @@ def test_wrong_input_shape_names_the_expected_shape():
     net = load_onnx(model([N("Relu", ["x"], ["y"], name="r")], [], (1, 3, 4, 4)))
     with pytest.raises(ValueError, match=r"expected \(N, 3, 4, 4\) or \(3, 4, 4\)"):
         run_network(net, inputs=np.zeros((1, 3, 4, 5), np.float32))
+
+
+def test_network_given_out_of_order_runs_in_dependency_order():
+    from workloads.layers import Add, FC, Network, NetworkGraphError
+    layers = [Add("join", (4,), inputs=("a", "b")), FC("b", 4, 4, inputs=("a",)), FC("a", 4, 4, inputs=("input",))]
+    net = Network("n", layers, (4,))
+    assert [l.name for l in net.order] == ["a", "b", "join"]
+    assert net.consumers()["a"] == ["b", "join"] and net.output_shape == (4,)
+    x = RNG.standard_normal((2, 4)).astype(np.float32)
+    run = run_network(net, inputs=x)
+    assert run.outputs["join"].shape == (2, 4)
+    with pytest.raises(NetworkGraphError, match="cycle through a, b"):
+        Network("n", [FC("a", 4, 4, inputs=("b",)), FC("b", 4, 4, inputs=("a",))], (4,))
