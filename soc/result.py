@@ -55,6 +55,11 @@ class LayerResult:
     traffic_estimate: dict[str, dict[str, float]]
     buffer_peak_bytes: dict[str, int]
     entropy_decoder_area_mm2: float = 0.0
+    #: {data type: pJ} (weights, inputs, outputs, psums, indexes, compute, control, static; see
+    #: energy.ledger); sums to energy_pj.
+    energy_by_data_type: dict[str, float] = field(default_factory=dict)
+    #: The layer's aggregated ledger: (component, action, data_type, count, energy_pj) tuples.
+    energy_entries: list = field(default_factory=list, repr=False)
     activity: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
 
@@ -63,9 +68,21 @@ class LayerResult:
         return self.dram_bytes_read + self.dram_bytes_written
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs", "energy_entries")}
         d["dram_bytes"] = self.dram_bytes
         return d
+
+
+def merge_entries(*groups) -> list[tuple[str, str, str, float, float]]:
+    """Ledger entries (component, action, data_type, count, energy_pj) of several steps
+    summed by (component, action, data_type), in order of first appearance."""
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for entries in groups:
+        for comp, act, dtype, count, energy in entries:
+            e = out.setdefault((comp, act, dtype), [0.0, 0.0])
+            e[0] += count
+            e[1] += energy
+    return [(c, a, d, n, e) for (c, a, d), (n, e) in out.items()]
 
 
 # Quantities of a network that are sums over its layers (layers run one after another).
@@ -76,7 +93,7 @@ SUMMED = ("cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_
 def summarize(results: list[LayerResult]) -> dict[str, Any]:
     """Network totals of layer results: the sums of :data:`SUMMED`, the cycle-weighted
     multiplier utilization, whether every layer matched its reference, and energy by
-    component and by action (pJ, largest first)."""
+    component, by action and by data type (pJ, largest first)."""
     if not results:
         return {"layers": 0}
     out: dict[str, Any] = {"layers": len(results)}
@@ -85,7 +102,7 @@ def summarize(results: list[LayerResult]) -> dict[str, Any]:
     cycles = out["cycles"]
     out["utilization"] = (sum(r.utilization * r.cycles for r in results) / cycles) if cycles else 0.0
     out["outputs_match_reference"] = all(r.outputs_match_reference for r in results)
-    for attr in ("energy_by_component", "energy_by_action"):
+    for attr in ("energy_by_component", "energy_by_action", "energy_by_data_type"):
         totals: dict[str, float] = {}
         for r in results:
             for k, v in getattr(r, attr).items():

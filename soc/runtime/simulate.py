@@ -39,7 +39,8 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
     return LayerResult(
         name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
-        energy_by_action=own.action_totals(), useful_macs=useful, skipped_macs=dense - useful,
+        energy_by_action=own.action_totals(), energy_by_data_type=own.data_type_totals(),
+        energy_entries=own.entries(), useful_macs=useful, skipped_macs=dense - useful,
         effectual_macs=sum(r.effectual_macs for r in runs), dense_macs=dense,
         dram_bytes_read=sum(r.dram_bytes_read for r in runs),
         dram_bytes_written=sum(r.dram_bytes_written for r in runs),

@@ -111,7 +111,8 @@ def book(ledger: EnergyLedger, m: Mapping, acc: dict[tuple[str, str], float], ta
     """Book ``share`` of every access of ``acc`` in the ledger at the table's level costs."""
     costs = level_costs(table_name, m.rf_bytes, m.glb_bytes, 8 * m.word_bytes)
     for (lvl, action), n in acc.items():
-        ledger.book(lvl, action, n * share, costs[lvl], layer=layer)
+        dtype = action.split(":")[1] if ":" in action else "compute"  # the ALU's MACs
+        ledger.book(lvl, action, n * share, costs[lvl], layer=layer, data_type=dtype)
 
 
 def breakdown(ledger: EnergyLedger, m: Mapping, table_name: str) -> dict[str, float]:
