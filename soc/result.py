@@ -86,14 +86,25 @@ def merge_entries(*groups) -> list[tuple[str, str, str, float, float]]:
 
 
 # Quantities of a network that are sums over its layers (layers run one after another).
-SUMMED = ("cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
-          "dram_bytes_written", "dram_bytes", "sim_events", "wall_s")
+SUMMED = ("cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "effectual_macs", "dense_macs",
+          "dram_bytes_read", "dram_bytes_written", "dram_bytes", "sim_events", "wall_s")
 
 
-def summarize(results: list[LayerResult]) -> dict[str, Any]:
+def design_roofs(cfg: Any) -> dict[str, Any]:
+    """The design figures the roofline and efficiency metrics need, as plain numbers:
+    its compute roof (Tn x Tm x clock, MAC/s), DRAM roof (bytes/s), data word (bytes),
+    and the Tn, Tm and clock they come from."""
+    return {"compute_roof_macs_per_s": float(cfg.compute_roof_macs_per_s),
+            "dram_roof_bytes_per_s": float(cfg.dram_roof_bytes_per_s), "word_bytes": int(cfg.word_bytes),
+            "tn": int(cfg.tn), "tm": int(cfg.tm), "clock_ghz": float(cfg.clock_ghz)}
+
+
+def summarize(results: list[LayerResult], roofs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Network totals of layer results: the sums of :data:`SUMMED`, the cycle-weighted
-    multiplier utilization, whether every layer matched its reference, and energy by
-    component, by action and by data type (pJ, largest first)."""
+    multiplier utilization, whether every layer matched its reference, energy by
+    component, by action and by data type (pJ, largest first), ``roofs`` (see
+    :func:`design_roofs`) and the metrics of :mod:`reports.metrics` computed from them."""
+    from reports.metrics import efficiency  # plain arithmetic on the totals
     if not results:
         return {"layers": 0}
     out: dict[str, Any] = {"layers": len(results)}
@@ -108,4 +119,10 @@ def summarize(results: list[LayerResult]) -> dict[str, Any]:
             for k, v in getattr(r, attr).items():
                 totals[k] = totals.get(k, 0.0) + float(v)
         out[attr] = dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+    areas = [getattr(r, "area_mm2", None) for r in results]
+    if any(a is not None for a in areas) and "area_mm2" not in out:
+        out["area_mm2"] = max(a for a in areas if a is not None)
+    if roofs:
+        out.update(roofs)
+    out.update(efficiency(out, roofs))
     return out

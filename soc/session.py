@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from soc.arch import VectorArch, design_record
+from soc.result import design_roofs
 from soc.runtime.network import NetworkRunError, RunOutcome, resolve, run_network, run_script
 from workloads.layers import Network
 
@@ -26,7 +27,7 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
     if isinstance(target, str):
         target = resolve(target)
     out = Path(out)
-    writer = RunWriter(out)
+    writer = RunWriter(out, roofs=design_roofs(cfg))
     record = design_record(cfg)
     try:
         if isinstance(target, Path):

@@ -38,7 +38,7 @@ import numpy as np
 
 from soc.runtime import api
 from soc.arch.vector import VectorArch
-from soc.result import LayerResult, summarize
+from soc.result import LayerResult, design_roofs, summarize
 from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
 from workloads.sparsity import LayerTensors, iter_network
@@ -160,6 +160,7 @@ class RunOutcome:
     results: list[LayerResult]
     out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
+    roofs: dict = field(default_factory=dict)   # the design's roofs (soc.result.design_roofs)
 
 
 def _select(network: Network, layers: list[str] | None) -> set[str] | None:
@@ -203,18 +204,19 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
     handle = api.Handle(cfg, listener=listener, strategy=strategy)
     bar = _Progress(progress, total, title)
     meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
+    roofs = design_roofs(cfg)
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        exc.partial_summary = {**summarize(handle.results), **meta,  # type: ignore[attr-defined]
+        exc.partial_summary = {**summarize(handle.results, roofs), **meta,  # type: ignore[attr-defined]
                                "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
         exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**summarize(handle.results), **meta, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results, roofs), **meta, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
-    return RunOutcome(summary, handle.results)
+    return RunOutcome(summary, handle.results, roofs=roofs)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
