@@ -505,3 +505,30 @@ def energy_breakdown(entries: pd.DataFrame, by: str | Sequence[str] = "component
     if "layer" not in keys:
         df = df.sort_values("energy_pj", ascending=False, kind="stable")
     return df.reset_index(drop=True)
+
+
+#: Name under which the per-layer "by component" views gather every block's static energy.
+LEAKAGE = "leakage"
+
+
+def energy_by_layer_table(entries: pd.DataFrame, by: str = "component",
+                          layers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Energy (pJ) per layer (rows) and component, action or data type (columns) from
+    the long-form table of :func:`energy_entries_table`. By component, the static energy
+    of every block (data type ``static``: leakage, refresh) is gathered in one column
+    ``leakage``, so the dynamic energy of each block and the static energy of the chip
+    read apart. ``layers`` gives the row order (default: order of appearance); a layer
+    without entries gets a row of zeros."""
+    if by not in ("component", "action", "data_type"):
+        raise ValueError(f"energy by layer: 'by' must be component, action or data_type, got {by!r}")
+    df = entries
+    key = df[by]
+    if by == "component":
+        key = df["component"].where(df["data_type"] != "static", LEAKAGE)
+    table = (df.assign(_key=key).pivot_table(index="layer", columns="_key", values="energy_pj",
+                                             aggfunc="sum", fill_value=0.0, sort=False))
+    order = list(layers) if layers is not None else list(dict.fromkeys(df["layer"]))
+    table = table.reindex(order, fill_value=0.0)
+    table.columns.name = by
+    table.index.name = "layer"
+    return table.astype(float)

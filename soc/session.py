@@ -50,5 +50,13 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
     if report:
         from reports.bundle import write_run_outputs
         outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                          title=f"{summary['network']} on {cfg.name}", config=cfg)
+                                          title=f"{summary['network']} on {cfg.name}", config=cfg,
+                                          entries=energy_entries(outcome.results), roofs=design_roofs(cfg))
     return outcome
+
+
+def energy_entries(results) -> "pd.DataFrame":
+    """The aggregated ledger of a run's layers in long form (one row per layer,
+    component, action and data type; see :func:`reports.tables.energy_entries_table`)."""
+    from reports.tables import energy_entries_table
+    return energy_entries_table((r.name, r.energy_entries) for r in results)

@@ -18,7 +18,8 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
     """Run ``network`` on every design and write the comparison; returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
-    summaries, tables = {}, {}
+    from soc.result import design_roofs
+    summaries, tables, roofs = {}, {}, {}
     for cfg in designs:
         name = cfg.name
         sub = out / name
@@ -26,14 +27,17 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
+        roofs[name] = design_roofs(cfg)
     baselines = [b for b in ("dense", "weight-sparse") if b in summaries] or None
     title = f"{outcome.summary['network']}: " + " vs ".join(d.name for d in designs)
     paths = write_comparison_outputs(out, summaries=summaries, title=title, layers_by_design=tables,
-                                     baselines=baselines)
+                                     baselines=baselines, roofs_by_design=roofs)
     import pandas as pd
     table = pd.read_csv(paths["compare_csv"])
     cols = [c for c in table.columns if c in ("arch", "cycles", "energy_pj") or c.startswith(("speedup_vs", "energy_ratio_vs"))]
-    typer.echo(table[cols].to_string(index=False))
+    shown = table[cols].rename(columns={"energy_pj": "energy_uJ"})
+    shown["energy_uJ"] = shown["energy_uJ"] / 1e6
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     typer.echo(f"wrote {paths['compare_csv']}, {paths['report_html']}")
     return paths
 

@@ -36,7 +36,7 @@ def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=N
 
 def print_summary(s: dict, out: Path) -> None:
     typer.echo(f"{s['network']} on {s['arch']}: {s['cycles']:,} cycles ({s['time_s'] * 1e3:.3f} ms), "
-               f"{s['energy_pj'] / 1e6:.2f} uJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
+               f"{s['energy_pj'] / 1e6:,.2f} µJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
                f"{s['skipped_macs']:,} skipped, outputs match reference: {s['outputs_match_reference']}, "
                f"wall {s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
     typer.echo(f"wrote {out / 'layers.csv'}, {out / 'summary.json'}, {out / 'report.html'}")
