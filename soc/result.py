@@ -27,6 +27,8 @@ class MatrixRun:
     program: Program
     activity: list
     buffer_peak_bytes: dict[str, int]
+    activity_dropped: int = 0     # activity records beyond the accelerator's activity_limit
+    counters: list = field(default_factory=list)   # (buffer, cycle, bytes held) samples
 
 
 @dataclass
@@ -61,6 +63,10 @@ class LayerResult:
     #: The layer's aggregated ledger: (component, action, data_type, count, energy_pj) tuples.
     energy_entries: list = field(default_factory=list, repr=False)
     activity: list = field(default_factory=list, repr=False)
+    #: Activity records left out by the accelerator's activity_limit (the trace says so).
+    activity_dropped: int = field(default=0, repr=False)
+    #: Buffer occupancy samples (buffer, cycle, bytes held), for the trace's counter tracks.
+    counters: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -68,7 +74,8 @@ class LayerResult:
         return self.dram_bytes_read + self.dram_bytes_written
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs", "energy_entries")}
+        d = {k: v for k, v in self.__dict__.items()
+             if k not in ("activity", "outputs", "energy_entries", "counters", "activity_dropped")}
         d["dram_bytes"] = self.dram_bytes
         return d
 

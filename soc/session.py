@@ -60,3 +60,29 @@ def energy_entries(results) -> "pd.DataFrame":
     component, action and data type; see :func:`reports.tables.energy_entries_table`)."""
     from reports.tables import energy_entries_table
     return energy_entries_table((r.name, r.energy_entries) for r in results)
+
+
+def trace_layers(results) -> list[dict]:
+    """The layers of a run as the plain data a network trace needs."""
+    return [{"name": r.name, "kind": r.kind, "cycles": r.cycles, "energy_pj": r.energy_pj,
+             "dram_bytes": r.dram_bytes, "activity": r.activity, "counters": r.counters,
+             "activity_dropped": r.activity_dropped} for r in results]
+
+
+def write_trace(path: str | Path, runs: list[tuple[str, VectorArch, list]], *, layers: list[str] | None = None,
+                limit_mb: float | None = None) -> dict:
+    """One Chrome/Perfetto trace of whole-network runs (``(title, design, results)``
+    each; several: one process per design), streamed to ``path`` by
+    :func:`reports.trace.write_network_trace`. ``layers`` selects the layers whose
+    activity is written; a name that no run has is refused before anything is written."""
+    from reports.trace import DEFAULT_LIMIT_MB, TraceRun, write_network_trace
+    if layers:
+        known = {r.name for _, _, results in runs for r in results}
+        unknown = [n for n in layers if n not in known]
+        if unknown:
+            raise ValueError(f"--trace-layers: unknown layer(s) {unknown}; allowed: "
+                             f"{', '.join(dict.fromkeys(r.name for _, _, rs in runs for r in rs))}")
+    trace_runs = [TraceRun(title, cfg.clock_ghz, trace_layers(results), cfg.dram.bandwidth_bytes_per_cycle)
+                  for title, cfg, results in runs]
+    return write_network_trace(path, trace_runs, layers=layers,
+                               limit_mb=DEFAULT_LIMIT_MB if limit_mb is None else limit_mb)

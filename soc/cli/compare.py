@@ -9,17 +9,21 @@ from typing import Optional
 import typer
 
 from soc.cli import app
-from soc.cli.netopts import SET_HELP, parse_strategy, resolve_designs
+from soc.cli.netopts import (SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
+                             parse_strategy, resolve_designs)
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
 
 
-def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0) -> dict:
-    """Run ``network`` on every design and write the comparison; returns the paths."""
+def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
+                    trace: bool = False, trace_layers: list[str] | None = None,
+                    trace_limit_mb: float = 100.0) -> dict:
+    """Run ``network`` on every design and write the comparison (and, with ``trace``,
+    OUT/trace.json: one process per design); returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
     from soc.result import design_roofs
-    summaries, tables, roofs = {}, {}, {}
+    summaries, tables, roofs, runs = {}, {}, {}, []
     for cfg in designs:
         name = cfg.name
         sub = out / name
@@ -28,6 +32,8 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
         roofs[name] = design_roofs(cfg)
+        if trace:
+            runs.append((f"{outcome.summary['network']} on {name}", cfg, outcome.results))
     baselines = [b for b in ("dense", "weight-sparse") if b in summaries] or None
     title = f"{outcome.summary['network']}: " + " vs ".join(d.name for d in designs)
     paths = write_comparison_outputs(out, summaries=summaries, title=title, layers_by_design=tables,
@@ -39,6 +45,10 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
     shown["energy_uJ"] = shown["energy_uJ"] / 1e6
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     typer.echo(f"wrote {paths['compare_csv']}, {paths['report_html']}")
+    if trace:
+        from soc.cli.netopts import write_trace_or_exit
+        info = write_trace_or_exit(out / "trace.json", runs, trace_layers, trace_limit_mb)
+        paths["trace_json"] = info["path"]
     return paths
 
 
@@ -53,7 +63,12 @@ def compare(
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    trace: bool = typer.Option(False, "--trace", help=TRACE_HELP + "; one process per design"),
+    trace_layers: Optional[str] = typer.Option(None, "--trace-layers", help=TRACE_LAYERS_HELP),
+    trace_limit_mb: float = typer.Option(100.0, "--trace-limit-mb", help=TRACE_LIMIT_HELP),
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""
     designs = resolve_designs(archs, presets, sets, pes)
-    compare_designs(network, designs, out, strategy=parse_strategy(strategy), seed=seed)
+    chosen = check_trace_options(network, trace, trace_layers, trace_limit_mb)
+    compare_designs(network, designs, out, strategy=parse_strategy(strategy), seed=seed, trace=trace,
+                    trace_layers=chosen, trace_limit_mb=trace_limit_mb)

@@ -83,3 +83,41 @@ def resolve_network(spec: str):
         raise UserError(str(exc)) from None
     except Exception as exc:  # an importer's own error type (malformed file)
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
+
+
+TRACE_HELP = ("write OUT/trace.json: one Chrome/Perfetto trace of the whole network (a track per actor, layers "
+              "marked, DRAM bandwidth and buffer occupancy as counters)")
+TRACE_LAYERS_HELP = "trace only these layers' activity (comma-separated names; every layer is still marked)"
+TRACE_LIMIT_HELP = "refuse a trace of this many MB or more (default 100)"
+
+
+def check_trace_options(spec: str, trace: bool, layers: Optional[str], limit_mb: float) -> Optional[list[str]]:
+    """The ``--trace-layers`` names, checked against the network before any simulation
+    (a workload script's layers are known only after it ran), and the size limit."""
+    if not trace and (layers is not None):
+        raise UserError("--trace-layers needs --trace")
+    if not (limit_mb > 0):
+        raise UserError(f"--trace-limit-mb must be > 0 MB, got {limit_mb}")
+    names = parse_layers(layers) if layers is not None else None
+    if names:
+        target = resolve_network(spec)
+        if not hasattr(target, "layers"):
+            return names
+        allowed = [layer.name for layer in target.layers]
+        unknown = [n for n in names if n not in allowed]
+        if unknown:
+            raise UserError(f"--trace-layers: unknown layer(s) {unknown} in {spec}; allowed: {', '.join(allowed)}")
+    return names
+
+
+def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
+    """Write the network trace; a trace over the size limit or an unknown layer exits 2."""
+    import typer
+    from soc.session import write_trace
+    try:
+        info = write_trace(path, runs, layers=layers, limit_mb=limit_mb)
+    except ValueError as exc:  # includes reports.trace.TraceTooLarge
+        raise UserError(str(exc)) from None
+    note = f", {info['dropped_events']:,} activity records not kept (truncated)" if info["truncated"] else ""
+    typer.echo(f"wrote {path} ({info['mb']:.1f} MB, {info['events']:,} events{note})")
+    return info

@@ -8,8 +8,9 @@ from typing import Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SET_HELP, parse_layers, parse_strategy, resolve_design,
-                             resolve_network)
+from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP,
+                             check_trace_options, parse_layers, parse_strategy, resolve_design, resolve_network,
+                             write_trace_or_exit)
 from soc.compiler.program import STRATEGIES
 
 
@@ -53,8 +54,16 @@ def run(
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     layers: Optional[str] = typer.Option(None, help="simulate only these layers (comma-separated names)"),
+    trace: bool = typer.Option(False, "--trace", help=TRACE_HELP),
+    trace_layers: Optional[str] = typer.Option(None, "--trace-layers", help=TRACE_LAYERS_HELP),
+    trace_limit_mb: float = typer.Option(100.0, "--trace-limit-mb", help=TRACE_LIMIT_HELP),
 ) -> None:
-    """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
+    """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html
+    (and OUT/trace.json with --trace)."""
     cfg = resolve_design(arch, preset, sets, pes)
+    chosen = check_trace_options(network, trace, trace_layers, trace_limit_mb)
     outcome = run_one(network, cfg, out, strategy=parse_strategy(strategy), seed=seed, layers=parse_layers(layers))
     print_summary(outcome.summary, out)
+    if trace:
+        write_trace_or_exit(out / "trace.json", [(f"{outcome.summary['network']} on {cfg.name}", cfg,
+                                                  outcome.results)], chosen, trace_limit_mb)

@@ -49,8 +49,23 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         sim_events=sum(r.sim_events for r in runs), wall_s=time.perf_counter() - wall,
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
-        activity=[a for r in runs for a in r.activity], outputs=outputs,
+        activity=_end_to_end(runs, "activity"), activity_dropped=sum(r.activity_dropped for r in runs),
+        counters=_end_to_end(runs, "counters"), outputs=outputs,
         entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder.area_mm2)
+
+
+def _end_to_end(runs: list, attr: str) -> list:
+    """Activity (or counter samples) of the parts of a layer, each part placed after the
+    ones before it (parts run one after another; each counts cycles from 0)."""
+    out, offset = [], 0
+    for r in runs:
+        for rec in getattr(r, attr):
+            if attr == "activity":
+                out.append((rec[0], rec[1] + offset, rec[2] + offset, *rec[3:]))
+            else:
+                out.append((rec[0], rec[1] + offset, rec[2]))
+        offset += r.cycles
+    return out
 
 
 def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:

@@ -27,7 +27,7 @@ class BufferOverflowError(RuntimeError):
 
 class Buffer:
     def __init__(self, env: simpy.Environment, name: str, cfg: BufferConfig, ledger: EnergyLedger,
-                 pj_read: float, pj_write: float, word_bytes: int, copies: int = 1):
+                 pj_read: float, pj_write: float, word_bytes: int, copies: int = 1, counters: list | None = None):
         self.env, self.name, self.cfg, self.ledger = env, name, cfg, ledger
         self.pj_read, self.pj_write, self.word_bytes = pj_read, pj_write, word_bytes
         self.copies = copies  # identical private instances (one SB per PE)
@@ -35,7 +35,7 @@ class Buffer:
         self.halves = simpy.Resource(env, capacity=2 if cfg.ping_pong else 1)
         self.peak_bytes = 0
         self._held = 0
-
+        self.counters = counters  # (buffer, cycle, bytes held per copy) at every claim and release
     @property
     def capacity(self) -> int:
         return self.cfg.half_bytes
@@ -55,11 +55,15 @@ class Buffer:
         req.nbytes = nbytes  # type: ignore[attr-defined]
         self._held += nbytes
         self.peak_bytes = max(self.peak_bytes, self._held)
+        if self.counters is not None:
+            self.counters.append((self.name, self.env.now, self._held))
         return req
 
     def release(self, claim) -> None:
         self._held -= claim.nbytes
         self.halves.release(claim)
+        if self.counters is not None:
+            self.counters.append((self.name, self.env.now, self._held))
 
     def words(self, nbytes: float) -> float:
         return nbytes / self.word_bytes

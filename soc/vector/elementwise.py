@@ -183,4 +183,18 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
         outputs_match_reference=all(p.outputs_match_reference for p in parts),
         sim_events=sum(p.sim_events for p in parts), wall_s=sum(p.wall_s for p in parts),
         strategy="+".join(dict.fromkeys(strategies)) or "elementwise",
-        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks, outputs=parts[-1].outputs)
+        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks, outputs=parts[-1].outputs,
+        activity=_after_each_other(parts, "activity"), counters=_after_each_other(parts, "counters"),
+        activity_dropped=sum(p.activity_dropped for p in parts))
+
+
+def _after_each_other(parts: Sequence[LayerResult], attr: str) -> list:
+    """Activity records or counter samples of steps run one after another, each step's
+    cycles shifted by the cycles of the steps before it."""
+    out, offset = [], 0
+    for p in parts:
+        for rec in getattr(p, attr):
+            out.append((rec[0], rec[1] + offset, rec[2] + offset, *rec[3:]) if attr == "activity"
+                       else (rec[0], rec[1] + offset, rec[2]))
+        offset += p.cycles
+    return out
