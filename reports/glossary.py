@@ -80,7 +80,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("average_power_mw", "mW", "energy / time over the run."),
         ("accuracy", "fraction 0..1", "Test accuracy of the network when known (trained LeNet-5 and MLP, "
                                       "compression runs)."),
-        ("parameters", "weights", "Non-zero weights the network stores (for accuracy per parameter)."),
+        ("parameters", "weights", "Weights the network stores: the non-zero count of the compression run the "
+                                  "accuracy came from, else the network's dense weight count."),
         ("accuracy_per_joule", "1/J", "accuracy / energy of one inference in joules."),
         ("accuracy_per_parameter", "1/weight", "accuracy / parameters."),
         ("word_bytes", "bytes", "Width of one data word of the design."),
@@ -112,6 +113,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("count", "actions", "Number of actions booked: bytes for DRAM, 16-bit words for buffers, operations for "
                              "logic, 1 for a static booking."),
         ("share_pct", "%", "Share of the network's energy."),
+        ("dynamic_pj / static_pj", "pJ", "A component's energy split into dynamic (accesses and operations) and "
+                                         "static (leakage, refresh) parts (energy_by_component.csv)."),
     ]),
     ("Design comparison (compare.csv)", [
         ("speedup_vs_<baseline>", "x", "Cycles of the baseline / cycles of the design (above 1: faster)."),

@@ -20,9 +20,11 @@ from workloads.layers import Network
 
 
 def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
-             **kwargs: Any) -> RunOutcome:
+             accuracy: float | None = None, parameters: int | None = None, **kwargs: Any) -> RunOutcome:
     """Run ``target`` (a network, a workload script path, or a name/file that
-    :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
+    :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``.
+    ``accuracy`` (fraction 0..1, when known) and ``parameters`` (weights stored) add
+    accuracy per joule and per parameter to the summary."""
     from reports.writer import RunWriter
     if isinstance(target, str):
         target = resolve(target)
@@ -45,6 +47,8 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
             writer.finish(summary, error=exc)
         raise
     summary = {**writer.summary(), **outcome.summary, **record}
+    if accuracy is not None:
+        add_accuracy(summary, accuracy, parameters if parameters is not None else getattr(target, "weights", None))
     writer.finish(summary)
     outcome.summary, outcome.out_dir = summary, out
     if report:
@@ -86,3 +90,61 @@ def write_trace(path: str | Path, runs: list[tuple[str, VectorArch, list]], *, l
                   for title, cfg, results in runs]
     return write_network_trace(path, trace_runs, layers=layers,
                                limit_mb=DEFAULT_LIMIT_MB if limit_mb is None else limit_mb)
+
+
+class AccuracyError(ValueError):
+    """An --accuracy value that is neither a fraction nor a compression result."""
+
+
+def load_accuracy(spec: str | float) -> tuple[float, int | None]:
+    """(accuracy, parameters) from a fraction in [0, 1], or from the output of ``socsim
+    compress`` (its directory or its ``accuracy.json``: the test accuracy ``after``
+    compression, and from ``compression.csv`` beside it the non-zero weights of the
+    ``total`` row)."""
+    import json
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        value, params = float(spec), None
+    else:
+        path = Path(str(spec))
+        if path.is_dir():
+            path = path / "accuracy.json"
+        if path.suffix == ".json" or path.exists():
+            if not path.is_file():
+                raise AccuracyError(f"--accuracy {spec}: no such file (give a fraction in [0, 1], or the output "
+                                    f"directory of socsim compress, or its accuracy.json)")
+            try:
+                data = json.loads(path.read_text())
+                value = float(data["after"] if "after" in data else data["accuracy"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AccuracyError(f"--accuracy {path}: expected a JSON object with 'after' (socsim compress) "
+                                    f"or 'accuracy', a fraction in [0, 1] ({type(exc).__name__}: {exc})") from None
+            params = None
+            table = path.parent / "compression.csv"
+            if table.is_file():
+                import pandas as pd
+                rows = pd.read_csv(table)
+                total = rows[rows["layer"] == "total"]
+                if not total.empty:
+                    params = int(total["nonzero"].iloc[0])
+        else:
+            try:
+                value, params = float(str(spec)), None
+            except ValueError:
+                raise AccuracyError(f"--accuracy {spec!r}: give a fraction in [0, 1], or the output directory "
+                                    f"of socsim compress, or its accuracy.json") from None
+    if not (0.0 <= value <= 1.0):
+        raise AccuracyError(f"--accuracy: accuracy must be a fraction in [0, 1], got {value}")
+    return value, params
+
+
+def add_accuracy(summary: dict, accuracy: float, parameters: int | None = None) -> dict:
+    """Put ``accuracy`` and ``parameters`` in a network summary and recompute its
+    metrics (accuracy per joule and per parameter); returns the summary."""
+    from reports.metrics import efficiency
+    summary["accuracy"] = float(accuracy)
+    if parameters is not None:
+        summary["parameters"] = int(parameters)
+    roofs = {k: summary[k] for k in ("compute_roof_macs_per_s", "dram_roof_bytes_per_s", "word_bytes")
+             if k in summary}
+    summary.update(efficiency(summary, roofs or None))
+    return summary

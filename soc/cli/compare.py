@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from soc.cli import app
-from soc.cli.netopts import (SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
+from soc.cli import UserError, app
+from soc.cli.netopts import (SET_HELP, parse_design_accuracies, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
                              parse_strategy, resolve_designs)
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
@@ -17,7 +17,8 @@ from soc.arch import VectorArch
 
 def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
                     trace: bool = False, trace_layers: list[str] | None = None,
-                    trace_limit_mb: float = 100.0) -> dict:
+                    trace_limit_mb: float = 100.0, accuracies: dict | None = None,
+                    accuracy_threshold: float = 0.005) -> dict:
     """Run ``network`` on every design and write the comparison (and, with ``trace``,
     OUT/trace.json: one process per design); returns the paths."""
     from reports.bundle import write_comparison_outputs
@@ -27,7 +28,7 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
     for cfg in designs:
         name = cfg.name
         sub = out / name
-        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed)
+        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, accuracy=(accuracies or {}).get(name))
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
@@ -37,13 +38,19 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
     baselines = [b for b in ("dense", "weight-sparse") if b in summaries] or None
     title = f"{outcome.summary['network']}: " + " vs ".join(d.name for d in designs)
     paths = write_comparison_outputs(out, summaries=summaries, title=title, layers_by_design=tables,
-                                     baselines=baselines, roofs_by_design=roofs)
+                                     baselines=baselines, roofs_by_design=roofs,
+                                     accuracy_threshold=accuracy_threshold)
     import pandas as pd
     table = pd.read_csv(paths["compare_csv"])
     cols = [c for c in table.columns if c in ("arch", "cycles", "energy_pj") or c.startswith(("speedup_vs", "energy_ratio_vs"))]
     shown = table[cols].rename(columns={"energy_pj": "energy_uJ"})
     shown["energy_uJ"] = shown["energy_uJ"] / 1e6
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if "accuracy_pairs_csv" in paths:
+        pairs = pd.read_csv(paths["accuracy_pairs_csv"])
+        for row in pairs[pairs["flagged"]].itertuples():
+            typer.echo(f"accuracy differs by more than {accuracy_threshold:g}: {row.design_a} "
+                       f"{row.accuracy_a:.4f} vs {row.design_b} {row.accuracy_b:.4f}")
     typer.echo(f"wrote {paths['compare_csv']}, {paths['report_html']}")
     if trace:
         from soc.cli.netopts import write_trace_or_exit
@@ -66,9 +73,18 @@ def compare(
     trace: bool = typer.Option(False, "--trace", help=TRACE_HELP + "; one process per design"),
     trace_layers: Optional[str] = typer.Option(None, "--trace-layers", help=TRACE_LAYERS_HELP),
     trace_limit_mb: float = typer.Option(100.0, "--trace-limit-mb", help=TRACE_LIMIT_HELP),
+    accuracy: Optional[list[str]] = typer.Option(None, "--accuracy", help="DESIGN=VALUE (repeatable): a design's "
+                                                 "accuracy, a fraction in [0, 1] or a socsim compress output "
+                                                 "directory"),
+    accuracy_threshold: float = typer.Option(0.005, "--accuracy-threshold", help="flag designs whose accuracies "
+                                             "differ by more than this fraction (default 0.005: half a point)"),
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""
     designs = resolve_designs(archs, presets, sets, pes)
     chosen = check_trace_options(network, trace, trace_layers, trace_limit_mb)
+    if not (0 <= accuracy_threshold < 1):
+        raise UserError(f"--accuracy-threshold must be a fraction in [0, 1), got {accuracy_threshold}")
+    accuracies = parse_design_accuracies(accuracy, [d.name for d in designs])
     compare_designs(network, designs, out, strategy=parse_strategy(strategy), seed=seed, trace=trace,
-                    trace_layers=chosen, trace_limit_mb=trace_limit_mb)
+                    trace_layers=chosen, trace_limit_mb=trace_limit_mb, accuracies=accuracies,
+                    accuracy_threshold=accuracy_threshold)

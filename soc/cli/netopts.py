@@ -121,3 +121,29 @@ def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
     note = f", {info['dropped_events']:,} activity records not kept (truncated)" if info["truncated"] else ""
     typer.echo(f"wrote {path} ({info['mb']:.1f} MB, {info['events']:,} events{note})")
     return info
+
+
+ACCURACY_HELP = ("the network's accuracy, when known: a fraction in [0, 1], or the output directory of socsim "
+                 "compress (its accuracy.json and compression.csv); adds accuracy per joule and per parameter")
+
+
+def parse_accuracy(spec: str) -> tuple[float, int | None]:
+    from soc.session import AccuracyError, load_accuracy
+    try:
+        return load_accuracy(spec)
+    except AccuracyError as exc:
+        raise UserError(str(exc)) from None
+
+
+def parse_design_accuracies(specs: Optional[list[str]], designs: list[str]) -> dict[str, tuple[float, int | None]]:
+    """``--accuracy DESIGN=VALUE`` (repeatable) for compare: each design's accuracy."""
+    out: dict[str, tuple[float, int | None]] = {}
+    for spec in specs or []:
+        name, sep, value = spec.partition("=")
+        if not sep or not value:
+            raise UserError(f"--accuracy {spec!r}: expected DESIGN=VALUE (VALUE a fraction in [0, 1] or a socsim "
+                            f"compress output directory); designs: {', '.join(designs)}")
+        if name not in designs:
+            raise UserError(f"--accuracy {spec!r}: {name!r} is not a compared design; allowed: {', '.join(designs)}")
+        out[name] = parse_accuracy(value)
+    return out

@@ -9,23 +9,26 @@ import typer
 
 from soc.cli import UserError, app
 from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP,
-                             check_trace_options, parse_layers, parse_strategy, resolve_design, resolve_network,
+                             ACCURACY_HELP, check_trace_options, parse_accuracy, parse_layers, parse_strategy, resolve_design, resolve_network,
                              write_trace_or_exit)
 from soc.compiler.program import STRATEGIES
 
 
-def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True):
+def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True,
+            accuracy: tuple[float, int | None] | None = None):
     """Run one network on one config into ``out``; user errors and failed layers exit 2
-    after the rows already simulated were written."""
+    after the rows already simulated were written. ``accuracy``: (fraction, parameters)
+    of :func:`soc.session.load_accuracy`."""
     from soc.runtime.network import NetworkRunError, WorkloadScriptError
     from soc.session import run_into
     target = resolve_network(spec)
+    acc = {"accuracy": accuracy[0], "parameters": accuracy[1]} if accuracy is not None else {}
     try:
         if isinstance(target, Path):
             if layers:
                 raise UserError("--layers applies to networks, not to workload scripts")
-            return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress)
-        return run_into(out, target, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress)
+            return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress, **acc)
+        return run_into(out, target, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress, **acc)
     except NetworkRunError as exc:
         raise UserError(f"{exc}; the layers simulated before it are kept in {out / 'layers.csv'} and "
                         f"{out / 'summary.json'} (status failed)") from None
@@ -57,12 +60,15 @@ def run(
     trace: bool = typer.Option(False, "--trace", help=TRACE_HELP),
     trace_layers: Optional[str] = typer.Option(None, "--trace-layers", help=TRACE_LAYERS_HELP),
     trace_limit_mb: float = typer.Option(100.0, "--trace-limit-mb", help=TRACE_LIMIT_HELP),
+    accuracy: Optional[str] = typer.Option(None, "--accuracy", help=ACCURACY_HELP),
 ) -> None:
     """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html
     (and OUT/trace.json with --trace)."""
     cfg = resolve_design(arch, preset, sets, pes)
     chosen = check_trace_options(network, trace, trace_layers, trace_limit_mb)
-    outcome = run_one(network, cfg, out, strategy=parse_strategy(strategy), seed=seed, layers=parse_layers(layers))
+    acc = parse_accuracy(accuracy) if accuracy is not None else None
+    outcome = run_one(network, cfg, out, strategy=parse_strategy(strategy), seed=seed, layers=parse_layers(layers),
+                      accuracy=acc)
     print_summary(outcome.summary, out)
     if trace:
         write_trace_or_exit(out / "trace.json", [(f"{outcome.summary['network']} on {cfg.name}", cfg,
