@@ -23,12 +23,15 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
               out: Path = typer.Option(..., "--out", help="output directory")) -> None:
     """Energy per MAC (by level and data type), DRAM accesses, cycles and utilization of
     WS, OS-A/B/C, NLR and RS at equal PEs, storage area and batch; writes
-    OUT/dataflows.csv and two plots."""
+    OUT/dataflows.csv, the Eyeriss-style breakdowns OUT/energy_by_level.csv and
+    OUT/energy_by_data_type.csv (per layer kind and dataflow, MAC-weighted) and their plots."""
     from soc.arch.vector import ConfigError
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, network_shapes, summarize
     from soc.arch.spatial import make_spatial_config
-    from soc.spatial.plots import write_plots
+    from reports.plots import save_figure, spatial_breakdown_figure, spatial_breakdown_table
+
+    import pandas as pd
 
     if batch < 1:
         raise UserError(f"--batch must be >= 1, got {batch}")
@@ -57,8 +60,22 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
     df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "dataflows.csv", index=False)
-    plots = write_plots(df, out)
+    plots, tables = [], []
+    for by, stem, csv_name in (("level", "energy_by_level", "energy_by_level.csv"),
+                               ("data_type", "energy_by_type", "energy_by_data_type.csv")):
+        plots.append(save_figure(spatial_breakdown_figure(df, by), out / f"{stem}.png"))
+        rows = []
+        for kind, part in df.dropna(subset=["energy_per_mac"]).groupby("kind", sort=False):
+            t = spatial_breakdown_table(part, by)
+            t.insert(0, "dataflow", t.index)
+            t.insert(0, "kind", kind)
+            t["energy_per_mac"] = t[[c for c in t.columns if c not in ("kind", "dataflow")]].sum(axis=1)
+            rows.append(t.reset_index(drop=True))
+        if rows:
+            pd.concat(rows, ignore_index=True).to_csv(out / csv_name, index=False)
+            tables.append(out / csv_name)
     summary = summarize(df)
     summary.to_csv(out / "dataflows_summary.csv", index=False)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, " + ", ".join(str(p) for p in plots))
+    typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, "
+               + ", ".join(str(p) for p in [*tables, *plots]))
