@@ -92,10 +92,11 @@ class Run:
         if kind in ("energy_by_component", "energy_by_action", "energy_by_data_type"):
             return plots.energy_by_layer_figure(self.energy_entries(), kind[len("energy_by_"):],
                                                 layers=list(layers["name"]))
-        if kind == "energy_breakdown":
-            entries = self.energy()
-            return plots.network_breakdown_figure(dict(zip(entries["component"], entries["energy_pj"])),
-                                                  self.outcome.summary.get("energy_by_data_type"))
+        if kind == "energy_breakdown":  # by component (static energy of every block as leakage) and data type
+            from reports.tables import energy_by_layer_table
+            entries = self.energy_entries()
+            return plots.network_breakdown_figure(energy_by_layer_table(entries, "component").sum(axis=0).to_dict(),
+                                                  energy_by_layer_table(entries, "data_type").sum(axis=0).to_dict())
         if kind == "roofline":
             return plots.roofline_figure(layers, {self.design.name: design_roofs(self.design)})
         if kind == "cycles_by_layer":
