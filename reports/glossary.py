@@ -49,9 +49,22 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
                                                            "strategy and operand, from which it chose the strategy."),
         ("buffer_peak_bytes.<buffer>", "bytes", "Most bytes held at once in each on-chip buffer."),
         ("entropy_decoder_area_mm2", "mm²", "Area of the optional Huffman decoders (0 when disabled)."),
-        ("area_mm2", "mm²", "Area of the design (when the estimators give it)."),
-        ("area_by_component_mm2.<component>", "mm²", "Area of each block of the design (when estimated)."),
-        ("power_mw", "mW", "Power of the design as the estimators give it (when present)."),
+        ("area_mm2", "mm²", "Chip area of the design: the sum of its blocks' areas from the design's price table."),
+        ("area_by_component_mm2 / area_by_component_mm2.<component>", "mm²", "Area of each block of the design."),
+        ("power_mw", "mW", "Average on-chip power: leakage, refresh and dynamic energy of every on-chip block over "
+                           "the time, DRAM excluded."),
+        ("dram_energy_pj", "pJ", "Energy of the DRAM accesses (left out of power_mw)."),
+        ("weights_source", "", "Where the layer's weights came from: synthetic (generated block-sparse), model or "
+                                "pruned (weights a model brings); empty for a layer without weights."),
+        ("weight_density", "fraction 0..1", "Fraction of weights kept, measured on the mask (network: over every "
+                                            "weighted layer)."),
+        ("density_source / density_origin", "", "Where the weight density target came from (option, file, "
+                                                "measured)."),
+        ("activations_source", "", "synthetic (generated at a target density) or forward (the outputs of earlier "
+                                   "layers of the network run)."),
+        ("input_density", "fraction 0..1", "Fraction of non-zero inputs, measured."),
+        ("input_density_source / input_density_origin", "", "Where the input density target came from (empty when "
+                                                            "the input was not steered to a target)."),
         ("e_<component>_pj", "pJ", "Energy booked by one block: dram, nbin, nibin, sb, sib, nbout, nsm, htree, pe, "
                                    "encoder, cp, entropy-decoder. Includes the block's leakage."),
         ("data_<type>_pj", "pJ", "Energy by the data it served: weights, inputs, outputs (final activations), "
@@ -77,7 +90,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
                                                   "shows about 1 / (weight density x input density)."),
         ("dense_equivalent_macs_per_s", "MAC/s", "Dense MACs / simulated time: the rate a dense machine would need "
                                                  "to finish as soon."),
-        ("average_power_mw", "mW", "energy / time over the run."),
+        ("average_power_mw", "mW", "energy / time over the run, DRAM included (power_mw leaves DRAM out)."),
         ("accuracy", "fraction 0..1", "Test accuracy of the network when known (trained LeNet-5 and MLP, "
                                       "compression runs)."),
         ("parameters", "weights", "Weights the network stores: the non-zero count of the compression run the "
@@ -95,6 +108,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("status", "", "ok, failed or interrupted."),
         ("failure", "", "The layer that failed, the error type and message (failed runs only)."),
         ("network", "", "Network (zoo name, file stem or workload script)."),
+        ("connected", "yes/no", "The network's layers are chained (each reads its producer's output); no for a "
+                                "list of independent layers, such as a SCALE-Sim topology file."),
         ("seed", "", "Seed of the synthetic weights and inputs."),
         ("strategy_forced", "", "Reuse strategy forced with --strategy (null: chosen per layer)."),
         ("peak_rss_mb", "MB", "Peak resident memory of the simulating process."),
@@ -167,6 +182,13 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("e_<data type>", "ALU MACs", "Energy per MAC moving one data type: weights, inputs, psums (storage "
                                       "levels; the ALU is its own term)."),
         ("dram_accesses_per_mac", "accesses/MAC", "DRAM word accesses per MAC."),
+        ("latency_s", "s", "cycles / clock, with cycles = array_cycles + dram_cycles."),
+        ("array_cycles", "cycles", "Cycles of the array phases (compute, GLB and NoC overlapped)."),
+        ("dram_cycles", "cycles", "Cycles of DRAM transfers (not overlapped with the array)."),
+        ("glb_accesses", "accesses", "Global-buffer accesses of the layer."),
+        ("gated_macs", "MACs", "MACs a zero operand gated (no ALU energy spent)."),
+        ("storage", "", "equal-area (RF and GLB sized for equal storage area) or fixed (the design's own)."),
+
         ("pes_used", "PEs", "PEs the mapping uses."),
         ("rf_bytes / glb_bytes", "bytes", "Register file per PE and global buffer of the equal-area split."),
         ("storage_area", "area units", "On-chip storage area (RF bytes cost 4x buffer bytes)."),

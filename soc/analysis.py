@@ -171,7 +171,8 @@ def run(network: str, design: VectorArch | str = "coarse-sparse", *, sets: Seque
             from soc.session import add_accuracy
             from soc.runtime.network import resolve
             target = resolve(network)
-            add_accuracy(outcome.summary, accuracy, getattr(target, "weights", None))
+            net = getattr(target, "network", target)  # a loaded model's network
+            add_accuracy(outcome.summary, accuracy, getattr(net, "weights", None))
     return Run(outcome, cfg)
 
 

@@ -13,8 +13,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from soc import __version__
+        typer.echo(f"socsim {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
     """Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows."""
 
 

@@ -4,31 +4,35 @@ ratios against dense, and against weight-sparse when it is compared)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (SET_HELP, parse_design_accuracies, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
-                             parse_strategy, resolve_designs)
+from soc.cli.netopts import (MODEL_HELP, SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP,
+                             check_trace_options, parse_density, parse_design_accuracies, parse_strategy,
+                             resolve_designs, resolve_network, spec_of)
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
 
 
-def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
-                    trace: bool = False, trace_layers: list[str] | None = None,
-                    trace_limit_mb: float = 100.0, accuracies: dict | None = None,
-                    accuracy_threshold: float = 0.005) -> dict:
-    """Run ``network`` on every design and write the comparison (and, with ``trace``,
-    OUT/trace.json: one process per design); returns the paths."""
+def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
+                    weight_density: Optional[float] = None, input_density: Optional[float] = None,
+                    trace: bool = False, trace_layers: list[str] | None = None, trace_limit_mb: float = 100.0,
+                    accuracies: dict | None = None, accuracy_threshold: float = 0.005) -> dict:
+    """Run ``network`` (any model argument) on every design and write the comparison
+    (and, with ``trace``, OUT/trace.json: one process per design); returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
     from soc.result import design_roofs
     summaries, tables, roofs, runs = {}, {}, {}, []
+    target = resolve_network(network)
     for cfg in designs:
         name = cfg.name
         sub = out / name
-        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, accuracy=(accuracies or {}).get(name))
+        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, target=target,
+                          weight_density=weight_density, input_density=input_density,
+                          accuracy=(accuracies or {}).get(name))
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
@@ -61,7 +65,7 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
 
 @app.command()
 def compare(
-    network: str = typer.Argument(..., help="zoo network name, network file or workload script"),
+    network: List[str] = typer.Argument(..., help=MODEL_HELP + ", or a .py workload script"),
     archs: Optional[list[str]] = typer.Option(None, "--arch", help="a design to compare (repeatable): a shipped "
                                               "name or a .yaml file; default: coarse-sparse, weight-sparse, dense"),
     presets: Optional[str] = typer.Option(None, "--presets", help="comma-separated designs (alias of repeated --arch)"),
@@ -70,6 +74,8 @@ def compare(
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1]"),
+    input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1]"),
     trace: bool = typer.Option(False, "--trace", help=TRACE_HELP + "; one process per design"),
     trace_layers: Optional[str] = typer.Option(None, "--trace-layers", help=TRACE_LAYERS_HELP),
     trace_limit_mb: float = typer.Option(100.0, "--trace-limit-mb", help=TRACE_LIMIT_HELP),
@@ -81,10 +87,13 @@ def compare(
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""
     designs = resolve_designs(archs, presets, sets, pes)
-    chosen = check_trace_options(network, trace, trace_layers, trace_limit_mb)
+    wd = parse_density("--weight-density", weight_density)
+    xd = parse_density("--input-density", input_density)
+    spec = spec_of(network)
+    chosen = check_trace_options(spec, trace, trace_layers, trace_limit_mb)
     if not (0 <= accuracy_threshold < 1):
         raise UserError(f"--accuracy-threshold must be a fraction in [0, 1), got {accuracy_threshold}")
     accuracies = parse_design_accuracies(accuracy, [d.name for d in designs])
-    compare_designs(network, designs, out, strategy=parse_strategy(strategy), seed=seed, trace=trace,
-                    trace_layers=chosen, trace_limit_mb=trace_limit_mb, accuracies=accuracies,
-                    accuracy_threshold=accuracy_threshold)
+    compare_designs(spec, designs, out, strategy=parse_strategy(strategy), seed=seed,
+                    weight_density=wd, input_density=xd, trace=trace, trace_layers=chosen,
+                    trace_limit_mb=trace_limit_mb, accuracies=accuracies, accuracy_threshold=accuracy_threshold)

@@ -1,5 +1,6 @@
-"""Shared parsing for the network commands (run, compare, explain, demo): designs,
-strategies, layer lists and the network argument, each refused with a clear message."""
+"""Shared parsing for the network commands (run, compare, explain, dataflows, compress,
+layers, demo): designs, strategies, layer lists, densities and the model argument, each
+refused with a clear message."""
 from __future__ import annotations
 
 from typing import Optional
@@ -27,11 +28,13 @@ def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
+    from soc.vector.pricing import PricingError, price_table
     try:
         d = load_design(name, overrides, kind="vector")
-    except ConfigError as exc:
+        assert isinstance(d, VectorArch)
+        price_table(d)  # every action the design books must be priced before anything runs
+    except (ConfigError, PricingError) as exc:
         raise UserError(str(exc)) from None
-    assert isinstance(d, VectorArch)
     return d
 
 
@@ -74,8 +77,19 @@ def parse_layers(text: Optional[str]) -> Optional[list[str]]:
     return names
 
 
-def resolve_network(spec: str):
-    """A zoo network, an imported network file, or the path of a workload script."""
+MODEL_HELP = ("zoo network name, .yaml/.onnx/.csv network file, Timeloop problem file(s) or folder "
+              "(several layer lists: repeat the argument or separate with commas)")
+
+
+def spec_of(network) -> "str | list[str]":
+    """The model argument as given: one string, or the list when it was repeated."""
+    items = [network] if isinstance(network, str) else list(network)
+    return items[0] if len(items) == 1 else items
+
+
+def resolve_network(spec):
+    """A workload script's path, or a :class:`workloads.io.model.LoadedModel` (a zoo network,
+    a network file, Timeloop problem files or a folder of them, several layer lists)."""
     from soc.runtime.network import WorkloadScriptError, resolve
     try:
         return resolve(spec)
@@ -101,9 +115,10 @@ def check_trace_options(spec: str, trace: bool, layers: Optional[str], limit_mb:
     names = parse_layers(layers) if layers is not None else None
     if names:
         target = resolve_network(spec)
-        if not hasattr(target, "layers"):
+        network = getattr(target, "network", target)  # a loaded model, or a workload script's path
+        if not hasattr(network, "layers"):
             return names
-        allowed = [layer.name for layer in target.layers]
+        allowed = [layer.name for layer in network.layers]
         unknown = [n for n in names if n not in allowed]
         if unknown:
             raise UserError(f"--trace-layers: unknown layer(s) {unknown} in {spec}; allowed: {', '.join(allowed)}")
@@ -147,3 +162,35 @@ def parse_design_accuracies(specs: Optional[list[str]], designs: list[str]) -> d
             raise UserError(f"--accuracy {spec!r}: {name!r} is not a compared design; allowed: {', '.join(designs)}")
         out[name] = parse_accuracy(value)
     return out
+
+
+def resolve_model(spec, command: str):
+    """Like :func:`resolve_network`, refusing a workload script (``command`` needs layers)."""
+    from pathlib import Path
+    target = resolve_network(spec)
+    if isinstance(target, Path):
+        raise UserError(f"{command} takes a model (zoo network, network file, Timeloop problem files), "
+                        f"not a workload script: a script's layers exist only when it runs "
+                        f"(`socsim run {target}` writes one row per call to layers.csv)")
+    return target
+
+
+def parse_density(option: str, value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    from workloads.density import DensityError, check_density
+    try:
+        return check_density(value, option)
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+def plan(model, weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+    """Per layer, the density targets of a loaded model (option > file > measured)."""
+    from workloads.density import DensityError, plan_densities
+    try:
+        return plan_densities(model.network, model.stated,
+                              weight_density=parse_density("--weight-density", weight_density),
+                              input_density=parse_density("--input-density", input_density))
+    except DensityError as exc:
+        raise UserError(str(exc)) from None

@@ -51,7 +51,7 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
         activity=_end_to_end(runs, "activity"), activity_dropped=sum(r.activity_dropped for r in runs),
         counters=_end_to_end(runs, "counters"), outputs=outputs,
-        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder.area_mm2)
+        area_by_component_mm2=acc.price.area_by_component_mm2)
 
 
 def _end_to_end(runs: list, attr: str) -> list:

@@ -62,6 +62,8 @@ class NeuralFunctionalUnit:
             book("pe", "select", useful, price("pe", "select"), data_type="weights")
         elif self.cfg.step_indexed:
             book("pe", "index-step", walked, price("pe", "index-step"), data_type="indexes")
+            # the indexing module picks each weight's neuron out of the broadcast inputs
+            book("pe", "neuron-select", useful, price("pe", "neuron-select"), data_type="inputs")
         book("pe", "mac", useful, price("pe", "mac"), data_type="compute")
         book("pe", "add", useful, price("pe", "add"), data_type="compute")
         # NBout: a final word per output when the burst holds the whole reduction, else a
