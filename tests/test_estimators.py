@@ -160,7 +160,7 @@ def test_reference_65nm_table_comes_out_of_the_estimators_within_2_percent():
             est = sram(1024).energy(action) if comp == "ib" else table.cost(comp, action)
             assert est == pytest.approx(cost["pj"], rel=0.02), (comp, action)
             checked += 1
-    assert checked == sum(len(a) for a in shipped["components"].values()) == 28
+    assert checked == sum(len(a) for a in shipped["components"].values()) == 29
     static = shipped["static"]
     assert sram(8192).leakage_mw / 8 == pytest.approx(static["sram_leak_mw_per_kb"]["value"], rel=0.02)
     assert sram(8192, memory="edram").leakage_mw / 8 == pytest.approx(static["edram_leak_mw_per_kb"]["value"], rel=0.02)
@@ -183,7 +183,7 @@ def test_components_follow_capabilities():
                                               "encoder", "cp"}
     assert "entropy-decoder" in names(design("coarse-sparse", entropy_decoder={"enabled": True}))
     pe = {c.name: c for c in vector_components(design("weight-sparse"))}["pe"]
-    assert set(pe.actions) == {"mac", "add", "nonlinear", "index-step"}        # no WDM, no SSM
+    assert set(pe.actions) == {"mac", "add", "nonlinear", "index-step", "neuron-select"}  # no WDM, no SSM
     pe = {c.name: c for c in vector_components(design("coarse-sparse"))}["pe"]
     assert {"decode", "select"} <= set(pe.actions)
     sb = {c.name: c for c in vector_components(design("coarse-sparse", tn=32))}["sb"]

@@ -42,7 +42,8 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
     return LayerResult(
         name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
-        energy_by_action=own.action_totals(), useful_macs=useful, skipped_macs=dense - useful,
+        energy_by_action=own.action_totals(), energy_by_data_type=own.data_type_totals(),
+        energy_entries=own.entries(), useful_macs=useful, skipped_macs=dense - useful,
         effectual_macs=sum(r.effectual_macs for r in runs), dense_macs=dense,
         dram_bytes_read=sum(r.dram_bytes_read for r in runs),
         dram_bytes_written=sum(r.dram_bytes_written for r in runs),
@@ -51,8 +52,23 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         sim_events=sum(r.sim_events for r in runs), wall_s=time.perf_counter() - wall,
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
-        activity=[a for r in runs for a in r.activity], outputs=outputs,
+        activity=_end_to_end(runs, "activity"), activity_dropped=sum(r.activity_dropped for r in runs),
+        counters=_end_to_end(runs, "counters"), outputs=outputs,
         area_by_component_mm2=acc.price.area_by_component_mm2)
+
+
+def _end_to_end(runs: list, attr: str) -> list:
+    """Activity (or counter samples) of the parts of a layer, each part placed after the
+    ones before it (parts run one after another; each counts cycles from 0)."""
+    out, offset = [], 0
+    for r in runs:
+        for rec in getattr(r, attr):
+            if attr == "activity":
+                out.append((rec[0], rec[1] + offset, rec[2] + offset, *rec[3:]))
+            else:
+                out.append((rec[0], rec[1] + offset, rec[2]))
+        offset += r.cycles
+    return out
 
 
 def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
@@ -78,6 +94,42 @@ def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg
     return simulate_matrices(name, "conv", parts, cfg, **kw)
 
 
+SNAP_CHUNK = 1 << 22
+
+
+def codebook(ordered: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids, edges) of the equal-population codebook of 2^bits entries of the values
+    ``ordered`` (sorted, flat): bin j holds ranks [ceil(j n / k), ceil((j + 1) n / k));
+    its centroid is their mean; ``edges`` are the first values of bins 1..k-1."""
+    k = 1 << bits
+    n = ordered.size
+    starts = (np.arange(k, dtype=np.int64) * n + k - 1) // k
+    bounds = np.append(starts, n)
+    centroids = np.array([ordered[a:b].sum(dtype=np.float64) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])],
+                         dtype=ordered.dtype)
+    return centroids, ordered[starts[1:]].copy()
+
+
+def apply_codebook(values: np.ndarray, centroids: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Replace, in place and in chunks, every value of the flat array ``values`` by the
+    centroid of its bin (the number of edges <= value)."""
+    k = centroids.size
+    if (k <= 256 and values.dtype == np.float32 and centroids.dtype == np.float32 and values.ndim == 1
+            and values.flags.c_contiguous and values.flags.writeable):
+        from soc.kernels import _codebook  # the same count of edges per value, in one compiled pass
+        return _codebook.snap_sorted_bins(values, np.ascontiguousarray(edges, np.float32), centroids, values)
+    for a in range(0, values.size, SNAP_CHUNK):
+        part = values[a:a + SNAP_CHUNK]
+        if k <= 256:  # counted edge by edge: faster than a binary search per value
+            idx = np.zeros(part.size, np.uint8)
+            for edge in edges:
+                idx += part >= edge
+        else:
+            idx = np.searchsorted(edges, part, side="right")
+        part[...] = centroids[idx]
+    return values
+
+
 def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     """Replace every value by the centroid of its bin in a codebook of 2^bits entries.
 
@@ -86,38 +138,20 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     WDM's look-up table. (The compression pipeline's local k-means codebooks, one per
     sub-matrix, quantize with less error; the simulator needs the values to be exactly
     2^bits distinct ones so that its arithmetic is that of the decoded weights.)
-
-    Value rank r (in a stable sort: equal values keep their order) falls in bin
-    r * 2^bits // n. Computed with a sort of the values (not of their indexes) for the
-    bin means, and a search of each value among the 2^bits - 1 bin edges for its bin;
-    only a value that straddles a bin edge is placed by its rank among equal values."""
-    k = 1 << bits
-    n = values.size
-    if n <= k:
+    Equal values share a bin (the later one, when a run of equal values straddles a bin
+    edge). The bins are found in chunks: a 100M-weight layer needs no index array."""
+    flat = np.asarray(values).ravel()
+    if flat.size <= (1 << bits):
         return values
-    from soc.kernels import _codebook
-    sorted_vals = np.sort(values)
-    first = (np.arange(k + 1, dtype=np.int64) * n + k - 1) // k        # first rank of each bin, and n
-    fast = values.dtype == np.float32 and values.flags.c_contiguous and values.ndim == 1
-    if fast:
-        sums = _codebook.bin_sums(sorted_vals, first)
-    else:
-        sums = np.bincount(np.repeat(np.arange(k), np.diff(first)), weights=sorted_vals.astype(np.float64),
-                           minlength=k)
-    centroids = (sums / np.diff(first)).astype(values.dtype)
-    edges = sorted_vals[first[1:k]]
-    snapped = (_codebook.snap_sorted_bins(values, edges, centroids) if fast
-               else centroids[np.searchsorted(edges, values, side="right")])
-    for v in np.unique(edges[sorted_vals[first[1:k] - 1] == edges]):   # equal values in two bins
-        idx = np.flatnonzero(values == v)
-        lo = int(np.searchsorted(sorted_vals, v, side="left"))
-        snapped[idx] = centroids[((lo + np.arange(idx.size)) * k) // n]
-    return snapped
+    centroids, edges = codebook(np.sort(flat), bits)
+    return apply_codebook(flat.copy(), centroids, edges).reshape(np.shape(values))
 
 
 def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = None, activation: str = "relu",
                    ledger: EnergyLedger | None = None) -> LayerResult:
-    """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors``.
+    """Simulate a ``workloads.layers`` FC or Conv layer with its ``LayerTensors`` (or any
+    object with ``keep``, ``inputs`` and either ``weights`` or ``kept``, the kept weights
+    alone in row-major order).
 
     Float tensors become fixed point: neurons in Q(15-f).f with f = ``cfg.frac_bits``,
     weights with :func:`weight_frac_bits`; with codes narrower than 16 bits the surviving
@@ -133,14 +167,32 @@ def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = No
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
     keep = tensors.keep
-    kept = getattr(tensors, "kept", None)      # the kept weights alone (row-major), when given so
-    if kept is None:
-        kept = tensors.weights[keep]           # pruned weights are exactly zero: convert only the rest
-    if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
-        kept = snap_to_codebook(kept, cfg.weight_bits)
+    given = getattr(tensors, "kept", None)  # the kept weights alone (row-major), when given so
+
+    def kept_values() -> np.ndarray:
+        """A float32 copy of the kept weights, in layer order."""
+        if given is not None:
+            return np.array(given, dtype=np.float32, copy=True).ravel()
+        return np.asarray(tensors.weights[keep], np.float32)
+
+    # Pruned weights are exactly zero: convert only the rest. Memory: one float copy of the
+    # kept weights at a time (a 100M-weight layer): sorted in place for the codebook, then
+    # taken again in layer order, snapped, scaled and rounded in place (= to_fixed).
+    kept = kept_values()
+    if cfg.weight_bits < 16 and kept.size > (1 << cfg.weight_bits):  # codes decode to 2^bits values (WDM table)
+        kept.sort()
+        centroids, edges = codebook(kept, cfg.weight_bits)
+        del kept
+        kept = apply_codebook(kept_values(), centroids, edges)
     shift = weight_frac_bits(kept)
+    kept *= np.float32(1 << shift)
+    np.rint(kept, out=kept)
+    np.clip(kept, -32768, 32767, out=kept)
+    codes = kept.astype(np.int16)
+    del kept
     w = np.zeros(keep.shape, np.int16)
-    w[keep] = to_fixed(kept, shift)
+    w[keep] = codes
+    del codes
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)

@@ -57,11 +57,13 @@ class VectorAccelerator:
         env = CountingEnvironment()
         tl = Timeline(env)
         activity: list = []
+        counters: list = []   # buffer occupancy samples (buffer, cycle, bytes), for traces
         tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
         buffers = {name: Buffer(tl, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
-                                word, copies=cfg.tn if name == "sb" else 1) for name in cfg.present_buffers}
+                                word, copies=cfg.tn if name == "sb" else 1, counters=counters)
+                   for name in cfg.present_buffers}
         dram = Dram(tl, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: DispatchQueue(tl, QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
 
@@ -94,6 +96,7 @@ class VectorAccelerator:
             raise RuntimeError(f"layer {layer.name}: the simulation stopped with work left in {unfinished}")
         ledger.flush()
         activity.sort(key=lambda a: a[2])      # in the order the activities end
+        counters.sort(key=lambda c: c[1])      # occupancy samples in cycle order
         cycles = int(max((a[2] for a in activity), default=0))
         self._book_static(buffers, cycles)
         outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
@@ -106,6 +109,8 @@ class VectorAccelerator:
             sim_events=env.events_processed, wall_s=time.perf_counter() - wall,
             outputs=outputs, outputs_match_reference=bool(np.array_equal(outputs, reference)),
             tiling=tiling, program=program, activity=activity[: self.activity_limit],
+            activity_dropped=max(0, len(activity) - self.activity_limit),
+            counters=counters[: self.activity_limit],
             buffer_peak_bytes={n: b.peak_bytes for n, b in buffers.items()})
 
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:

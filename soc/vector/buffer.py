@@ -3,8 +3,10 @@
 A tile claims one half for as long as it is in use; a buffer without ping-pong has a
 single half the size of the whole buffer. Claiming more bytes than a half holds is an
 error naming the buffer, the tile and both sizes: never a silent wrap. Accesses are
-booked per 16-bit word; static energy (leakage, eDRAM refresh) is booked at the end of
-a run from the simulated time.
+booked per 16-bit word with the data type the buffer holds (:data:`HOLDS`: NBin inputs,
+NIBin and SIB indexes, SB weights; NBout holds partial sums or final outputs, and its
+accesses name which); static energy (leakage, eDRAM refresh) is booked at the end of a
+run from the simulated time.
 
 Each buffer has one claimer (NBin and NIBin: the input DMA; SB and SIB: the weight DMA;
 NBout: the output opener), served in order. A half is either free from a known cycle
@@ -17,6 +19,11 @@ from dataclasses import dataclass
 
 from energy.ledger import EnergyLedger
 from soc.arch.vector import BufferConfig
+
+
+#: The data type each buffer holds (spec 2.2, 6): the data type of its accesses.
+HOLDS = {"nbin": "inputs", "nibin": "indexes", "sib": "indexes", "sb": "weights", "nbout": "psums",
+         "ib": "control"}
 
 
 class BufferOverflowError(RuntimeError):
@@ -32,10 +39,12 @@ class Claim:
 
 class Buffer:
     def __init__(self, timeline, name: str, cfg: BufferConfig, ledger: EnergyLedger,
-                 pj_read: float, pj_write: float, word_bytes: int, copies: int = 1):
+                 pj_read: float, pj_write: float, word_bytes: int, copies: int = 1, counters: list | None = None):
         self.timeline, self.name, self.cfg, self.ledger = timeline, name, cfg, ledger
         self.pj_read, self.pj_write, self.word_bytes = pj_read, pj_write, word_bytes
         self.copies = copies  # identical private instances (one SB per PE)
+        self.data_type = HOLDS.get(name, "unattributed")
+        self.counters = counters  # (buffer, cycle, bytes held per copy) at every claim and release
         n = 2 if cfg.ping_pong else 1
         self.free_at: list[int | None] = [0] * n      # None: held, release not known yet
         self.holders: list[Claim | None] = [None] * n
@@ -82,18 +91,28 @@ class Buffer:
         free_at = self.free_at
         half = min((i for i, f in enumerate(free_at) if f is not None and f <= cycle), key=free_at.__getitem__)
         free_at[half] = None
-        held = nbytes
-        for i, c in enumerate(self.holders):   # the other half's tile, if it is still held at this cycle
-            if c is not None and i != half and (free_at[i] is None or free_at[i] > cycle):
-                held += c.nbytes
+        held = nbytes + self._other_held(half, cycle)
         self.peak_bytes = max(self.peak_bytes, held)
         claim = Claim(half, nbytes, cycle)
         self.holders[half] = claim
+        if self.counters is not None:
+            self.counters.append((self.name, cycle, held))
         return claim
+
+    def _other_held(self, half: int, cycle: int) -> int:
+        """Bytes of the other half's tile if it is held at ``cycle``."""
+        held = 0
+        for i, c in enumerate(self.holders):
+            if (c is not None and i != half and c.granted <= cycle
+                    and (self.free_at[i] is None or self.free_at[i] > cycle)):
+                held += c.nbytes
+        return held
 
     def release(self, claim: Claim, cycle: int) -> None:
         """The half of ``claim`` is free from ``cycle`` on."""
         self.free_at[claim.half] = cycle
+        if self.counters is not None:
+            self.counters.append((self.name, cycle, self._other_held(claim.half, cycle)))
         if self._waiter is not None:
             waiter, self._waiter = self._waiter, None
             waiter.kick()
@@ -101,8 +120,8 @@ class Buffer:
     def words(self, nbytes: float) -> float:
         return nbytes / self.word_bytes
 
-    def read(self, words: float) -> None:
-        self.ledger.book(self.name, "read", words, self.pj_read)
+    def read(self, words: float, data_type: str | None = None) -> None:
+        self.ledger.book(self.name, "read", words, self.pj_read, data_type=data_type or self.data_type)
 
-    def write(self, words: float) -> None:
-        self.ledger.book(self.name, "write", words, self.pj_write)
+    def write(self, words: float, data_type: str | None = None) -> None:
+        self.ledger.book(self.name, "write", words, self.pj_write, data_type=data_type or self.data_type)

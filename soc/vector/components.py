@@ -73,9 +73,15 @@ def _pe(cfg: VectorArch) -> ComponentSpec:
         actions["select"] = (Use("ssm", "select"),)
         per["select"] = "weight selected by SSM"
     if cfg.step_indexed:
+        # the PE's indexing module: step adders walk the weights' step indexes, and a
+        # Tm-lane mux picks each weight's neuron out of the broadcast inputs (its input
+        # buffering is not modelled separately: the broadcast words land in the mux)
         parts.append(Part("index", "adder", {"width": 16}, tm))
+        parts.append(Part("neuron_select", "mux", {"width": bits, "lanes": tm, "inputs": 16 * tm}))
         actions["index-step"] = (Use("index", "add"),)
+        actions["neuron-select"] = (Use("neuron_select", "select"),)
         per["index-step"] = "step index walked"
+        per["neuron-select"] = "neuron selected for a weight by the indexing module"
     return ComponentSpec("pe", cfg.tn, tuple(parts), actions, per)
 
 

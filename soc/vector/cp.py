@@ -66,4 +66,4 @@ class ControlProcessor(Actor):
             self.instructions += 1
             queue.put(cycle, entry)
             if self.instructions == len(instructions):
-                self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"))
+                self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"), data_type="control")

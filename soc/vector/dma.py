@@ -60,7 +60,8 @@ class LoadEngine(Actor):
             if t != now:                     # the DRAM request is made in its own cycle
                 _later(self, t, now)
                 return
-            done = self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label)
+            done = self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label,
+                                      data=[(buf.data_type, w) for buf, _, w in parts if w])
             for buf, _, written in parts:
                 buf.write(buf.words(written))
             self.activity.append((self.name, start, done, label))
@@ -106,8 +107,9 @@ class OutputOpener(Actor):
                     _later(self, granted, now)
                     return
                 visit.psums = self.dram.regions.pop(("psum", (op.p, op.o)))
-                done = self.dram.transfer(n * self.cfg.acc_bits // 8, write=False, label=f"psum p{op.p} o{op.o}")
-                self.nbout.write(n * self.cfg.acc_bits / 16)
+                done = self.dram.transfer(n * self.cfg.acc_bits // 8, write=False, label=f"psum p{op.p} o{op.o}",
+                                          data="psums")
+                self.nbout.write(n * self.cfg.acc_bits / 16, "psums")
             else:
                 visit.psums = np.zeros((visit.rows, visit.outs), np.int64)
                 done = granted

@@ -5,14 +5,17 @@ cycles, in the order the requests are made (a request waits for the transfers as
 for before it); a read completes ``latency_cycles`` after its data crossed the channel
 (the latency of one transfer overlaps the next transfer's occupancy: the channel is
 pipelined), a write is posted (the writer goes on once its data has crossed the
-channel). Energy is booked per byte at the technology's pJ/bit. The DRAM also really
-stores what is written to it (named regions holding NumPy arrays), so layer outputs
-are read back from simulated DRAM.
+channel). Energy is booked per byte at the technology's pJ/bit, with the data type(s) the
+transfer carries: a transfer of several parts (a weight tile's codes and its synapse
+index) books each part's share of the bytes moved, burst padding shared in proportion to
+the parts' bytes (stated simplification). The DRAM also really stores what is written to
+it (named regions holding NumPy arrays), so layer outputs are read back from simulated
+DRAM.
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 from energy.ledger import EnergyLedger
 from soc.arch.vector import VectorArch
@@ -29,10 +32,12 @@ class Dram:
         self.regions: dict[Any, Any] = {}
         self.activity = activity
 
-    def transfer(self, nbytes: int, write: bool, label: str) -> int:
+    def transfer(self, nbytes: int, write: bool, label: str,
+                 data: str | Sequence[tuple[str, float]] = "unattributed") -> int:
         """Request a transfer of ``nbytes`` to (write) or from DRAM in the current cycle;
         returns the cycle at which the requester may go on (a read's data has arrived, a
-        write's data has left)."""
+        write's data has left). ``data`` is the data type carried, or ``[(data type,
+        bytes), ...]`` parts of the transfer."""
         now = self.timeline.now
         if nbytes <= 0:
             return now
@@ -47,5 +52,11 @@ class Dram:
             self.bytes_written += moved
         else:
             self.bytes_read += moved
-        self.ledger.book("dram", "write" if write else "read", moved, self.pj_per_byte)
+        action = "write" if write else "read"
+        if isinstance(data, str):
+            self.ledger.book("dram", action, moved, self.pj_per_byte, data_type=data)
+        else:
+            total = sum(b for _, b in data)
+            for dtype, part in data:
+                self.ledger.book("dram", action, moved * part / total, self.pj_per_byte, data_type=dtype)
         return end if write else end + cfg.latency_cycles

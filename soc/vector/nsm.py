@@ -102,10 +102,11 @@ class NeuronSelector:
                 self.buffers["sib"].read(bits / 16)
                 masks += 1
             if masks == 2:
-                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
-            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"))
+                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"), data_type="indexes")
+            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"),
+                             data_type="indexes")
             cycles, gathered, pe_useful, pe_busy = nsm_burst(sel, c["floor"], c["outs"], tn, cfg.tm)
-            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
+            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"), data_type="inputs")
             self.buffers["nbin"].read(gathered)
             useful = int(pe_useful.sum())
             nsm_cycles = rows * groups * c["scan"]
