@@ -125,13 +125,19 @@ def run(only: list[str] | None = None, repeats: int = REPEATS, baseline: str | N
         entry: dict = {"command": "socsim " + " ".join(a for a in COMMANDS[name] if "{out}" not in a),
                        "targets": TARGETS[name]}
         for label, (tree, commit) in trees.items():
-            entry[label] = {"commit": commit, **measure(name, tree, _env(tree), repeats)}
+            try:
+                entry[label] = {"commit": commit, **measure(name, tree, _env(tree), repeats)}
+            except RuntimeError as exc:  # keep the other figures
+                entry[label] = {"commit": commit, "error": str(exc)}
+                print(f"[bench_cli] {name} {label}: {exc}", flush=True)
+                continue
             print(f"[bench_cli] {name} {label}: {entry[label]['wall_s']:.2f} s, "
                   f"{entry[label]['peak_rss_mb']:.0f} MB", flush=True)
         cur = entry["current"]
-        entry["meets_target"] = {k: cur.get(k, float("inf")) <= v for k, v in TARGETS[name].items()}
-        if "baseline" in entry:
-            entry["speedup"] = round(entry["baseline"]["wall_s"] / cur["wall_s"], 2)
+        if "error" not in cur:
+            entry["meets_target"] = {k: cur.get(k, float("inf")) <= v for k, v in TARGETS[name].items()}
+            if "wall_s" in entry.get("baseline", {}):
+                entry["speedup"] = round(entry["baseline"]["wall_s"] / cur["wall_s"], 2)
         result["commands"][name] = entry
     result["load_average_after"] = load_average()
     return result
