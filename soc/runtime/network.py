@@ -32,7 +32,7 @@ import runpy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -219,8 +219,13 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
-                batch: int = 1) -> RunOutcome:
-    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
+                batch: int = 1, tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
+    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``.
+
+    ``tensors``, when given, replaces the reference run: per layer of the network in
+    order, the :class:`~workloads.sparsity.LayerTensors` that :func:`reference_tensors`
+    would yield (``None`` for a layer that is not simulated). Several designs can so be
+    run on tensors generated once (``seed`` and ``batch`` are then only recorded)."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
@@ -228,10 +233,10 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
-        tensors = reference_tensors(network, seed, batch=batch)
+        stream = iter(tensors) if tensors is not None else reference_tensors(network, seed, batch=batch)
         for index, layer in enumerate(network.layers):
             try:
-                t = next(tensors)
+                t = next(stream)
             except Exception as exc:  # reference tensors of this layer could not be built
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             if chosen is not None and layer.name not in chosen:
