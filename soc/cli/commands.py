@@ -8,3 +8,4 @@ from soc.cli import compare  # noqa: F401
 from soc.cli import explain  # noqa: F401
 from soc.cli import demo  # noqa: F401
 from soc.cli import arch  # noqa: F401
+from soc.cli import sweep  # noqa: F401
