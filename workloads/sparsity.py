@@ -438,7 +438,8 @@ class LayerStep:
 
 
 def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True):
+                 block=None, keep_outputs: bool = True, weight_density: float | None = None,
+                 input_density: float | None = None):
     """Run every layer on synthetic sparse weights, one at a time; ReLU zeros hit the
     measured rates. Yields a :class:`LayerStep` per layer in order.
 
@@ -448,6 +449,11 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     so that the zeros reaching the next weighted layer are that layer's measured DNS.
     With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
     so that a large network runs in the memory of a few layers.
+
+    ``weight_density`` and ``input_density``, when given, replace the measured rates of
+    every weighted layer (fraction of weights kept, with no forced SNS; fraction of
+    non-zero inputs, at the network input and through the ReLUs). ``block`` is one block
+    for every weighted layer, or a mapping of layer names to blocks (others: default).
     """
     if not network.connected:
         raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
@@ -456,7 +462,7 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     row_name = sparsity or network.name
     row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
     first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
-    in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
+    in_density = input_density if input_density is not None else 1.0 - layer_sparsity(row_name, first)["dns"]
     outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), in_density, seed)}
     last = _last_uses(network)
     for i, layer in enumerate(network.layers):
@@ -466,9 +472,10 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
         w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
         if layer.weight_shape:
             sp = layer_sparsity(row_name, layer)
-            lay_block = block if block is not None else default_block(layer.weight_shape)
-            w, keep = block_sparse_weights(layer.weight_shape, 1.0 - sp["sss"], lay_block, layer_seed,
-                                           input_neuron_sparsity=sp["sns"])
+            lay_block = (block.get(layer.name) if isinstance(block, dict) else block) or default_block(layer.weight_shape)
+            density, sns = (weight_density, None) if weight_density is not None else (1.0 - sp["sss"], sp["sns"])
+            w, keep = block_sparse_weights(layer.weight_shape, density, lay_block, layer_seed,
+                                           input_neuron_sparsity=sns)
             extra = _recurrent_extra(layer, layer_seed)
             y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
             rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
@@ -478,8 +485,8 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
         elif isinstance(layer, Activation) and layer.function == "relu":
             consumer = _next_weighted(network, i)
             bias = 0.0
-            if row is not None and consumer is not None:
-                dns = layer_sparsity(row_name, consumer)["dns"]
+            if (row is not None or input_density is not None) and consumer is not None:
+                dns = 1.0 - input_density if input_density is not None else layer_sparsity(row_name, consumer)["dns"]
                 bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
             y = forward(layer, np.asarray(x) + np.float32(bias))
         else:

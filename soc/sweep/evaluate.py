@@ -102,10 +102,10 @@ def generation_options(task: Task) -> dict:
     """Keyword arguments of :func:`workloads.sparsity.iter_network` for the point's
     sparsity parameters (none: the network's measured sparsity)."""
     opts: dict[str, Any] = {}
-    if task.weight_density is not None or task.input_density is not None:
-        from workloads.density import plan_densities
-        opts["densities"] = plan_densities(task.network, weight_density=task.weight_density,
-                                           input_density=task.input_density)
+    if task.weight_density is not None:
+        opts["weight_density"] = float(task.weight_density)
+    if task.input_density is not None:
+        opts["input_density"] = float(task.input_density)
     if task.block is not None:
         opts["block"] = layer_blocks(task.network, task.block)
     return opts

@@ -1,0 +1,60 @@
+"""The report and pareto.csv are rebuilt from the results table alone; reports/ knows
+nothing of the simulator."""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+import soc
+from soc.sweep.pareto import non_dominated
+from tests.sweep_helpers import socsim_main
+
+
+def test_report_rebuilt_from_the_table_alone(tmp_path):
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text("workloads: [lenet5]\naxes: {tn: [8, 32], dram.technology: [lpddr4, ddr3]}\n"
+                          "objectives: [energy_pj, time_s]\nconstraints: ['dram_bytes <= 1e9']\n")
+    out = tmp_path / "out"
+    code, stdout, err = socsim_main("sweep", str(sweep_file), "--out", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    assert "4 points on process pool (1 worker): 4 evaluated now (0 failed)" in stdout
+    pareto = pd.read_csv(out / "pareto.csv")
+    table = pd.read_parquet(out / "results.parquet")
+    energy_time = pareto[pareto.front == "energy_pj vs time_s"]
+    expected = table[non_dominated(table[["energy_pj", "time_s"]].to_numpy())]
+    assert sorted(energy_time.point) == sorted(expected.point)
+    html = (out / "report.html").read_text()
+    assert "Front: time_s against energy_pj" in html and html.count("data:image/png;base64,") >= 2
+
+    # only the table: a copy of results.parquet in a fresh directory
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copytree(out / "results.parquet", alone / "results.parquet")
+    code, stdout, err = socsim_main("sweep", "--report", str(alone))
+    assert code == 0, err
+    assert (alone / "report.html").is_file() and (alone / "plots" / "axis_effects.png").is_file()
+    pd.testing.assert_frame_equal(pd.read_csv(alone / "pareto.csv"), pareto)
+
+    code, _, err = socsim_main("sweep", "--report", str(tmp_path / "nothing"))
+    assert code == 2 and "no sweep results here" in err
+
+
+def test_soc_sweep_is_callable_and_lazy():
+    import subprocess
+    import sys
+    code = ("import sys, soc; assert 'soc.sweep' not in sys.modules and 'pandas' not in sys.modules; "
+            "import soc.sweep; assert callable(soc.sweep) and callable(soc.sweep.sweep)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    df = soc.sweep({"workloads": [{"network": "lenet5", "layers": ["ip2"]}], "axes": {"tn": [8, 16]}}, workers=1)
+    assert isinstance(df, pd.DataFrame) and len(df) == 2
+    assert not any(isinstance(v, (dict, list)) for v in df.iloc[0].tolist())  # flat columns
+
+
+def test_reports_sweep_does_not_import_the_simulator():
+    tree = ast.parse((Path(__file__).parents[1] / "reports" / "sweep.py").read_text())
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    assert not [n for n in names if n.split(".")[0] in ("soc", "simpy")]
