@@ -38,7 +38,7 @@ def failure_row(task: Task, error: str) -> dict:
     import socket
     row = dict(task.cells)
     row.update(status="failed", error=error, outputs_match_reference=None, feasible=None, run_wall_s=None,
-               run_worker=f"{socket.gethostname()}:{os.getpid()}", run_tensors_reused=None)
+               run_cpu_s=None, run_worker=f"{socket.gethostname()}:{os.getpid()}", run_tensors_reused=None)
     return row
 
 

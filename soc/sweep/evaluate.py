@@ -5,7 +5,9 @@ axes applied), runs its workload on the engine of the sweep and returns a flat r
 point's identity and axis columns, ``status`` (``ok`` or ``failed``), ``error`` (the
 exception, one line, for a failed point), ``outputs_match_reference``, ``feasible``
 (every constraint holds), the metrics (:mod:`soc.sweep.metrics`), and the provenance
-columns ``run_wall_s`` (seconds this evaluation took), ``run_worker`` (host:pid) and
+columns ``run_wall_s`` (seconds this evaluation took), ``run_cpu_s`` (CPU seconds of
+the worker process in it; well below ``run_wall_s`` when other work shares the cores),
+``run_worker`` (host:pid) and
 ``run_tensors_reused`` (the workload's tensors came from this worker's cache). Only the
 ``run_*`` columns differ between two evaluations of the same point; every other column
 is a function of the point alone. A point that raises is a failed row, never an
@@ -213,7 +215,7 @@ def metrics_of(engine: str, summary: dict) -> dict[str, float]:
 
 def evaluate(task: Task) -> dict:
     """The row of one point (module doc). Never raises for a failing point."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     row: dict[str, Any] = dict(task.cells)
     reused = None
     try:
@@ -229,8 +231,8 @@ def evaluate(task: Task) -> dict:
     except Exception as exc:
         text = " ".join(f"{type(exc).__name__}: {exc}".split())
         row.update(status="failed", error=text[:MAX_ERROR_CHARS], outputs_match_reference=None, feasible=None)
-    row.update(run_wall_s=time.perf_counter() - t0, run_worker=f"{socket.gethostname()}:{os.getpid()}",
-               run_tensors_reused=reused)
+    row.update(run_wall_s=time.perf_counter() - t0, run_cpu_s=time.process_time() - c0,
+               run_worker=f"{socket.gethostname()}:{os.getpid()}", run_tensors_reused=reused)
     return row
 
 
