@@ -20,11 +20,16 @@ from workloads.layers import Network
 
 def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
              **kwargs: Any) -> RunOutcome:
-    """Run ``target`` (a network, a workload script path, or a name/file that
-    :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
+    """Run ``target`` (a network, a workload script path, a loaded model, or a name/file
+    that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
     from reports.writer import RunWriter
     if isinstance(target, str):
         target = resolve(target)
+    if not isinstance(target, (Network, Path)):  # a loaded model: its network at the densities it states
+        from soc.runtime.network import model_run_args
+        for key, value in model_run_args(target).items():
+            kwargs.setdefault(key, value)
+        target = target.network
     out = Path(out)
     writer = RunWriter(out)
     record = design_record(cfg)

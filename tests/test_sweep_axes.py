@@ -10,10 +10,12 @@ from soc.sweep.runner import run_sweep
 def test_sparsity_axes_change_the_work_done():
     spec = {"workloads": ["lenet5"], "axes": {"weight_density": [0.1, 0.5], "input_density": [0.3, 1.0],
                                               "block": [[4, 4], {"conv": [4, 1, 1, 1], "fc": [8, 8]}]},
-            "metrics": ["useful_macs", "energy_pj", "time_s"]}
+            "metrics": ["useful_macs", "energy_pj", "time_s", "measured_weight_density"]}
     t = run_sweep(spec, None, workers=2).table
     assert (t.status == "ok").all() and len(t) == 8
     assert set(t.columns) >= {"useful_macs", "energy_pj", "time_s"} and "e_dram_pj" not in t.columns
+    # the fraction of weights kept over the simulated layers is the one asked (block granularity aside)
+    assert ((t.measured_weight_density - t.weight_density).abs() < 0.02).all()
     # block cells are stored as text when the values mix lists and mappings
     assert t.block.tolist()[:2] == ["[4, 4]", '{"conv": [4, 1, 1, 1], "fc": [8, 8]}']
     key = ["input_density", "block"]

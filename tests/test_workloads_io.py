@@ -134,7 +134,6 @@ def test_scale_sim_topology_imports(tmp_path):
     (SCALE_SIM.replace("227, 227, 11", "227, x, 11"), r"line 2: 'IFMAP Width' must be an integer"),
     (SCALE_SIM.replace("31, 31, 5", "31, 0, 5"), r"line 3: 'IFMAP Width' must be an integer >= 1"),
     (SCALE_SIM.replace("1, 1, 1, 1, 9216", "1, 1, 3, 1, 9216"), "line 4: filter 3x1 is larger"),
-    (SCALE_SIM.replace("Conv2,", "Conv1,"), "duplicate layer name"),
     ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides\n"
      "c, 8, 8, 3, 3, 4, 4\n", "line 2: missing value for 'Strides'"),
     ("", "empty"),

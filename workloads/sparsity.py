@@ -18,10 +18,13 @@ Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f`
 ``round(density * size)`` values are non-zero.
 
 Network runs (:func:`run_network`): every layer is executed with the NumPy reference of
-:mod:`workloads.forward` on block-sparse weights at the measured densities of
-:data:`MEASURED_SPARSITY`; at each ReLU a scalar bias (the quantile of its input) makes
-the zero fraction equal the measured dynamic neuron sparsity of the weighted layer it
-feeds, so the zeros really come from ReLU. Each weighted layer's weights are rescaled
+:mod:`workloads.forward` on block-sparse weights at the densities of
+:mod:`workloads.density` (by default the measured rates of :data:`MEASURED_SPARSITY`);
+layers that are independent (a SCALE-Sim or Timeloop layer list) each get their own
+synthetic input at their input density; in a connected network, at each ReLU a scalar
+bias (the quantile of its input) makes the zero fraction equal the input sparsity target
+(by default the measured dynamic neuron sparsity) of the weighted layer it feeds, so the
+zeros really come from ReLU. Each weighted layer's weights are rescaled
 once so that its output has unit RMS over the batch (data-dependent initialisation, as in
 LSUV), which keeps the values in the range of 16-bit fixed point.
 """
@@ -302,7 +305,8 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
 class LayerTensors:
     """Tensors of one layer: ``weights`` (float32, ``layer.weight_shape``; empty for layers
     without weights), ``keep`` (bool mask of surviving weights), ``inputs`` (float32,
-    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``)."""
+    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``). ``source`` says
+    where the weights and inputs came from and at what density (:func:`tensor_source`)."""
 
     layer: Layer
     weights: np.ndarray
@@ -310,6 +314,7 @@ class LayerTensors:
     inputs: np.ndarray
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
 
     @property
     def weight_density(self) -> float:
@@ -391,7 +396,9 @@ def measured_layer_tensors(network: str, layer: Layer | str, seed: int = 0, *, b
 @dataclass(frozen=True)
 class NetworkRun:
     """Result of :func:`run_network`: per layer name, the weights, keep masks, outputs and
-    the ReLU biases used; ``outputs['input']`` is the network input."""
+    the ReLU biases used; ``outputs['input']`` is the network input (of a connected
+    network; independent layers have their own in ``inputs``); ``sources`` is each
+    layer's :func:`tensor_source`."""
 
     network: Network
     seed: int
@@ -400,8 +407,12 @@ class NetworkRun:
     outputs: dict
     relu_bias: dict
     extra: dict
+    inputs: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
 
     def layer_inputs(self, name: str):
+        if not self.network.connected:
+            return self.inputs[name]
         srcs = self.network.producers(name)
         arrays = [self.outputs[s] for s in srcs]
         return arrays if isinstance(self.network.layer(name), Add) else arrays[0]
@@ -410,7 +421,8 @@ class NetworkRun:
         layer = self.network.layer(name)
         w = self.weights.get(name, np.zeros((0,), np.float32))
         keep = self.keep.get(name, np.zeros((0,), bool))
-        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}))
+        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}),
+                            self.sources.get(name, {}))
 
 
 def _next_weighted(network: Network, index: int) -> Layer | None:
@@ -437,77 +449,165 @@ class LayerStep:
     relu_bias: float | None = None
 
 
-def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True, weight_density: float | None = None,
-                 input_density: float | None = None):
-    """Run every layer on synthetic sparse weights, one at a time; ReLU zeros hit the
-    measured rates. Yields a :class:`LayerStep` per layer in order.
+def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activations_source: str,
+                  density=None, input_target=None) -> dict:
+    """Provenance of one layer's tensors, as the columns of its result row.
 
-    ``sparsity`` names the :data:`MEASURED_SPARSITY` row (default: the network's name).
-    The network input has the measured DNS of the first weighted layer's kind. Each
-    weighted layer's weights are scaled once so its output has unit RMS; a ReLU is biased
-    so that the zeros reaching the next weighted layer are that layer's measured DNS.
-    With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
-    so that a large network runs in the memory of a few layers.
-
-    ``weight_density`` and ``input_density``, when given, replace the measured rates of
-    every weighted layer (fraction of weights kept, with no forced SNS; fraction of
-    non-zero inputs, at the network input and through the ReLUs). ``block`` is one block
-    for every weighted layer, or a mapping of layer names to blocks (others: default).
+    ``weights_source``: ``synthetic`` (generated block-sparse), or ``model``/``pruned``
+    for weights a model brings, None for a layer without weights; ``weight_density``: the
+    fraction of weights kept, measured on the mask; ``density_source`` and
+    ``density_origin``: where the weight density target came from
+    (:data:`workloads.density.DENSITY_SOURCES`). ``activations_source``: ``synthetic``
+    (generated at a target density) or ``forward`` (the outputs of earlier layers of the
+    network run); ``input_density``: the fraction of non-zero inputs, measured;
+    ``input_density_source``/``input_density_origin``: where the input density target
+    came from (None when the input was not steered to a target). ``density`` and
+    ``input_target`` are the :class:`workloads.density.LayerDensity` of the weights and of
+    the input (``input_target`` None: not steered).
     """
-    if not network.connected:
-        raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
+    has_weights = weights_source is not None
+    xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    nonzero = sum(int(np.count_nonzero(a)) for a in xs)
+    size = sum(int(np.size(a)) for a in xs)
+    return {
+        "weights_source": weights_source,
+        "weight_density": float(np.mean(keep)) if has_weights and np.size(keep) else None,
+        "density_source": density.weight_source if has_weights and density is not None else None,
+        "density_origin": density.weight_origin if has_weights and density is not None else None,
+        "activations_source": activations_source,
+        "input_density": nonzero / max(1, size),
+        "input_density_source": input_target.input_source if input_target is not None else None,
+        "input_density_origin": input_target.input_origin if input_target is not None else None,
+    }
+
+
+def _weighted_step(layer: Layer, x, d, block, layer_seed: int):
+    """Synthetic block-sparse weights at ``d.weight`` (SNS ``d.sns``), the layer's output,
+    and both scaled once so that the output has unit RMS."""
+    lay_block = (block.get(layer.name) if isinstance(block, dict) else block) or default_block(layer.weight_shape)
+    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed,
+                                   input_neuron_sparsity=d.sns)
+    extra = _recurrent_extra(layer, layer_seed)
+    y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms > 0:
+        w *= np.float32(1.0 / rms)
+        y *= np.float32(1.0 / rms)
+    return w, keep, extra, y
+
+
+def _layer_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def _check_batches(network: Network, batches) -> dict[str, int]:
+    batches = dict(batches or {})
+    for name, b in batches.items():
+        network.layer(name)
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise ValueError(f"layer {name}: batch must be an integer >= 1, got {b!r}")
+    return batches
+
+
+def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
+                 block=None, keep_outputs: bool = True, densities=None, batches=None):
+    """Run every layer on synthetic sparse weights, one at a time. Yields a
+    :class:`LayerStep` per layer in order.
+
+    ``densities`` maps layer names to :class:`workloads.density.LayerDensity` targets
+    (default: :func:`workloads.density.plan_densities` of the network, i.e. the measured
+    rates of the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name).
+    ``block`` is one pruning block for every weighted layer, or a mapping of layer names
+    to blocks (a layer it does not name gets :func:`default_block`).
+
+    A connected network: the network input has the input density of the first weighted
+    layer. Each weighted layer's weights are scaled once so its output has unit RMS; a
+    ReLU is biased so that the zeros reaching the next weighted layer are that layer's
+    target (a plain ReLU when that target is the dense default). With
+    ``keep_outputs=False`` an output is dropped as soon as no later layer reads it, so
+    that a large network runs in the memory of a few layers.
+
+    Independent layers (``network.connected`` false, e.g. a SCALE-Sim topology): every
+    layer gets its own synthetic input at its input density, ``batch`` times the layer's
+    own batch in ``batches`` (default 1), and nothing passes between layers.
+    """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
-    row_name = sparsity or network.name
-    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
+    if densities is None:
+        from workloads.density import plan_densities
+        densities = plan_densities(network, sparsity=sparsity)
+    missing = [layer.name for layer in network.layers if layer.name not in densities]
+    if missing:
+        raise ValueError(f"network {network.name}: no densities for layer(s) {missing}")
+    batches = _check_batches(network, batches)
+    if not network.connected:
+        yield from _iter_independent(network, seed, batch, block, densities, batches)
+        return
+    if batches:
+        raise ValueError(f"network {network.name}: per-layer batches apply to independent layers only")
+    from workloads.density import DENSE
     first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
-    in_density = input_density if input_density is not None else 1.0 - layer_sparsity(row_name, first)["dns"]
-    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), in_density, seed)}
+    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), densities[first.name].input, seed)}
     last = _last_uses(network)
     for i, layer in enumerate(network.layers):
         srcs = network.producers(layer.name)
         x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
-        layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+        layer_seed = _layer_seed(seed, i)
+        d = densities[layer.name]
         w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
         if layer.weight_shape:
-            sp = layer_sparsity(row_name, layer)
-            lay_block = (block.get(layer.name) if isinstance(block, dict) else block) or default_block(layer.weight_shape)
-            density, sns = (weight_density, None) if weight_density is not None else (1.0 - sp["sss"], sp["sns"])
-            w, keep = block_sparse_weights(layer.weight_shape, density, lay_block, layer_seed,
-                                           input_neuron_sparsity=sns)
-            extra = _recurrent_extra(layer, layer_seed)
-            y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
-            rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-            if rms > 0:
-                w *= np.float32(1.0 / rms)
-                y *= np.float32(1.0 / rms)
+            w, keep, extra, y = _weighted_step(layer, x, d, block, layer_seed)
         elif isinstance(layer, Activation) and layer.function == "relu":
             consumer = _next_weighted(network, i)
             bias = 0.0
-            if (row is not None or input_density is not None) and consumer is not None:
-                dns = 1.0 - input_density if input_density is not None else layer_sparsity(row_name, consumer)["dns"]
+            if consumer is not None and densities[consumer.name].input_source != DENSE:
+                dns = 1.0 - densities[consumer.name].input
                 bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
             y = forward(layer, np.asarray(x) + np.float32(bias))
         else:
             y = forward(layer, x)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra), y, bias)
+        from_input = srcs == (NETWORK_INPUT,)
+        target = densities[first.name] if from_input else d if layer.weight_shape else None
+        source = tensor_source("synthetic" if layer.weight_shape else None, keep, x,
+                               "synthetic" if from_input else "forward", d, target)
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
                 del outputs[name]
 
 
+def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches):
+    for i, layer in enumerate(network.layers):
+        layer_seed = _layer_seed(seed, i)
+        d = densities[layer.name]
+        shape = (batch * batches.get(layer.name, 1), *layer.input_shape)
+        if isinstance(layer, Add):
+            x = [sparse_activations(shape, d.input, layer_seed + 7919 * k) for k in range(len(layer.inputs))]
+        else:
+            x = sparse_activations(shape, d.input, layer_seed)
+        w, keep, extra = np.zeros((0,), np.float32), np.zeros((0,), bool), {}
+        if layer.weight_shape:
+            w, keep, extra, y = _weighted_step(layer, x, d, block, layer_seed)
+        else:
+            y = forward(layer, x)
+        source = tensor_source("synthetic" if layer.weight_shape else None, keep, x, "synthetic", d, d)
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)
+
+
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None) -> NetworkRun:
+                block=None, densities=None, batches=None) -> NetworkRun:
     """Run every layer (see :func:`iter_network`) and keep every weight and output."""
-    weights, keeps, biases, extras = {}, {}, {}, {}
+    weights, keeps, biases, extras, inputs, sources = {}, {}, {}, {}, {}, {}
     outputs: dict = {}
-    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block):
+    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block,
+                             densities=densities, batches=batches):
         t = step.tensors
         name = t.layer.name
-        if not outputs:
+        if network.connected and not outputs:
             outputs[NETWORK_INPUT] = t.inputs
+        if not network.connected:
+            inputs[name] = t.inputs
         if t.layer.weight_shape:
             weights[name], keeps[name] = t.weights, t.keep
             if t.extra:
@@ -515,7 +615,8 @@ def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: st
         if step.relu_bias is not None:
             biases[name] = step.relu_bias
         outputs[name] = step.output
-    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras)
+        sources[name] = t.source
+    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras, inputs, sources)
 
 
 def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:

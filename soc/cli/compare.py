@@ -4,25 +4,30 @@ ratios against dense, and against weight-sparse when it is compared)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import app
-from soc.cli.netopts import SET_HELP, parse_strategy, resolve_designs
+from soc.cli.netopts import (MODEL_HELP, SET_HELP, parse_density, parse_strategy, resolve_designs,
+                             resolve_network, spec_of)
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
 
 
-def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0) -> dict:
-    """Run ``network`` on every design and write the comparison; returns the paths."""
+def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
+                    weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+    """Run ``network`` (any model argument) on every design and write the comparison;
+    returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
     summaries, tables = {}, {}
+    target = resolve_network(network)
     for cfg in designs:
         name = cfg.name
         sub = out / name
-        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed)
+        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, target=target,
+                          weight_density=weight_density, input_density=input_density)
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
@@ -40,7 +45,7 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
 
 @app.command()
 def compare(
-    network: str = typer.Argument(..., help="zoo network name, network file or workload script"),
+    network: List[str] = typer.Argument(..., help=MODEL_HELP + ", or a .py workload script"),
     archs: Optional[list[str]] = typer.Option(None, "--arch", help="a design to compare (repeatable): a shipped "
                                               "name or a .yaml file; default: coarse-sparse, weight-sparse, dense"),
     presets: Optional[str] = typer.Option(None, "--presets", help="comma-separated designs (alias of repeated --arch)"),
@@ -49,7 +54,12 @@ def compare(
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1]"),
+    input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1]"),
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""
     designs = resolve_designs(archs, presets, sets, pes)
-    compare_designs(network, designs, out, strategy=parse_strategy(strategy), seed=seed)
+    wd = parse_density("--weight-density", weight_density)
+    xd = parse_density("--input-density", input_density)
+    compare_designs(spec_of(network), designs, out, strategy=parse_strategy(strategy), seed=seed,
+                    weight_density=wd, input_density=xd)

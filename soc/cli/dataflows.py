@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import UserError, app
+from soc.cli.netopts import MODEL_HELP, spec_of
 
 
 @app.command()
-def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. alexnet"),
+def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
               layer: Optional[str] = typer.Option(None, "--layer", help="one conv/fc layer by name"),
               pes: int = typer.Option(256, "--pes", help="number of PEs"),
-              batch: int = typer.Option(16, "--batch", help="batch size N"),
+              batch: int = typer.Option(16, "--batch", help="batch size N (every layer)"),
               energy_table: str = typer.Option("spatial-normalized", "--energy-table",
                                                help="energy table (see energy/tables)"),
               dataflow: Optional[str] = typer.Option(None, "--dataflow",
@@ -47,7 +48,7 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
     except (ConfigError, ValueError) as exc:
         raise UserError(str(exc)) from None
     try:
-        shapes = network_shapes(network, batch, layer)
+        shapes = network_shapes(spec_of(network), batch, layer)
     except ImportError as exc:
         raise UserError(f"the network zoo is not available ({exc})") from None
     except ValueError as exc:

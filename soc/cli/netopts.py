@@ -1,5 +1,6 @@
-"""Shared parsing for the network commands (run, compare, explain, demo): designs,
-strategies, layer lists and the network argument, each refused with a clear message."""
+"""Shared parsing for the network commands (run, compare, explain, dataflows, compress,
+layers, demo): designs, strategies, layer lists, densities and the model argument, each
+refused with a clear message."""
 from __future__ import annotations
 
 from typing import Optional
@@ -74,8 +75,19 @@ def parse_layers(text: Optional[str]) -> Optional[list[str]]:
     return names
 
 
-def resolve_network(spec: str):
-    """A zoo network, an imported network file, or the path of a workload script."""
+MODEL_HELP = ("zoo network name, .yaml/.onnx/.csv network file, Timeloop problem file(s) or folder "
+              "(several layer lists: repeat the argument or separate with commas)")
+
+
+def spec_of(network) -> "str | list[str]":
+    """The model argument as given: one string, or the list when it was repeated."""
+    items = [network] if isinstance(network, str) else list(network)
+    return items[0] if len(items) == 1 else items
+
+
+def resolve_network(spec):
+    """A workload script's path, or a :class:`workloads.io.model.LoadedModel` (a zoo network,
+    a network file, Timeloop problem files or a folder of them, several layer lists)."""
     from soc.runtime.network import WorkloadScriptError, resolve
     try:
         return resolve(spec)
@@ -83,3 +95,35 @@ def resolve_network(spec: str):
         raise UserError(str(exc)) from None
     except Exception as exc:  # an importer's own error type (malformed file)
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
+
+
+def resolve_model(spec, command: str):
+    """Like :func:`resolve_network`, refusing a workload script (``command`` needs layers)."""
+    from pathlib import Path
+    target = resolve_network(spec)
+    if isinstance(target, Path):
+        raise UserError(f"{command} takes a model (zoo network, network file, Timeloop problem files), "
+                        f"not a workload script: a script's layers exist only when it runs "
+                        f"(`socsim run {target}` writes one row per call to layers.csv)")
+    return target
+
+
+def parse_density(option: str, value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    from workloads.density import DensityError, check_density
+    try:
+        return check_density(value, option)
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+def plan(model, weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+    """Per layer, the density targets of a loaded model (option > file > measured)."""
+    from workloads.density import DensityError, plan_densities
+    try:
+        return plan_densities(model.network, model.stated,
+                              weight_density=parse_density("--weight-density", weight_density),
+                              input_density=parse_density("--input-density", input_density))
+    except DensityError as exc:
+        raise UserError(str(exc)) from None

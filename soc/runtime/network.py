@@ -10,6 +10,18 @@ soon as no later layer reads it) so that VGG16 fits in memory. Each layer is sim
 the input it received in that run (quantized to 16-bit fixed point); its own outputs are
 checked against the NumPy reference of the same fixed-point layer.
 
+Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
+own synthetic input at its input density and its own batch, nothing passes between
+layers, and every layer's outputs are checked on their own. The densities of each layer
+come from :mod:`workloads.density` (run-wide option, what the model file states,
+measured defaults).
+
+Provenance: every row the listener hears of also has ``weights_source``,
+``weight_density`` (measured on the mask), ``density_source``, ``density_origin``,
+``activations_source``, ``input_density`` (measured), ``input_density_source`` and
+``input_density_origin`` (:func:`workloads.sparsity.tensor_source`); the summary has the
+same keys over the network (densities over all weighted layers).
+
 ReLU fusion: a ReLU that directly follows a convolution or inner product whose output
 nothing else reads runs in the PEs' non-linear unit of that layer (threshold 0: the
 accelerator's kernel has no bias input, so the fused layer's output zeros are those of a
@@ -57,17 +69,23 @@ class WorkloadScriptError(ValueError):
 
 
 # --------------------------------------------------------------------------- reference tensors
-def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1) -> Iterator[LayerTensors]:
+def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densities=None,
+                      batches=None) -> Iterator[LayerTensors]:
     """Per layer in order, the tensors of a reference run: those of
     :func:`workloads.sparsity.run_network`, streamed (an output is dropped once no later
-    layer reads it)."""
-    for step in iter_network(network, seed, batch=batch, keep_outputs=False):
+    layer reads it). ``densities``: per layer :class:`workloads.density.LayerDensity`
+    (default: the measured rates); ``batches``: each independent layer's own batch."""
+    for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
+                             batches=batches):
         yield step.tensors
 
 
 # --------------------------------------------------------------------------- one layer through the API
 def fusable_relus(network: Network) -> set[str]:
-    """Names of ReLU layers that run fused in their producer's PEs."""
+    """Names of ReLU layers that run fused in their producer's PEs (none when the layers
+    are independent)."""
+    if not network.connected:
+        return set()
     readers: dict[str, int] = {}
     for layer in network.layers:
         for src in network.producers(layer.name):
@@ -160,6 +178,44 @@ class RunOutcome:
     results: list[LayerResult]
     out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+
+class _SourceColumns:
+    """A listener whose rows also get the columns in :attr:`columns` (where the layer's
+    weights and activations came from, see :func:`workloads.sparsity.tensor_source`)."""
+
+    def __init__(self, listener):
+        self._listener = listener
+        self.columns: dict = {}
+
+    def begin_layer(self, name: str) -> None:
+        self._listener.begin_layer(name)
+
+    def add_layer(self, row):
+        return self._listener.add_layer({**dict(row), **self.columns})
+
+    def __getattr__(self, name):
+        return getattr(self._listener, name)
+
+
+def sources_summary(sources: dict, counts: dict) -> dict:
+    """Network-level provenance: the distinct sources (comma-joined) and the densities
+    over every weighted layer (kept weights / weights, non-zero inputs / inputs)."""
+    def distinct(key: str) -> str | None:
+        values = sorted({str(v[key]) for v in sources.values() if v.get(key) is not None})
+        return ",".join(values) if values else None
+
+    kept = sum(k for k, _, _, _ in counts.values())
+    total = sum(t for _, t, _, _ in counts.values())
+    nonzero = sum(n for _, _, n, _ in counts.values())
+    size = sum(z for _, _, _, z in counts.values())
+    return {"weights_source": distinct("weights_source"),
+            "weight_density": kept / total if total else None,
+            "density_source": distinct("density_source"),
+            "activations_source": distinct("activations_source"),
+            "input_density": nonzero / size if size else None,
+            "input_density_source": distinct("input_density_source")}
 
 
 def _select(network: Network, layers: list[str] | None) -> set[str] | None:
@@ -195,45 +251,61 @@ class _Progress:
 
 
 def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api.Handle, _Progress], None], *,
-            total: int, listener=None, strategy: str | None, progress: bool, seed: int) -> RunOutcome:
+            total: int, listener=None, strategy: str | None, progress: bool, seed: int,
+            meta: dict | None = None) -> RunOutcome:
     """Shared driver: a handle (announcing each layer to ``listener``), the steps, then the
     network summary. On any failure or interrupt the exception is re-raised with the
-    summary of what was simulated attached as ``partial_summary`` (layers done, meta)."""
+    summary of what was simulated attached as ``partial_summary`` (layers done, meta).
+    ``meta``: further summary keys, which the steps may fill in as they go."""
     t0 = time.perf_counter()
     handle = api.Handle(cfg, listener=listener, strategy=strategy)
     bar = _Progress(progress, total, title)
+    extra = meta if meta is not None else {}
     meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        exc.partial_summary = {**summarize(handle.results), **meta,  # type: ignore[attr-defined]
+        exc.partial_summary = {**summarize(handle.results), **meta, **extra,  # type: ignore[attr-defined]
                                "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
         exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**summarize(handle.results), **meta, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results), **meta, **extra, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
     return RunOutcome(summary, handle.results)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
-                batch: int = 1, tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
+                batch: int = 1, densities=None, batches=None,
+                tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``.
+
+    ``densities`` (per layer :class:`workloads.density.LayerDensity`, default the measured
+    rates) and ``batches`` (each independent layer's own batch) go to the reference run.
+    Every row the listener hears of, the outcome's ``sources`` and its summary say where
+    the weights and activations came from and at what density
+    (:func:`workloads.sparsity.tensor_source`).
 
     ``tensors``, when given, replaces the reference run: per layer of the network in
     order, the :class:`~workloads.sparsity.LayerTensors` that :func:`reference_tensors`
     would yield (``None`` for a layer that is not simulated). Several designs can so be
-    run on tensors generated once (``seed`` and ``batch`` are then only recorded)."""
+    run on tensors generated once (``seed``, ``batch``, ``densities`` and ``batches``
+    then only describe them)."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
     todo = [l for l in network.layers if chosen is None or l.name in chosen]
+    columns = _SourceColumns(listener) if listener is not None else None
+    sources: dict = {}
+    counts: dict = {}
+    meta: dict = {"connected": network.connected}
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
-        stream = iter(tensors) if tensors is not None else reference_tensors(network, seed, batch=batch)
+        stream = (iter(tensors) if tensors is not None else
+                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches))
         for index, layer in enumerate(network.layers):
             try:
                 t = next(stream)
@@ -242,6 +314,14 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
             if chosen is not None and layer.name not in chosen:
                 last = None
                 continue
+            sources[layer.name] = t.source
+            if columns is not None:
+                columns.columns = dict(t.source)
+            if layer.weight_shape and t.source:
+                xs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+                size = sum(int(np.size(a)) for a in xs)
+                counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
+                                      round(t.source["input_density"] * size), size)
             try:
                 if layer.name in fused and last is not None and last.name == network.layers[index - 1].name:
                     handle.begin(layer.name)
@@ -254,10 +334,13 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             last = result
+            meta.update(sources_summary(sources, counts))
             bar.step(f"{network.name} {layer.name}")
 
-    return execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo), listener=listener,
-                   strategy=strategy, progress=progress, seed=seed)
+    outcome = execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo),
+                      listener=columns, strategy=strategy, progress=progress, seed=seed, meta=meta)
+    outcome.sources = sources
+    return outcome
 
 
 def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
@@ -303,30 +386,44 @@ def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: st
                    progress=False, seed=seed)
 
 
-def resolve(spec: str) -> Network | Path:
-    """A zoo network name, a network file (.yaml/.yml/.onnx/.csv) or a workload script (.py)."""
-    from workloads.io import load_network
-    from workloads.zoo import get_network, list_networks
-    path = Path(spec)
-    if path.suffix == ".py":
+def resolve(spec) -> "LoadedModel | Path":
+    """A workload script (.py) as its path, or any model :func:`workloads.io.load_model`
+    takes (zoo name, network file, Timeloop folder, several layer lists) as a
+    :class:`workloads.io.model.LoadedModel`."""
+    from workloads.io import load_model
+    items = [spec] if isinstance(spec, (str, Path)) else list(spec)
+    if len(items) == 1 and Path(str(items[0])).suffix == ".py":
+        path = Path(str(items[0]))
         if not path.is_file():
-            raise WorkloadScriptError(f"workload script {spec}: no such file")
+            raise WorkloadScriptError(f"workload script {path}: no such file")
         return path
-    if path.suffix.lower() in (".yaml", ".yml", ".onnx", ".csv"):
-        if not path.is_file():
-            raise ValueError(f"network file {spec}: no such file")
-        return load_network(path)
-    if spec in list_networks():
-        return get_network(spec)
-    raise ValueError(f"unknown network {spec!r}; allowed: {', '.join(list_networks())}, "
-                     f"or a .yaml/.yml/.onnx/.csv network file, or a .py workload script")
+    if any(Path(str(i)).suffix == ".py" for i in items):
+        raise WorkloadScriptError("a workload script runs alone; it cannot be combined with other models")
+    return load_model(items)
 
 
-def run_any(spec: str, cfg: VectorArch, **kwargs) -> RunOutcome:
-    """Run a zoo name, a network file or a workload script (see :func:`resolve`)."""
+def model_run_args(model, *, weight_density: float | None = None, input_density: float | None = None) -> dict:
+    """The ``densities`` and ``batches`` of :func:`run_network` for a
+    :class:`workloads.io.model.LoadedModel`: what its file states, overridden by
+    ``weight_density``/``input_density`` (see :mod:`workloads.density`)."""
+    from workloads.density import plan_densities
+    densities = plan_densities(model.network, model.stated, weight_density=weight_density,
+                               input_density=input_density)
+    return {"densities": densities, "batches": model.batches or None}
+
+
+def run_model(model, cfg: VectorArch, *, weight_density: float | None = None,
+              input_density: float | None = None, **kwargs) -> RunOutcome:
+    """Run a :class:`workloads.io.model.LoadedModel` (see :func:`model_run_args`)."""
+    args = model_run_args(model, weight_density=weight_density, input_density=input_density)
+    return run_network(model.network, cfg, **args, **kwargs)
+
+
+def run_any(spec, cfg: VectorArch, **kwargs) -> RunOutcome:
+    """Run a zoo name, a network file, layer lists or a workload script (see :func:`resolve`)."""
     target = resolve(spec)
     if isinstance(target, Path):
-        kwargs.pop("layers", None)
-        kwargs.pop("batch", None)
+        for key in ("layers", "batch", "weight_density", "input_density"):
+            kwargs.pop(key, None)
         return run_script(target, cfg, **kwargs)
-    return run_network(target, cfg, **kwargs)
+    return run_model(target, cfg, **kwargs)

@@ -126,17 +126,31 @@ def compare_layers(shapes: list[LayerShape], cfg: SpatialArch, dataflows=DATAFLO
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def network_shapes(network: str, batch: int, layer: str | None = None) -> list[LayerShape]:
-    """The conv and FC layers of a zoo network as shapes (``layer`` picks one by name)."""
-    from workloads.zoo import get_network
-    net = get_network(network)
+def network_shapes(network, batch: int, layer: str | None = None) -> list[LayerShape]:
+    """The conv and FC layers of a model as shapes (``layer`` picks one by name).
+
+    ``network``: a zoo name or any model argument :func:`workloads.io.load_model` takes
+    (network file, Timeloop problem files or folder, several layer lists), or a loaded
+    :class:`~workloads.layers.Network`. Every layer runs at ``batch``."""
+    from workloads.layers import Network
+    if isinstance(network, Network):
+        net = network
+    else:
+        from workloads.io import load_model
+        net = load_model(network).network
     layers = [lay for lay in net.layers if getattr(lay, "kind", None) in ("conv", "fc")]
     if layer is not None:
         names = [lay.name for lay in layers]
         if layer not in names:
-            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {network}; allowed: {names}")
+            raise ValueError(f"layer {layer!r} is not a conv or fc layer of {net.name}; allowed: {names}")
         layers = [lay for lay in layers if lay.name == layer]
-    return [from_layer(lay, batch) for lay in layers]
+    shapes = []
+    for lay in layers:
+        if lay.kind == "conv" and (lay.stride_hw[0] != lay.stride_hw[1] or lay.padding_hw[0] != lay.padding_hw[1]):
+            raise ValueError(f"layer {lay.name}: the spatial array takes one stride and one padding for both "
+                             f"axes, got stride {lay.stride_hw}, padding {lay.padding_hw}")
+        shapes.append(from_layer(lay, batch))
+    return shapes
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:

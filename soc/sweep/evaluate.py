@@ -101,13 +101,17 @@ CACHE = TensorCache()
 
 # --------------------------------------------------------------------------- vector engine
 def generation_options(task: Task) -> dict:
-    """Keyword arguments of :func:`workloads.sparsity.iter_network` for the point's
-    sparsity parameters (none: the network's measured sparsity)."""
-    opts: dict[str, Any] = {}
-    if task.weight_density is not None:
-        opts["weight_density"] = float(task.weight_density)
-    if task.input_density is not None:
-        opts["input_density"] = float(task.input_density)
+    """Keyword arguments of :func:`workloads.sparsity.iter_network` for the point: the
+    densities of :func:`workloads.density.plan_densities` (the point's
+    ``weight_density``/``input_density``, else what the workload's file states, else the
+    network's measured rates), the independent layers' own batches, and the block."""
+    from workloads.density import plan_densities
+    opts: dict[str, Any] = {"densities": plan_densities(
+        task.network, task.stated,
+        weight_density=None if task.weight_density is None else float(task.weight_density),
+        input_density=None if task.input_density is None else float(task.input_density))}
+    if task.batches:
+        opts["batches"] = task.batches
     if task.block is not None:
         opts["block"] = layer_blocks(task.network, task.block)
     return opts
@@ -167,7 +171,8 @@ def run_vector(task: Task) -> tuple[dict, bool]:
     cfg = _design(task)
     tensors, reused = CACHE.get(task.tensor_key, lambda: reference_tensors(task), task.cache_mb << 20)
     outcome = run_network(task.network, cfg, seed=task.seed, strategy=task.strategy,
-                          layers=list(task.layers) if task.layers else None, batch=task.batch, tensors=tensors)
+                          layers=list(task.layers) if task.layers else None, batch=task.batch,
+                          batches=task.batches or None, tensors=tensors)
     return outcome.summary, reused
 
 
@@ -185,7 +190,8 @@ def run_spatial(task: Task) -> dict:
         raise ValueError(f"network {task.network.name}: no conv or fc layer to run on the spatial array")
     rows = []
     for layer in chosen:
-        row = run_one(from_layer(layer, task.batch), task.dataflow, cfg, check=True)
+        batch = task.batch * task.batches.get(layer.name, 1)
+        row = run_one(from_layer(layer, batch), task.dataflow, cfg, check=True)
         e = row.get("energy_per_mac")
         if e is None or (isinstance(e, float) and math.isnan(e)):
             raise ValueError(f"layer {layer.name}: no {task.dataflow} mapping fits ({row.get('mapping')})")

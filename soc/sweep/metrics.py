@@ -5,7 +5,9 @@ A metric is any numeric key of the summary an engine returns for a point, so a q
 added to the summaries later (an area or a power estimate) becomes a metric of every
 sweep without a change here. Nested mappings are flattened: energy by component becomes
 ``e_<component>_pj`` (the column names of :mod:`reports.tables`), energy by action
-``action_<action>_pj``, any other mapping ``<key>_<sub>``. Keys that differ from run to
+``action_<action>_pj``, any other mapping ``<key>_<sub>``; a key named like a run axis
+gets the prefix ``measured_`` (``measured_weight_density``: the fraction of weights
+kept over the simulated layers, whatever the axis asked). Keys that differ from run to
 run of the same point (wall time, memory) are not metrics; the sweep records its own
 provenance in ``run_*`` columns instead.
 
@@ -28,6 +30,10 @@ from soc.sweep.errors import SweepError
 #: or they identify the run rather than measure it.
 NOT_METRICS = frozenset({"wall_s", "peak_rss_mb", "seed", "strategy_forced", "status", "arch", "network",
                          "sim_wall_s"})
+
+#: Axes that are not design paths (defined here: a summary key of the same name, such as
+#: the measured ``weight_density``, becomes the metric ``measured_<name>``).
+RUN_AXES = ("arch", "dataflow", "batch", "seed", "weight_density", "input_density", "block", "strategy")
 
 #: Short names accepted in ``objectives`` and ``constraints``, per engine.
 ALIASES: dict[str, dict[str, str]] = {
@@ -80,7 +86,8 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
                 else:
                     out[f"{key}_{sub}"] = float(v)
         elif _is_number(value):
-            out[key] = value if isinstance(value, int) else float(value)
+            name = f"measured_{key}" if key in RUN_AXES else key
+            out[name] = value if isinstance(value, int) else float(value)
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from soc.sweep.metrics import Constraint
@@ -91,6 +91,8 @@ class Task:
     keep: tuple[str, ...] | None = None
     constraints: tuple[Constraint, ...] = ()
     cache_mb: int = DEFAULT_CACHE_MB
+    stated: dict = field(default_factory=dict)
+    batches: dict = field(default_factory=dict)
 
     @property
     def index(self) -> int:
@@ -126,7 +128,8 @@ def make_task(spec: SweepSpec, point: Point, *, cache_mb: int = DEFAULT_CACHE_MB
                 strategy=values.get("strategy"), weight_density=values.get("weight_density"),
                 input_density=values.get("input_density"), block=values.get("block"),
                 dataflow=values.get("dataflow"), keep=tuple(spec.kept_metrics),
-                constraints=tuple(spec.constraints), cache_mb=cache_mb)
+                constraints=tuple(spec.constraints), cache_mb=cache_mb, stated=workload.stated,
+                batches=workload.batches)
 
 
 def tasks_in_run_order(tasks: list[Task]) -> Iterator[Task]:

@@ -35,13 +35,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from soc.sweep.errors import SweepError
-from soc.sweep.metrics import Constraint, check_metric, front_pairs, parse_constraint
+from soc.sweep.metrics import RUN_AXES, Constraint, check_metric, front_pairs, parse_constraint
 
 #: Top-level fields of a sweep file.
 FIELDS = ("name", "description", "arch", "workloads", "axes", "grid", "random", "search", "objectives",
           "constraints", "metrics")
-#: Axes that are not design paths.
-RUN_AXES = ("arch", "dataflow", "batch", "seed", "weight_density", "input_density", "block", "strategy")
 #: Run axes that only the vector engine has.
 VECTOR_ONLY_AXES = ("weight_density", "input_density", "block", "strategy")
 SEARCH_FIELDS = ("trials", "seed", "population", "objectives")
@@ -52,11 +50,15 @@ DEFAULT_OBJECTIVES = {"vector": ["energy_pj", "time_s"], "spatial": ["energy_mac
 @dataclass(frozen=True)
 class Workload:
     """A network of the sweep, resolved on the machine that reads the file (so that
-    workers need no file), with a digest of its content."""
+    workers need no file), with what its file states (per layer densities ``stated``,
+    per layer ``batches`` of independent layers; :class:`workloads.io.model.LoadedModel`)
+    and a digest of all of it."""
     label: str
     network: Any
     layers: tuple[str, ...] | None
     digest: str
+    stated: dict = field(default_factory=dict)
+    batches: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,9 @@ def _base_design(arch: Any, engine: str, label: str) -> dict:
     return design.model_dump(mode="json")
 
 
-def _network_digest(network: Any) -> str:
-    return hashlib.sha256(repr(network).encode()).hexdigest()[:16]
+def _model_digest(model: Any) -> str:
+    text = repr((model.network, sorted(model.stated.items()), sorted(model.batches.items())))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _workloads(raw: Any, engine: str, label: str) -> list[Workload]:
@@ -272,14 +275,15 @@ def _workloads(raw: Any, engine: str, label: str) -> list[Workload]:
         if not isinstance(name, str):
             raise _err(label, where, f"a zoo network name or a network file, got {name!r}")
         if name.endswith(".py"):
-            raise _err(label, where, f"{name}: workload scripts cannot be swept; allowed: zoo names and network "
-                                     f"files (.yaml, .onnx, .csv)")
+            raise _err(label, where, f"{name}: workload scripts cannot be swept; allowed: zoo names, network "
+                                     f"files (.yaml, .onnx, .csv) and Timeloop problem folders")
         try:
-            network = resolve(name)
+            model = resolve(name)
         except (ValueError, WorkloadScriptError) as exc:
             raise _err(label, where, str(exc))
         except Exception as exc:  # an importer's own error type (malformed file)
             raise _err(label, where, f"{name}: {type(exc).__name__}: {exc}")
+        network = model.network
         names = [layer.name for layer in network.layers]
         if layers is not None:
             bad = [n for n in layers if n not in names]
@@ -290,7 +294,8 @@ def _workloads(raw: Any, engine: str, label: str) -> list[Workload]:
         if engine == "spatial" and not any(l.kind in ("conv", "fc") for l in chosen):
             raise _err(label, where, f"the spatial array runs conv and fc layers; {name} selects none")
         wl_label = name if layers is None else f"{name}[{','.join(layers)}]"
-        out.append(Workload(wl_label, network, tuple(layers) if layers else None, _network_digest(network)))
+        out.append(Workload(wl_label, network, tuple(layers) if layers else None, _model_digest(model),
+                            dict(model.stated), dict(model.batches)))
     labels = [w.label for w in out]
     dup = sorted({l for l in labels if labels.count(l) > 1})
     if dup:
