@@ -78,3 +78,24 @@ def test_dataflow_axis_runs_the_spatial_array():
         assert row.energy_mac_units == pytest.approx(direct["energy_per_mac"] * direct["macs"])
         assert row.edp_mac_s == pytest.approx(row.energy_mac_units * row.time_s)
     assert t.set_index("dataflow").energy_mac_units["RS"] < t.set_index("dataflow").energy_mac_units["WS"]
+
+
+def test_layer_files_written_by_other_tools_keep_their_stated_densities():
+    """A SCALE-Sim topology with a Sparsity column (N:M) and a Sparseloop problem with
+    stated densities: their layers are swept at the densities the files state, unless the
+    weight_density axis overrides them."""
+    from pathlib import Path
+    data = Path(__file__).parent / "data"
+    conv = str(data / "scalesim" / "sparsity" / "conv.csv")          # 2:4 -> half the weights kept
+    t = run_sweep({"workloads": [conv], "axes": {"tn": [4, 8]}}, None, workers=1).table
+    assert (t.status == "ok").all()
+    assert t.measured_weight_density.tolist() == pytest.approx([0.5, 0.5], abs=0.05)
+    dense = run_sweep({"workloads": [conv], "axes": {"weight_density": [1.0]}}, None, workers=1).table
+    assert dense.measured_weight_density.iloc[0] == pytest.approx(1.0)
+    from workloads.io import load_model
+    problem = str(data / "timeloop" / "sparseloop" / "02.2.1-spMspM.yaml")   # states A (weights) and B (inputs)
+    stated = next(iter(load_model(problem).stated.values()))
+    t = run_sweep({"workloads": [problem], "axes": {"tn": [4]}}, None, workers=1).table
+    assert (t.status == "ok").all()
+    assert t.measured_weight_density.iloc[0] == pytest.approx(stated.weight, abs=0.05)
+    assert t.measured_input_density.iloc[0] == pytest.approx(stated.input, abs=0.05)
