@@ -10,8 +10,8 @@ on.
 
 Process pool: ``spawn`` start method (a fresh interpreter per worker, safe with the
 threads of the parent) and one BLAS thread per worker. When a worker process dies the
-pool is rebuilt and the points in flight are sent again; a point that was in flight
-during two deaths is recorded as failed.
+pool is rebuilt and the points that were in flight are run again one at a time; one
+that kills its worker while running alone is recorded as failed.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from soc.sweep.points import Task
 
 #: Seconds to wait for a Dask scheduler (and its first worker) before giving up.
 DEFAULT_TIMEOUT_S = 10.0
-MAX_CRASHES_PER_POINT = 2
 
 
 def default_workers() -> int:
@@ -97,15 +96,23 @@ class ProcessEngine(Engine):
             self.pool = None
 
     def imap_unordered(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
+        from collections import deque
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
         from soc.sweep.evaluate import evaluate
         source = iter(tasks)
         pending: dict = {}
-        crashes: dict[str, int] = {}
+        suspects: deque[Task] = deque()  # in flight when a worker died: re-run one at a time
+        alone: set[str] = set()          # point ids running alone: if the pool breaks, they did it
         window = 2 * self.workers
 
         def fill() -> None:
+            if suspects:
+                if not pending:
+                    task = suspects.popleft()
+                    alone.add(task.point_id)
+                    pending[self.pool.submit(evaluate, task)] = task
+                return
             while len(pending) < window:
                 task = next(source, None)
                 if task is None:
@@ -115,28 +122,28 @@ class ProcessEngine(Engine):
         fill()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            broken = False
+            crashed: list[Task] = []
             for fut in done:
                 task = pending.pop(fut)
                 try:
-                    yield task, fut.result()
+                    row = fut.result()
                 except BrokenProcessPool:
-                    broken = True
-                    pending[fut] = task  # handled below with the others in flight
+                    crashed.append(task)
+                    continue
                 except Exception as exc:  # the task could not be sent or its row not returned
-                    yield task, failure_row(task, f"{type(exc).__name__}: {exc}")
-            if broken:
-                in_flight = list(pending.values())
+                    row = failure_row(task, f"{type(exc).__name__}: {exc}")
+                yield task, row
+            if crashed:
+                crashed += list(pending.values())
                 pending.clear()
                 self.close()
                 self.start()
-                for task in in_flight:
-                    crashes[task.point_id] = crashes.get(task.point_id, 0) + 1
-                    if crashes[task.point_id] >= MAX_CRASHES_PER_POINT:
-                        yield task, failure_row(task, f"worker process died while evaluating this point "
-                                                      f"({crashes[task.point_id]} times)")
+                for task in crashed:
+                    if task.point_id in alone:
+                        yield task, failure_row(task, "worker process died while evaluating this point "
+                                                      "(it ran alone)")
                     else:
-                        pending[self.pool.submit(evaluate, task)] = task
+                        suspects.append(task)
             fill()
 
 
