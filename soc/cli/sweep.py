@@ -50,6 +50,10 @@ def sweep(
                             progress=progress, retry_failed=retry_failed, cache_mb=cache_mb)
     except SweepError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the points finished so far are kept in {out}; run the same command again "
+                   f"to resume", err=True)
+        raise typer.Exit(130)
     t = outcome.table
     ok = int((t["status"] == "ok").sum()) if not t.empty else 0
     typer.echo(f"{outcome.points} points on {outcome.engine}: {outcome.evaluated} evaluated now "

@@ -109,7 +109,7 @@ def run_sweep(source: str | Path | Mapping[str, Any] | SweepSpec, out: str | Pat
             from soc.sweep.search import run_search
             known = {row["point_id"]: row for row in existing.to_dict("records") if row["point_id"] in done}
             total = spec.search.trials * len(spec.workloads)
-            bar = _Progress(progress, total, f"search {spec.label}")
+            bar = _Progress(progress, total, f"search {Path(spec.label).name}")
             for task, row, new in run_search(spec, engine, known, make):
                 if new:
                     store.append([row])
@@ -123,8 +123,8 @@ def run_sweep(source: str | Path | Mapping[str, Any] | SweepSpec, out: str | Pat
             total = len(points)
             todo = [p for p in points if p.point_id not in done]
             skipped = total - len(todo)
-            bar = _Progress(progress, len(todo), f"sweep {spec.label} ({skipped} done before)"
-                            if skipped else f"sweep {spec.label}")
+            bar = _Progress(progress, len(todo), f"{Path(spec.label).name} ({skipped} done before)"
+                            if skipped else Path(spec.label).name)
             for task, row in engine.imap_unordered(tasks_in_run_order([make(p) for p in todo])):
                 store.append([row])
                 evaluated += 1
