@@ -63,3 +63,17 @@ def test_front_ignores_failed_and_infeasible_rows():
     table = pareto_table(df, [("e", "t")], ["point", "point_id", "workload"])
     assert table["point"].tolist() == [3, 0]  # sorted by x
     assert set(table.columns) >= {"front", "x", "y", "x_value", "y_value"}
+
+
+def test_summary_flattening_is_generic():
+    """Any numeric summary key is a metric (so an area or power estimate becomes one as
+    soon as the summaries carry it); nested mappings become flat columns."""
+    from soc.sweep.metrics import add_derived, flatten_summary
+    summary = {"cycles": 10, "time_s": 2e-6, "energy_pj": 5.0, "area_mm2": 3.5, "power_mw": 120.0,
+               "energy_by_component": {"dram": 2.0}, "energy_by_action": {"read": 1.5},
+               "area_by_component_mm2": {"nbin": 0.25}, "weight_density": 0.4, "wall_s": 9.0, "seed": 3,
+               "status": "ok", "outputs_match_reference": True}
+    m = add_derived(flatten_summary(summary), "vector")
+    assert m == {"cycles": 10, "time_s": 2e-6, "energy_pj": 5.0, "area_mm2": 3.5, "power_mw": 120.0,
+                 "e_dram_pj": 2.0, "action_read_pj": 1.5, "area_nbin_mm2": 0.25, "measured_weight_density": 0.4,
+                 "edp_pj_s": 5.0 * 2e-6}

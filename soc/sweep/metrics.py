@@ -5,7 +5,9 @@ A metric is any numeric key of the summary an engine returns for a point, so a q
 added to the summaries later (an area or a power estimate) becomes a metric of every
 sweep without a change here. Nested mappings are flattened: energy by component becomes
 ``e_<component>_pj`` (the column names of :mod:`reports.tables`), energy by action
-``action_<action>_pj``, any other mapping ``<key>_<sub>``; a key named like a run axis
+``action_<action>_pj``, a mapping ``<what>_by_<part>_<unit>`` becomes ``<what>_<sub>_<unit>``
+(``area_by_component_mm2`` -> ``area_nbin_mm2`` ...), any other mapping ``<key>_<sub>``;
+a key named like a run axis
 gets the prefix ``measured_`` (``measured_weight_density``: the fraction of weights
 kept over the simulated layers, whatever the axis asked). Keys that differ from run to
 run of the same point (wall time, memory) are not metrics; the sweep records its own
@@ -69,6 +71,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Number) and not isinstance(value, bool)
 
 
+_BY_PART = re.compile(r"^([a-z0-9]+)_by_[a-z]+_([a-z0-9]+)$")  # area_by_component_mm2 -> area, mm2
+
+
 def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
     """The numeric keys of a summary as flat metric columns (module doc for the names)."""
     out: dict[str, float] = {}
@@ -79,10 +84,13 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
             for sub, v in value.items():
                 if not _is_number(v):
                     continue
+                unit = _BY_PART.match(key)
                 if key == "energy_by_component":
                     out[f"e_{sub}_pj"] = float(v)
                 elif key == "energy_by_action":
                     out[f"action_{sub}_pj"] = float(v)
+                elif unit:
+                    out[f"{unit.group(1)}_{sub}_{unit.group(2)}"] = float(v)
                 else:
                     out[f"{key}_{sub}"] = float(v)
         elif _is_number(value):
