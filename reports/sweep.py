@@ -106,7 +106,9 @@ def axis_effects_figure(df: pd.DataFrame, axes: Sequence[str], metrics: Sequence
     """Per axis (rows) and metric (columns): median and range of the metric per value."""
     axes = [a for a in axes if a in df.columns]
     metrics = [m for m in metrics if m in df.columns]
-    ok = df[_ok(df)]
+    ok = df[_ok(df)].copy()
+    for axis in axes:  # a null axis value (e.g. strategy: null) is a value of its own
+        ok[axis] = ok[axis].map(lambda v: "null" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
     rows, cols = max(1, len(axes)), max(1, len(metrics))
     fig = _new_figure(4.2 * cols, 2.6 * rows)
     for i, axis in enumerate(axes):

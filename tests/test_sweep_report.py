@@ -58,3 +58,15 @@ def test_reports_sweep_does_not_import_the_simulator():
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
     assert not [n for n in names if n.split(".")[0] in ("soc", "simpy")]
+
+
+def test_axis_effects_show_null_values_and_fronts_grey_the_dominated():
+    from reports.sweep import axis_effects_figure, front_figure
+    df = pd.DataFrame({"status": ["ok", "ok", "ok", "failed"], "feasible": [True, True, False, None],
+                       "strategy": [None, "input-reuse", None, "output-reuse"],
+                       "energy_pj": [1.0, 2.0, 0.5, None], "time_s": [2.0, 1.0, 0.1, None]})
+    fig = axis_effects_figure(df, ["strategy"], ["energy_pj", "time_s"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["input-reuse", "null"]
+    fig = front_figure(df, "energy_pj", "time_s", pd.Series([True, True, False, False]))
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["violates a constraint (1)", "Pareto front (2)"]
