@@ -28,11 +28,13 @@ def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
+    from soc.vector.pricing import PricingError, price_table
     try:
         d = load_design(name, overrides, kind="vector")
-    except ConfigError as exc:
+        assert isinstance(d, VectorArch)
+        price_table(d)  # every action the design books must be priced before anything runs
+    except (ConfigError, PricingError) as exc:
         raise UserError(str(exc)) from None
-    assert isinstance(d, VectorArch)
     return d
 
 

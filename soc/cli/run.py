@@ -46,6 +46,9 @@ def print_summary(s: dict, out: Path) -> None:
                f"{s['energy_pj'] / 1e6:.2f} uJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
                f"{s['skipped_macs']:,} skipped, outputs match reference: {s['outputs_match_reference']}, "
                f"wall {s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
+    if "area_mm2" in s:
+        typer.echo(f"area {s['area_mm2']:.2f} mm^2, average on-chip power {s['power_mw']:.1f} mW "
+                   f"(DRAM energy {s['dram_energy_pj'] / 1e6:.2f} uJ, not included)")
     if s.get("weights_source"):
         wd, xd = s.get("weight_density"), s.get("input_density")
         typer.echo(f"weights: {s['weights_source']}"

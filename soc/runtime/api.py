@@ -281,6 +281,8 @@ class Handle:
         if not isinstance(config, VectorArch):
             raise TypeError(f"config must be a VectorArch or a design name, got {type(config).__name__}")
         check_strategy(strategy)
+        from soc.vector.pricing import price_table
+        price_table(config)  # every action the design books is priced (PricingError) before any call runs
         self.config = config
         self.ledger = EnergyLedger()
         self.listener = listener if listener is not None else writer

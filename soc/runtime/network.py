@@ -105,7 +105,8 @@ def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
         energy_by_component={}, energy_by_action={}, useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=0, dram_bytes_written=0, utilization=0.0,
         outputs_match_reference=producer.outputs_match_reference, sim_events=0, wall_s=0.0,
-        strategy="fused", tiling={}, traffic_estimate={}, buffer_peak_bytes={})
+        strategy="fused", tiling={}, traffic_estimate={}, buffer_peak_bytes={},
+        area_by_component_mm2=dict(producer.area_by_component_mm2))
 
 
 def _tensor(data: np.ndarray) -> api.Tensor:
