@@ -61,23 +61,25 @@ def test_arch_axis_and_a_combination_that_cannot_be_built():
 
 
 def test_dataflow_axis_runs_the_spatial_array():
-    from soc.arch.spatial import SpatialArch
-    from soc.spatial.compare import run_one
-    from soc.spatial.shapes import from_layer
-    from workloads.zoo import get_network
+    from soc.arch import load_design
+    from soc.spatial.compare import network_shapes, run_one
     spec = {"workloads": [{"network": "lenet5", "layers": ["conv2"]}],
-            "axes": {"dataflow": ["WS", "RS"], "batch": [2]}, "objectives": ["energy", "latency"]}
+            "axes": {"dataflow": ["WS", "RS"], "batch": [2], "array.rows": [8, 16]},
+            "objectives": ["energy", "latency"]}
     outcome = run_sweep(spec, None, workers=1)
     t = outcome.table
     assert outcome.spec.engine == "spatial" and (t.status == "ok").all()
+    assert outcome.spec.raw.get("arch") is None and outcome.spec.base["name"] == "spatial-16x16"
     assert t.outputs_match_reference.all()
-    layer = get_network("lenet5").layer("conv2")
+    shape = next(s for s in network_shapes("lenet5", 2) if s.name == "conv2")
     for _, row in t.iterrows():
-        direct = run_one(from_layer(layer, 2), row.dataflow, SpatialArch(), check=False)
-        assert row.cycles == direct["cycles"]
+        cfg = load_design("spatial-16x16", {"array.rows": int(row["array.rows"])}, kind="spatial")
+        direct = run_one(shape, row.dataflow, cfg, check=False)
+        assert row.cycles == direct["cycles"] and row.time_s == pytest.approx(direct["latency_s"])
         assert row.energy_mac_units == pytest.approx(direct["energy_per_mac"] * direct["macs"])
         assert row.edp_mac_s == pytest.approx(row.energy_mac_units * row.time_s)
-    assert t.set_index("dataflow").energy_mac_units["RS"] < t.set_index("dataflow").energy_mac_units["WS"]
+    full = t[t["array.rows"] == 16].set_index("dataflow")
+    assert full.energy_mac_units["RS"] < full.energy_mac_units["WS"]
 
 
 def test_layer_files_written_by_other_tools_keep_their_stated_densities():

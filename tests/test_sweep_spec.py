@@ -37,7 +37,7 @@ CASES = {
                          ["random.points: must be <= 2"]),
     "two coverings": (BASE + "axes: {tn: [16, 32]}\ngrid: full\nrandom: 1\n", ["give one of grid, random and search"]),
     "search without axes": (BASE + "search: {trials: 4}\n", ["axes: a search needs at least one axis"]),
-    "spatial axis on vector": (BASE + "axes: {dataflow: [RS], strategy: [null]}\n",
+    "vector axis on spatial": (BASE + "axes: {dataflow: [RS], strategy: [null]}\n",
                                ["axes.strategy", "vector accelerator only"]),
     "unknown dataflow": (BASE + "axes: {dataflow: [XY]}\n", ["axes.dataflow[0]", "RS"]),
 }

@@ -25,10 +25,12 @@ Engines:
   selects.
 * spatial: every conv and fc layer of the workload through
   :func:`soc.spatial.compare.run_one` with the point's dataflow (best mapping, simulated,
-  arithmetic checked). Totals: energies are ``energy_per_mac`` x MACs summed over layers
-  (unit: one ALU MAC of the design's energy table), cycles and time summed, utilization
-  weighted by cycles, ``storage_area`` the largest over layers (every dataflow gets the
-  same budget; a layer may use less of it).
+  arithmetic checked), each layer at its densities (which matter to a design with zero
+  gating). Totals: energies are ``energy_per_mac`` x MACs summed over layers (unit: one
+  ALU MAC of the design's energy table), cycles, time, DRAM bytes, GLB accesses and
+  gated MACs summed, utilization weighted by cycles, ``storage_area`` the largest over
+  layers (in the equal-area mode every dataflow gets the same budget; a layer may use
+  less of it).
 """
 from __future__ import annotations
 
@@ -178,20 +180,28 @@ def run_vector(task: Task) -> tuple[dict, bool]:
 
 # --------------------------------------------------------------------------- spatial engine
 SPATIAL_ENERGY_KEYS = ("e_dram", "e_glb", "e_noc", "e_rf", "e_alu", "e_weights", "e_inputs", "e_psums")
+#: Per-layer counts of the spatial array's rows that add up over layers.
+SPATIAL_SUMMED = ("sim_events", "array_cycles", "dram_cycles", "dram_bytes", "glb_accesses", "gated_macs")
 
 
 def run_spatial(task: Task) -> dict:
     from soc.spatial.compare import run_one
     from soc.spatial.shapes import from_layer
+    from workloads.density import plan_densities
     cfg = _design(task)
     chosen = [layer for layer in task.network.layers if layer.kind in ("conv", "fc")
               and (task.layers is None or layer.name in task.layers)]
     if not chosen:
         raise ValueError(f"network {task.network.name}: no conv or fc layer to run on the spatial array")
+    densities = plan_densities(task.network, task.stated,
+                               weight_density=None if task.weight_density is None else float(task.weight_density),
+                               input_density=None if task.input_density is None else float(task.input_density))
     rows = []
     for layer in chosen:
         batch = task.batch * task.batches.get(layer.name, 1)
-        row = run_one(from_layer(layer, batch), task.dataflow, cfg, check=True)
+        d = densities[layer.name]
+        row = run_one(from_layer(layer, batch, input_density=d.input, weight_density=d.weight), task.dataflow, cfg,
+                      check=True)
         e = row.get("energy_per_mac")
         if e is None or (isinstance(e, float) and math.isnan(e)):
             raise ValueError(f"layer {layer.name}: no {task.dataflow} mapping fits ({row.get('mapping')})")
@@ -201,13 +211,14 @@ def run_spatial(task: Task) -> dict:
     summary: dict[str, Any] = {
         "layers": len(rows), "macs": macs,
         "energy_mac_units": sum(r["energy_per_mac"] * r["macs"] for r in rows),
-        "cycles": cycles, "time_s": sum(r["time_s"] for r in rows),
+        "cycles": cycles, "time_s": sum(r["latency_s"] for r in rows),
         "dram_accesses": sum(r["dram_accesses_per_mac"] * r["macs"] for r in rows),
         "utilization": (sum(r["utilization"] * r["cycles"] for r in rows) / cycles) if cycles else 0.0,
         "storage_area": max(r["storage_area"] for r in rows),
-        "sim_events": sum(int(r["sim_events"]) for r in rows),
         "outputs_match_reference": all(bool(r["outputs_match_reference"]) for r in rows),
     }
+    for key in SPATIAL_SUMMED:
+        summary[key] = sum(r[key] for r in rows)
     for key in SPATIAL_ENERGY_KEYS:
         summary[f"{key}_mac_units"] = sum(r[key] * r["macs"] for r in rows)
     summary["energy_per_mac"] = summary["energy_mac_units"] / macs if macs else 0.0

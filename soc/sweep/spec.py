@@ -41,7 +41,9 @@ from soc.sweep.metrics import RUN_AXES, Constraint, check_metric, front_pairs, p
 FIELDS = ("name", "description", "arch", "workloads", "axes", "grid", "random", "search", "objectives",
           "constraints", "metrics")
 #: Run axes that only the vector engine has.
-VECTOR_ONLY_AXES = ("weight_density", "input_density", "block", "strategy")
+VECTOR_ONLY_AXES = ("block", "strategy")
+#: The spatial design a sweep with a dataflow axis runs when it names none.
+DEFAULT_SPATIAL = "spatial-16x16"
 SEARCH_FIELDS = ("trials", "seed", "population", "objectives")
 RANDOM_FIELDS = ("points", "seed")
 DEFAULT_OBJECTIVES = {"vector": ["energy_pj", "time_s"], "spatial": ["energy_mac_units", "time_s"]}
@@ -233,10 +235,7 @@ def validate(data: dict, label: str, *, probe: bool = True) -> SweepSpec:
 def _base_design(arch: Any, engine: str, label: str) -> dict:
     from soc.arch import ConfigError, load_design
     if arch is None:
-        if engine == "spatial":
-            from soc.arch.spatial import SpatialArch
-            return SpatialArch().model_dump(mode="json")
-        arch = "coarse-sparse"
+        arch = DEFAULT_SPATIAL if engine == "spatial" else "coarse-sparse"
     if not isinstance(arch, str):
         raise _err(label, "arch", f"a shipped design name or a design .yaml file, got {arch!r}")
     try:
