@@ -16,16 +16,22 @@ from tests.sweep_helpers import socsim_main
 def test_report_rebuilt_from_the_table_alone(tmp_path):
     sweep_file = tmp_path / "s.yaml"
     sweep_file.write_text("workloads: [lenet5]\naxes: {tn: [8, 32], dram.technology: [lpddr4, ddr3]}\n"
-                          "objectives: [energy_pj, time_s]\nconstraints: ['dram_bytes <= 1e9']\n")
+                          "objectives: [energy, latency, area]\nconstraints: ['area_mm2 <= 1e3']\n")
     out = tmp_path / "out"
     code, stdout, err = socsim_main("sweep", str(sweep_file), "--out", str(out), "--workers", "1", "--no-progress")
     assert code == 0, err
     assert "4 points on process pool (1 worker): 4 evaluated now (0 failed)" in stdout
     pareto = pd.read_csv(out / "pareto.csv")
     table = pd.read_parquet(out / "results.parquet")
-    energy_time = pareto[pareto.front == "energy_pj vs time_s"]
-    expected = table[non_dominated(table[["energy_pj", "time_s"]].to_numpy())]
-    assert sorted(energy_time.point) == sorted(expected.point)
+    assert set(pareto.front) == {"energy_pj vs time_s", "edp_pj_s vs area_mm2", "energy_pj vs area_mm2",
+                                 "time_s vs area_mm2"}
+    for x, y in [("energy_pj", "time_s"), ("edp_pj_s", "area_mm2")]:
+        front = pareto[pareto.front == f"{x} vs {y}"]
+        expected = table[non_dominated(table[[x, y]].to_numpy())]
+        assert sorted(front.point) == sorted(expected.point)
+    # more PEs: more area and fewer cycles
+    by_tn = table.groupby("tn")[["area_mm2", "cycles"]].mean()
+    assert by_tn.area_mm2[32] > by_tn.area_mm2[8] and by_tn.cycles[32] < by_tn.cycles[8]
     html = (out / "report.html").read_text()
     assert "Front: time_s against energy_pj" in html and html.count("data:image/png;base64,") >= 2
 
