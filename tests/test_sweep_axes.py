@@ -82,10 +82,10 @@ def test_dataflow_axis_runs_the_spatial_array():
     assert full.energy_mac_units["RS"] < full.energy_mac_units["WS"]
 
 
-def test_layer_files_written_by_other_tools_keep_their_stated_densities():
+def test_layer_files_in_other_tools_formats_keep_their_stated_densities():
     """A SCALE-Sim topology with a Sparsity column (N:M) and a Sparseloop problem with
-    stated densities: their layers are swept at the densities the files state, unless the
-    weight_density axis overrides them."""
+    stated densities (tests/data/README.md): their layers are swept at the densities the
+    files state, unless the weight_density axis overrides them."""
     from pathlib import Path
     data = Path(__file__).parent / "data"
     conv = str(data / "scalesim" / "sparsity" / "conv.csv")          # 2:4 -> half the weights kept
@@ -95,7 +95,7 @@ def test_layer_files_written_by_other_tools_keep_their_stated_densities():
     dense = run_sweep({"workloads": [conv], "axes": {"weight_density": [1.0]}}, None, workers=1).table
     assert dense.measured_weight_density.iloc[0] == pytest.approx(1.0)
     from workloads.io import load_model
-    problem = str(data / "timeloop" / "sparseloop" / "02.2.1-spMspM.yaml")   # states A (weights) and B (inputs)
+    problem = str(data / "timeloop" / "sparse" / "3-spmspm.yaml")   # states weight and input densities
     stated = next(iter(load_model(problem).stated.values()))
     t = run_sweep({"workloads": [problem], "axes": {"tn": [4]}}, None, workers=1).table
     assert (t.status == "ok").all()

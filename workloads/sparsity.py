@@ -17,8 +17,11 @@ Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f`
 (smoothed over the last two axes for spatial tensors) with ``t`` chosen so that exactly
 ``round(density * size)`` values are non-zero.
 
-Network runs (:func:`run_network`): every layer is executed with the NumPy reference of
-:mod:`workloads.forward` on block-sparse weights at the densities of
+Network runs (:func:`run_network`): every layer is executed in dependency order
+(:attr:`workloads.layers.Network.order`) with the NumPy reference of
+:mod:`workloads.forward`, on the model's own weights when the layer carries trained ones
+(an imported ONNX model; optionally pruned first, :class:`PruneSpec`), otherwise on
+block-sparse weights at the densities of
 :mod:`workloads.density` (by default the measured rates of :data:`MEASURED_SPARSITY`);
 layers that are independent (a SCALE-Sim or Timeloop layer list) each get their own
 synthetic input at their input density; in a connected network, at each ReLU a scalar
@@ -37,8 +40,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from workloads.forward import forward
-from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, Activation, Add, Layer, LSTMCell,
-                              Network)
+from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
+                              is_placeholder, param_array)
 
 # Spec section 1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -186,7 +189,13 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
             cut[ax + 1] = slice(s - (g - 1) * b, None)
             valid[tuple(cut)] = False
     values *= valid
-    actual = np.abs(values).reshape(kept, -1).sum(axis=1) / counts[keep_blocks]
+    del valid
+    flat = values.reshape(kept, -1)
+    sums = np.empty(kept, np.float32)
+    step = max(1, (1 << 22) // max(1, flat.shape[1]))  # |w| sums in chunks: no second copy of a large layer
+    for a in range(0, kept, step):
+        sums[a:a + step] = np.abs(flat[a:a + step]).sum(axis=1)
+    actual = sums / counts[keep_blocks]
     factor = (means[keep_blocks] / np.maximum(actual, 1e-12)).astype(np.float32)
     values *= factor.reshape((kept,) + (1,) * nd)
 
@@ -305,8 +314,11 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
 class LayerTensors:
     """Tensors of one layer: ``weights`` (float32, ``layer.weight_shape``; empty for layers
     without weights), ``keep`` (bool mask of surviving weights), ``inputs`` (float32,
-    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``). ``source`` says
-    where the weights and inputs came from and at what density (:func:`tensor_source`)."""
+    ``(N, *shape)``; a list of such arrays for a layer with several inputs). ``extra``
+    holds the layer's other parameters as used (``bias``, a batch norm's ``scale`` and
+    ``shift``, an element-wise ``const``, a PReLU ``slope``, LSTM ``peepholes``...).
+    ``source`` says where the weights and inputs came from and at what density
+    (:func:`tensor_source`)."""
 
     layer: Layer
     weights: np.ndarray
@@ -328,6 +340,8 @@ class LayerTensors:
 
 
 def _recurrent_extra(layer: Layer, seed: int) -> dict:
+    if isinstance(layer, LSTM):
+        layer = layer.cell
     if not isinstance(layer, LSTMCell):
         return {}
     rng = _rng(seed, 3)
@@ -359,12 +373,17 @@ def layer_tensors(layer: Layer, weight_density: float = 1.0, input_density: floa
                                        input_neuron_sparsity=input_neuron_sparsity)
     else:
         w, keep = np.zeros((0,), np.float32), np.zeros((0,), bool)
-    if isinstance(layer, Add):
-        inputs = [sparse_activations((batch, *layer.input_shape), input_density, seed + 7919 * i)
-                  for i in range(len(layer.inputs))]
-    else:
-        inputs = sparse_activations((batch, *layer.input_shape), input_density, seed)
+    inputs = _synthetic_inputs(layer, (batch,), input_density, seed)
     return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
+
+
+def _synthetic_inputs(layer: Layer, lead: tuple, density: float, seed: int):
+    """ReLU-like inputs of ``layer`` (one array per input of a layer with several)."""
+    if layer.multi_input:
+        count = max(len(layer.inputs), getattr(layer, "operands", 0), len(getattr(layer, "input_shapes", ())))
+        return [sparse_activations((*lead, *layer.input_shape_of(k)), density, seed + 7919 * k)
+                for k in range(count)]
+    return sparse_activations((*lead, *layer.input_shape), density, seed)
 
 
 def layer_sparsity(network: str, layer: Layer) -> dict[str, float]:
@@ -415,7 +434,7 @@ class NetworkRun:
             return self.inputs[name]
         srcs = self.network.producers(name)
         arrays = [self.outputs[s] for s in srcs]
-        return arrays if isinstance(self.network.layer(name), Add) else arrays[0]
+        return arrays if self.network.layer(name).multi_input else arrays[0]
 
     def tensors(self, name: str) -> LayerTensors:
         layer = self.network.layer(name)
@@ -425,17 +444,117 @@ class NetworkRun:
                             self.sources.get(name, {}))
 
 
-def _next_weighted(network: Network, index: int) -> Layer | None:
-    for layer in network.layers[index + 1:]:
+# --------------------------------------------------------------------------- weights of a run
+PRUNE_METHODS = ("coarse", "fine")
+
+
+@dataclass(frozen=True)
+class PruneSpec:
+    """Pruning applied to every weighted layer before a run: ``method`` coarse (whole
+    blocks, ``block`` or the layer kind's default block of
+    :mod:`workloads.compress.prune`) or fine (single weights), keeping ``density``."""
+
+    method: str
+    density: float
+    block: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in PRUNE_METHODS:
+            raise ValueError(f"prune method must be one of {', '.join(PRUNE_METHODS)}, got {self.method!r}")
+        object.__setattr__(self, "density", _check_density("weight density", self.density))
+        if self.block is not None:
+            if self.method == "fine":
+                raise ValueError("a block applies to coarse pruning only (fine pruning removes single weights)")
+            block = tuple(int(b) for b in self.block)
+            if len(block) not in (2, 4) or min(block) < 1:
+                raise ValueError(f"block must be 4 positive sizes (B_fout, B_fin, Bx, By: convolutions) or 2 "
+                                 f"(B_out, B_in: FC and recurrent layers), got {self.block!r}")
+            object.__setattr__(self, "block", block)
+
+    def block_for(self, layer: Layer) -> tuple[int, ...]:
+        """The block pruning ``layer``'s weights: fine -> single weights; a given block
+        applies to the layers whose weights have as many axes (4: convolutions, 2: FC and
+        recurrent), clipped to each layer's size; other layers get their kind's default."""
+        from workloads.compress.prune import default_block as prune_block
+        shape = layer.weight_shape
+        if self.method == "fine":
+            return (1,) * len(shape)
+        if self.block is None or len(self.block) != len(shape):
+            return prune_block("fc" if len(shape) == 2 else "conv", shape)
+        return tuple(min(b, s) for b, s in zip(self.block, shape))
+
+
+WEIGHT_MODES = ("auto", "synthetic")
+
+
+def model_weights(layer: Layer) -> bool:
+    """True when a weighted layer carries trained weights (not a placeholder)."""
+    src = layer.param("weight")
+    return src is not None and not is_placeholder(src) and getattr(src, "loadable", True)
+
+
+def _model_extra(layer: Layer) -> dict:
+    """The layer's own non-weight parameters, loaded (biases, peepholes, ...)."""
+    extra = {}
+    for key, src in (layer.params or {}).items():
+        if key == "weight" or not getattr(src, "loadable", True):
+            continue
+        extra[key] = param_array(src)
+    return extra
+
+
+def _forward_kwargs(layer: Layer, extra: dict) -> dict:
+    """Keyword arguments of :func:`workloads.forward.forward` from a layer's parameters."""
+    if layer.kind in ("lstm", "gru"):
+        rec = {k: extra[k] for k in ("peepholes", "projection", "recurrent_bias") if k in extra}
+        return {"extra": rec} if rec else {}
+    if layer.kind in ("add", "mul") and "const" in extra:
+        return {"const": extra["const"]}
+    if layer.kind == "act" and "slope" in extra:
+        return {"slope": extra["slope"]}
+    return {}
+
+
+def check_network_input(network: Network, x, where: str = "input") -> np.ndarray:
+    """A user's network input as float32 ``(N, *network.input_shape)`` (a single sample
+    without the batch axis is accepted); a wrong shape raises naming the expected one."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{where}: must hold numbers, got dtype {x.dtype}")
+    want = tuple(network.input_shape)
+    if x.shape == want:
+        x = x[None]
+    if x.ndim != len(want) + 1 or x.shape[1:] != want or x.shape[0] < 1:
+        raise ValueError(f"{where}: shape {x.shape} does not fit network {network.name}; expected "
+                         f"(N, {', '.join(map(str, want))}) or ({', '.join(map(str, want))})")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{where}: holds NaN or infinite values")
+    return x
+
+
+# --------------------------------------------------------------------------- network runs
+def _next_weighted(network: Network, name: str, consumers: dict | None = None) -> Layer | None:
+    """The first weighted layer reached from ``name``'s output along the graph (breadth
+    first over readers, in run order)."""
+    consumers = consumers if consumers is not None else network.consumers()
+    seen, queue = {name}, list(consumers.get(name, ()))
+    while queue:
+        nxt = queue.pop(0)
+        if nxt in seen:
+            continue
+        seen.add(nxt)
+        layer = network.layer(nxt)
         if layer.kind in WEIGHTED_KINDS:
             return layer
+        queue.extend(consumers.get(nxt, ()))
     return None
 
 
 def _last_uses(network: Network) -> dict[str, int]:
-    """Index of the last layer reading each output."""
+    """Position in run order of the last layer reading each output."""
     last: dict[str, int] = {}
-    for i, layer in enumerate(network.layers):
+    for i, layer in enumerate(network.order):
         for src in network.producers(layer.name):
             last[src] = i
     return last
@@ -457,9 +576,10 @@ def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activati
     for weights a model brings, None for a layer without weights; ``weight_density``: the
     fraction of weights kept, measured on the mask; ``density_source`` and
     ``density_origin``: where the weight density target came from
-    (:data:`workloads.density.DENSITY_SOURCES`). ``activations_source``: ``synthetic``
-    (generated at a target density) or ``forward`` (the outputs of earlier layers of the
-    network run); ``input_density``: the fraction of non-zero inputs, measured;
+    (:data:`workloads.density.DENSITY_SOURCES`; None for a model's own weights).
+    ``activations_source``: ``synthetic`` (generated at a target density),
+    ``model-input`` (the network input the user gave) or ``forward`` (the outputs of
+    earlier layers of the network run); ``input_density``: the fraction of non-zero inputs, measured;
     ``input_density_source``/``input_density_origin``: where the input density target
     came from (None when the input was not steered to a target). ``density`` and
     ``input_target`` are the :class:`workloads.density.LayerDensity` of the weights and of
@@ -481,19 +601,44 @@ def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activati
     }
 
 
-def _weighted_step(layer: Layer, x, d, block, layer_seed: int):
-    """Synthetic block-sparse weights at ``d.weight`` (SNS ``d.sns``), the layer's output,
-    and both scaled once so that the output has unit RMS."""
-    lay_block = (block.get(layer.name) if isinstance(block, dict) else block) or default_block(layer.weight_shape)
-    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed,
-                                   input_neuron_sparsity=d.sns)
+def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "auto",
+                   prune: PruneSpec | None = None):
+    """(weights, keep, extra, output, weights source, density target) of a weighted layer.
+
+    The model's own weights when the layer carries trained ones (``weights="auto"``),
+    pruned by ``prune`` if given; otherwise synthetic block-sparse weights at ``d.weight``
+    (SNS ``d.sns``; with ``prune``: at its density in its blocks), the weights and the
+    output scaled once so that the output has unit RMS."""
+    from workloads.compress.prune import prune as prune_weights
+    from workloads.density import OPTION, LayerDensity
+    if prune is not None:
+        d = LayerDensity(prune.density, d.input, OPTION, d.input_source,
+                         f"--prune {prune.method} --weight-density {prune.density}", d.input_origin)
+    if weights == "auto" and model_weights(layer):
+        w = param_array(layer.param("weight"))
+        if w.shape != layer.weight_shape:
+            raise ValueError(f"{layer.name}: its weights have shape {w.shape}, expected {layer.weight_shape}")
+        extra = _model_extra(layer)
+        source = "model"
+        keep = w != 0
+        if prune is not None:
+            res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
+            w, keep, source = res.weights, res.keep, "pruned"
+        y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
+        return w, keep, extra, y, source, d
+    if prune is not None:
+        lay_block, sns = prune.block_for(layer), None
+    else:
+        chosen = block.get(layer.name) if isinstance(block, dict) else block
+        lay_block, sns = (chosen if chosen is not None else default_block(layer.weight_shape)), d.sns
+    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
     extra = _recurrent_extra(layer, layer_seed)
-    y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
+    y = forward(layer, x, w, **_forward_kwargs(layer, extra))
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     if rms > 0:
         w *= np.float32(1.0 / rms)
         y *= np.float32(1.0 / rms)
-    return w, keep, extra, y
+    return w, keep, extra, y, "synthetic", d
 
 
 def _layer_seed(seed: int, index: int) -> int:
@@ -510,22 +655,31 @@ def _check_batches(network: Network, batches) -> dict[str, int]:
 
 
 def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True, densities=None, batches=None):
-    """Run every layer on synthetic sparse weights, one at a time. Yields a
-    :class:`LayerStep` per layer in order.
+                 block=None, keep_outputs: bool = True, densities=None, batches=None, inputs=None,
+                 weights: str = "auto", prune: PruneSpec | None = None):
+    """Run every layer once, in dependency order (:attr:`Network.order`), yielding a
+    :class:`LayerStep` per layer.
 
-    ``densities`` maps layer names to :class:`workloads.density.LayerDensity` targets
-    (default: :func:`workloads.density.plan_densities` of the network, i.e. the measured
-    rates of the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name).
-    ``block`` is one pruning block for every weighted layer, or a mapping of layer names
-    to blocks (a layer it does not name gets :func:`default_block`).
+    Weights: a layer carrying trained weights (an imported model's, ``weights="auto"``)
+    computes with them (their zeros are its static sparsity), after ``prune`` if given;
+    any other weighted layer gets synthetic block-sparse weights at its target density,
+    scaled once so that its output has unit RMS. ``densities`` maps layer names to
+    :class:`workloads.density.LayerDensity` targets (default:
+    :func:`workloads.density.plan_densities` of the network, i.e. the measured rates of
+    the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name); with
+    ``prune`` synthetic weights are generated at ``prune.density`` in its blocks.
+    ``block`` (synthetic weights without ``prune``) is one pruning block for every
+    weighted layer, or a mapping of layer names to blocks (a layer it does not name gets
+    :func:`default_block`).
 
-    A connected network: the network input has the input density of the first weighted
-    layer. Each weighted layer's weights are scaled once so its output has unit RMS; a
-    ReLU is biased so that the zeros reaching the next weighted layer are that layer's
-    target (a plain ReLU when that target is the dense default). With
-    ``keep_outputs=False`` an output is dropped as soon as no later layer reads it, so
-    that a large network runs in the memory of a few layers.
+    A connected network: activations are a forward pass from ``inputs`` (an array
+    ``(N, *network.input_shape)``, checked by :func:`check_network_input`) or from a
+    deterministic synthetic input at the input density of the first weighted layer. A
+    ReLU is biased so that the zeros reaching the next weighted layer along the graph are
+    that layer's target (a plain ReLU when that target is the dense default, or when the
+    input is the user's). With ``keep_outputs=False`` an output is dropped as soon as no
+    later layer reads it and weights are loaded one layer at a time, so that a large
+    network runs in the memory of a few layers.
 
     Independent layers (``network.connected`` false, e.g. a SCALE-Sim topology): every
     layer gets its own synthetic input at its input density, ``batch`` times the layer's
@@ -533,6 +687,8 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    if weights not in WEIGHT_MODES:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHT_MODES)}, got {weights!r}")
     if densities is None:
         from workloads.density import plan_densities
         densities = plan_densities(network, sparsity=sparsity)
@@ -541,82 +697,98 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
         raise ValueError(f"network {network.name}: no densities for layer(s) {missing}")
     batches = _check_batches(network, batches)
     if not network.connected:
-        yield from _iter_independent(network, seed, batch, block, densities, batches)
+        if inputs is not None:
+            raise ValueError(f"network {network.name}: independent layers have no network input to give")
+        yield from _iter_independent(network, seed, batch, block, densities, batches, weights, prune)
         return
     if batches:
         raise ValueError(f"network {network.name}: per-layer batches apply to independent layers only")
     from workloads.density import DENSE
-    first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
-    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), densities[first.name].input, seed)}
+    weighted = network.weighted_layers()
+    first = weighted[0] if weighted else network.order[0]
+    if inputs is not None:
+        x0, origin = check_network_input(network, inputs), "model-input"
+    else:
+        x0, origin = sparse_activations((batch, *network.input_shape), densities[first.name].input, seed), "synthetic"
+    outputs = {NETWORK_INPUT: x0}
     last = _last_uses(network)
-    for i, layer in enumerate(network.layers):
+    consumers = network.consumers()
+    for i, layer in enumerate(network.order):
         srcs = network.producers(layer.name)
-        x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
-        layer_seed = _layer_seed(seed, i)
+        x = [outputs[s] for s in srcs] if layer.multi_input else outputs[srcs[0]]
+        layer_seed = _layer_seed(seed, network.index(layer.name))
         d = densities[layer.name]
-        w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
+        w, keep, extra, bias, wsource = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, None
         if layer.weight_shape:
-            w, keep, extra, y = _weighted_step(layer, x, d, block, layer_seed)
-        elif isinstance(layer, Activation) and layer.function == "relu":
-            consumer = _next_weighted(network, i)
-            bias = 0.0
-            if consumer is not None and densities[consumer.name].input_source != DENSE:
-                dns = 1.0 - densities[consumer.name].input
-                bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
-            y = forward(layer, np.asarray(x) + np.float32(bias))
+            w, keep, extra, y, wsource, d = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
         else:
-            y = forward(layer, x)
-        from_input = srcs == (NETWORK_INPUT,)
-        target = densities[first.name] if from_input else d if layer.weight_shape else None
-        source = tensor_source("synthetic" if layer.weight_shape else None, keep, x,
-                               "synthetic" if from_input else "forward", d, target)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
+            extra = _model_extra(layer)
+            if isinstance(layer, Activation) and layer.function == "relu":
+                consumer = _next_weighted(network, layer.name, consumers)
+                bias = 0.0
+                if (inputs is None and consumer is not None and densities[consumer.name].input_source != DENSE
+                        and not model_weights(consumer)):
+                    dns = 1.0 - densities[consumer.name].input
+                    bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
+                y = forward(layer, np.asarray(x) + np.float32(bias))
+            elif layer.kind == "bn":
+                y = forward(layer, x, extra.get("scale"), extra.get("shift"))
+            else:
+                y = forward(layer, x, **_forward_kwargs(layer, extra))
+        from_input = NETWORK_INPUT in srcs
+        target = (densities[first.name] if origin == "synthetic" else None) if from_input else \
+            d if wsource == "synthetic" else None
+        source = tensor_source(wsource, keep, x, origin if from_input else "forward",
+                               d if wsource in ("synthetic", "pruned") else None, target)
+        step = LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
+        del w, keep, x, extra  # the step holds the layer's tensors alone (freed with it)
+        yield step
+        del step
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
                 del outputs[name]
 
 
-def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches):
+def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches, weights="auto",
+                      prune=None):
     for i, layer in enumerate(network.layers):
         layer_seed = _layer_seed(seed, i)
         d = densities[layer.name]
-        shape = (batch * batches.get(layer.name, 1), *layer.input_shape)
-        if isinstance(layer, Add):
-            x = [sparse_activations(shape, d.input, layer_seed + 7919 * k) for k in range(len(layer.inputs))]
-        else:
-            x = sparse_activations(shape, d.input, layer_seed)
-        w, keep, extra = np.zeros((0,), np.float32), np.zeros((0,), bool), {}
+        x = _synthetic_inputs(layer, (batch * batches.get(layer.name, 1),), d.input, layer_seed)
+        w, keep, extra, wsource, dw = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, d
         if layer.weight_shape:
-            w, keep, extra, y = _weighted_step(layer, x, d, block, layer_seed)
+            w, keep, extra, y, wsource, dw = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
         else:
             y = forward(layer, x)
-        source = tensor_source("synthetic" if layer.weight_shape else None, keep, x, "synthetic", d, d)
+        source = tensor_source(wsource, keep, x, "synthetic", dw if wsource in ("synthetic", "pruned") else None, d)
         yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)
 
 
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None, densities=None, batches=None) -> NetworkRun:
+                block=None, densities=None, batches=None, inputs=None, weights: str = "auto",
+                prune: PruneSpec | None = None) -> NetworkRun:
     """Run every layer (see :func:`iter_network`) and keep every weight and output."""
-    weights, keeps, biases, extras, inputs, sources = {}, {}, {}, {}, {}, {}
+    weights_d, keeps, biases, extras, layer_inputs, sources = {}, {}, {}, {}, {}, {}
     outputs: dict = {}
     for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block,
-                             densities=densities, batches=batches):
+                             densities=densities, batches=batches, inputs=inputs, weights=weights, prune=prune):
         t = step.tensors
         name = t.layer.name
         if network.connected and not outputs:
-            outputs[NETWORK_INPUT] = t.inputs
+            srcs = network.producers(name)
+            outputs[NETWORK_INPUT] = t.inputs[srcs.index(NETWORK_INPUT)] if t.layer.multi_input else t.inputs
         if not network.connected:
-            inputs[name] = t.inputs
+            layer_inputs[name] = t.inputs
         if t.layer.weight_shape:
-            weights[name], keeps[name] = t.weights, t.keep
-            if t.extra:
-                extras[name] = t.extra
+            weights_d[name], keeps[name] = t.weights, t.keep
+        if t.extra:
+            extras[name] = t.extra
         if step.relu_bias is not None:
             biases[name] = step.relu_bias
         outputs[name] = step.output
         sources[name] = t.source
-    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras, inputs, sources)
+    return NetworkRun(network, seed, weights_d, keeps, outputs, biases, extras, layer_inputs, sources)
 
 
 def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:

@@ -9,14 +9,15 @@ from typing import List, Optional
 import typer
 
 from soc.cli import app
-from soc.cli.netopts import (MODEL_HELP, SET_HELP, parse_density, parse_strategy, resolve_designs,
-                             resolve_network, spec_of)
+from soc.cli.netopts import (BLOCK_HELP, INPUT_HELP, MODEL_HELP, PRUNE_HELP, SET_HELP, load_input, parse_density,
+                             parse_prune, parse_strategy, resolve_designs, resolve_network, spec_of)
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
 
 
 def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,
-                    weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+                    weight_density: Optional[float] = None, input_density: Optional[float] = None,
+                    inputs=None, input_path=None, prune=None) -> dict:
     """Run ``network`` (any model argument) on every design and write the comparison;
     returns the paths."""
     from reports.bundle import write_comparison_outputs
@@ -27,7 +28,8 @@ def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=N
         name = cfg.name
         sub = out / name
         outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, target=target,
-                          weight_density=weight_density, input_density=input_density)
+                          weight_density=weight_density, input_density=input_density, inputs=inputs,
+                          input_path=input_path, prune=prune)
         print_summary(outcome.summary, sub)
         summaries[name] = outcome.summary
         tables[name] = [r.to_dict() for r in outcome.results]
@@ -56,10 +58,14 @@ def compare(
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1]"),
     input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1]"),
+    input: Optional[Path] = typer.Option(None, "--input", help=INPUT_HELP),
+    prune: Optional[str] = typer.Option(None, help=PRUNE_HELP),
+    block: Optional[str] = typer.Option(None, help=BLOCK_HELP),
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""
     designs = resolve_designs(archs, presets, sets, pes)
     wd = parse_density("--weight-density", weight_density)
     xd = parse_density("--input-density", input_density)
+    spec = parse_prune(prune, wd, block)
     compare_designs(spec_of(network), designs, out, strategy=parse_strategy(strategy), seed=seed,
-                    weight_density=wd, input_density=xd)
+                    weight_density=wd, input_density=xd, inputs=load_input(input), input_path=input, prune=spec)

@@ -129,3 +129,48 @@ def plan(model, weight_density: Optional[float] = None, input_density: Optional[
                               input_density=parse_density("--input-density", input_density))
     except DensityError as exc:
         raise UserError(str(exc)) from None
+
+
+PRUNE_HELP = "prune the model's own weights first: coarse (whole blocks) | fine (single weights); needs --weight-density"
+BLOCK_HELP = ("with --prune coarse: block sizes, 4 for convolutions (e.g. 16,1,1,1) or 2 for FC/recurrent layers "
+              "(e.g. 32,32); default per layer kind")
+INPUT_HELP = "network input as a .npy array, (N, *input shape) or one sample; default: a deterministic synthetic input"
+
+
+def parse_prune(prune: Optional[str], density: Optional[float], block: Optional[str]):
+    """--prune coarse|fine --weight-density D [--block B0,B1,...] -> a PruneSpec (or None)."""
+    from workloads.sparsity import PRUNE_METHODS, PruneSpec
+    if prune is None:
+        if block is not None:
+            raise UserError("--block applies with --prune coarse")
+        return None
+    if prune not in PRUNE_METHODS:
+        raise UserError(f"--prune: unknown method {prune!r}; allowed: {', '.join(PRUNE_METHODS)}")
+    if density is None:
+        raise UserError("--prune needs --weight-density D, the fraction of weights kept, in (0, 1]")
+    density = parse_density("--weight-density", density)
+    blk = None
+    if block is not None:
+        try:
+            blk = tuple(int(b) for b in block.split(","))
+        except ValueError:
+            raise UserError(f"--block: {block!r} must be comma-separated integers, e.g. 16,1,1,1 or 32,32") from None
+    try:
+        return PruneSpec(prune, density, blk)
+    except ValueError as exc:
+        raise UserError(f"--prune: {exc}") from None
+
+
+def load_input(path):
+    """--input FILE.npy: the network input as an array (checked against the network before the run)."""
+    if path is None:
+        return None
+    import numpy as np
+    from pathlib import Path
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"--input {p}: no such file")
+    try:
+        return np.load(p, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"--input {p}: not a NumPy .npy array ({type(exc).__name__}: {exc})") from None

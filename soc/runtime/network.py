@@ -1,14 +1,33 @@
 """Run a whole network through the programming model (:mod:`soc.runtime.api`) on a design.
 
+Order: layers run in dependency order (:attr:`workloads.layers.Network.order`), so a
+graph with branches and joins (Inception, DenseNet, SqueezeNet's fire modules,
+ShuffleNet) runs every producer before its readers.
+
 Tensors: every layer gets the weights and the inputs of a reference run of the network
-with the semantics of :func:`workloads.sparsity.run_network`: block-sparse weights at the
-network's measured sparsities (spec 1; none for networks without a measured row), each
-weighted layer's weights scaled once so its output has unit RMS, and every ReLU biased so
-that the zeros reaching the next weighted layer are the measured dynamic neuron sparsity.
-The reference run is streamed (one layer's weights at a time, an activation dropped as
-soon as no later layer reads it) so that VGG16 fits in memory. Each layer is simulated on
-the input it received in that run (quantized to 16-bit fixed point); its own outputs are
-checked against the NumPy reference of the same fixed-point layer.
+with the semantics of :func:`workloads.sparsity.iter_network`. A layer that carries
+trained weights (an imported ONNX model) computes with them: their zeros are its static
+sparsity, the design's quantization makes the codes; ``prune`` prunes them first with
+:mod:`workloads.compress.prune`. Other weighted layers get synthetic block-sparse weights
+at their target densities (by default the network's measured sparsities, spec 1; none for
+networks without a measured row), each scaled once so its output has unit RMS, and every
+ReLU biased so that the zeros reaching the next weighted layer are its target. The
+activations are a forward pass from the input the user gave (``inputs``) or from a
+deterministic synthetic one. The reference run is streamed (one layer's weights loaded at
+a time, an activation dropped as soon as no later layer reads it) so that VGG fits in
+memory. Each layer is simulated on the input it received in that run (quantized to
+16-bit fixed point); its own outputs are checked against the NumPy reference of the same
+fixed-point layer. The accelerator's convolution and inner product have no bias input: a
+model's biases shape the reference activations but are not added by the simulated layer
+(its outputs are compared with the reference of the layer without bias; stated
+simplification).
+
+Lowering: data movement layers (concat, slice, transpose, pad) run through
+``transform_forward``; element-wise products (``Mul``) through ``add_forward`` with
+``op="mul"``; a constant operand is one more input tensor read from DRAM; an FC over
+leading axes (``MatMul`` with a batch) is one inner product whose rows are the batch
+times those axes; an LSTM/GRU sequence is one cell call per step, each step's state
+feeding the next (one row per step, named ``<layer>/t<k>``).
 
 Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
 own synthetic input at its input density and its own batch, nothing passes between
@@ -51,9 +70,9 @@ import numpy as np
 from soc.runtime import api
 from soc.arch.vector import VectorArch
 from soc.result import LayerResult, summarize
-from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
-                              GRUCell, Layer, LSTMCell, Network, Pool)
-from workloads.sparsity import LayerTensors, iter_network
+from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
+                              GRUCell, Layer, LSTMCell, Mul, Network, Pool, Slice, Transpose)
+from workloads.sparsity import LayerTensors, PruneSpec, iter_network
 
 
 class NetworkRunError(RuntimeError):
@@ -70,13 +89,16 @@ class WorkloadScriptError(ValueError):
 
 # --------------------------------------------------------------------------- reference tensors
 def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densities=None,
-                      batches=None) -> Iterator[LayerTensors]:
-    """Per layer in order, the tensors of a reference run: those of
-    :func:`workloads.sparsity.run_network`, streamed (an output is dropped once no later
-    layer reads it). ``densities``: per layer :class:`workloads.density.LayerDensity`
-    (default: the measured rates); ``batches``: each independent layer's own batch."""
+                      batches=None, inputs=None, prune: PruneSpec | None = None,
+                      weights: str = "auto") -> Iterator[LayerTensors]:
+    """Per layer in dependency order, the tensors of a reference run: those of
+    :func:`workloads.sparsity.iter_network`, streamed (an output is dropped once no later
+    layer reads it, weights are loaded one layer at a time). ``densities``: per layer
+    :class:`workloads.density.LayerDensity` (default: the measured rates); ``batches``:
+    each independent layer's own batch; ``inputs``, ``prune``, ``weights``: as
+    :func:`workloads.sparsity.iter_network`."""
     for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
-                             batches=batches):
+                             batches=batches, inputs=inputs, prune=prune, weights=weights):
         yield step.tensors
 
 
@@ -91,9 +113,11 @@ def fusable_relus(network: Network) -> set[str]:
         for src in network.producers(layer.name):
             readers[src] = readers.get(src, 0) + 1
     fused = set()
-    for prev, layer in zip(network.layers, network.layers[1:]):
+    order = network.order
+    for prev, layer in zip(order, order[1:]):  # the ReLU runs right after its producer
         if (isinstance(layer, Activation) and layer.function == "relu" and prev.kind in ("conv", "fc")
-                and network.producers(layer.name) == (prev.name,) and readers.get(prev.name) == 1):
+                and not getattr(prev, "lead", ()) and network.producers(layer.name) == (prev.name,)
+                and readers.get(prev.name) == 1):
             fused.add(layer.name)
     return fused
 
@@ -117,12 +141,40 @@ def _out(batch: int, layer: Layer) -> api.Tensor:
     return api.Tensor(api.TensorDescriptor((batch, *layer.output_shape)))
 
 
+def _view(x, batch: int, shape) -> np.ndarray:
+    """A producer's output read as ``(batch, *shape)`` (a row-major view)."""
+    return np.asarray(x, np.float32).reshape(batch, *shape)
+
+
+def _recurrent(handle: api.Handle, t: LayerTensors, x: np.ndarray, batch: int) -> LayerResult:
+    """An LSTM/GRU sequence: one cell call per step, the state carried between steps."""
+    layer = t.layer
+    x = _view(x, batch, layer.input_shape)
+    w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
+    h = layer.hidden_size
+    state, cell, result = None, None, None
+    for step in range(layer.seq_len):
+        y = api.Tensor(api.TensorDescriptor((batch, h)))
+        xt = _tensor(np.ascontiguousarray(x[:, step]))
+        name = f"{layer.name}/t{step}"
+        if isinstance(layer, LSTM):
+            c = api.Tensor(api.TensorDescriptor((batch, h)))
+            desc = api.LSTMDescriptor(h, 0, layer.peepholes)
+            result = api.lstm_cell_forward(handle, desc, xt, w, y, name=name, cell=c,
+                                           state=None if state is None else (state, cell),
+                                           peepholes=t.extra.get("peepholes"))
+            cell = c.data
+        else:
+            result = api.gru_cell_forward(handle, api.GRUDescriptor(h), xt, w, y, name=name, state=state)
+        state = y.data
+    return result
+
+
 def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -> LayerResult:
     """One workloads layer with its tensors, through the matching API call."""
     layer = t.layer
-    if isinstance(layer, Add):
-        xs = [_tensor(np.asarray(a, np.float32)) for a in t.inputs]
-        batch = xs[0].desc.batch
+    if layer.multi_input:
+        batch = np.asarray(t.inputs[0]).shape[0]
     else:
         x = np.asarray(t.inputs, np.float32)
         batch = x.shape[0]
@@ -135,24 +187,55 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -
                              f"both axes, got stride {layer.stride_hw}, padding {layer.padding_hw}")
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
         conv = api.ConvDescriptor(layer.stride_hw[0], layer.padding_hw[0], layer.groups)
-        return api.conv_forward(handle, conv, _tensor(x), w, y, name=name, activation=act)
+        return api.conv_forward(handle, conv, _tensor(_view(x, batch, layer.input_shape)), w, y, name=name,
+                                activation=act)
     if isinstance(layer, FC):
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
-        xt = _tensor(x.reshape(batch, -1))
-        return api.inner_product_forward(handle, api.InnerProductDescriptor(), xt, w, y, name=name, activation=act)
+        rows = batch * layer.rows
+        xt = _tensor(x.reshape(rows, layer.in_features))
+        yt = api.Tensor(api.TensorDescriptor((rows, layer.out_features)))
+        result = api.inner_product_forward(handle, api.InnerProductDescriptor(), xt, w, yt, name=name,
+                                           activation=act)
+        y.set(yt.data.reshape(y.desc.shape))
+        return result
     if isinstance(layer, Pool):
-        desc = api.PoolingDescriptor(layer.mode, layer.kernel, layer.stride, layer.padding, layer.ceil_mode)
-        return api.pooling_forward(handle, desc, _tensor(x), y, name=name)
+        desc = api.PoolingDescriptor(layer.mode, layer.kernel, layer.stride, layer.padding, layer.ceil_mode,
+                                     layer.count_include_pad)
+        return api.pooling_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name)
     if isinstance(layer, Activation):
-        return api.activation_forward(handle, api.ActivationDescriptor(layer.function),
-                                      _tensor(x.reshape(batch, *layer.input_shape)), y, name=name)
+        desc = api.ActivationDescriptor(layer.function, layer.alpha, layer.beta, layer.low, layer.high, layer.axis)
+        return api.activation_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name,
+                                      slope=t.extra.get("slope"))
     if isinstance(layer, LRN):
         desc = api.LRNDescriptor(layer.size, layer.alpha, layer.beta, layer.k)
-        return api.lrn_forward(handle, desc, _tensor(x), y, name=name)
+        return api.lrn_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name)
     if isinstance(layer, BatchNorm):
-        return api.batchnorm_forward(handle, api.BatchNormDescriptor(), _tensor(x), y, name=name)
-    if isinstance(layer, Add):
-        return api.add_forward(handle, api.AddDescriptor(), xs, y, name=name)
+        return api.batchnorm_forward(handle, api.BatchNormDescriptor(affine=layer.affine),
+                                     _tensor(_view(x, batch, layer.input_shape)), y, name=name,
+                                     scale=t.extra.get("scale"), shift=t.extra.get("shift"))
+    if isinstance(layer, Add):  # Add and Mul
+        xs = [_tensor(_view(a, batch, layer.input_shape_of(k))) for k, a in enumerate(t.inputs)]
+        if layer.const_shape:
+            rank = len(layer.shape)
+            cshape = (1,) * (rank - len(layer.const_shape)) + tuple(layer.const_shape)
+            xs.append(_tensor(np.asarray(t.extra["const"], np.float32).reshape(1, *cshape)))
+        return api.add_forward(handle, api.AddDescriptor("mul" if isinstance(layer, Mul) else "add"), xs, y,
+                               name=name)
+    if layer.kind in MOVEMENT_KINDS:
+        arrays = t.inputs if layer.multi_input else [t.inputs]
+        shapes = tuple(layer.input_shape_of(k) for k in range(len(arrays)))
+        if isinstance(layer, Concat):
+            desc = api.TransformDescriptor("concat", shapes, axis=layer.axis)
+        elif isinstance(layer, Slice):
+            desc = api.TransformDescriptor("slice", shapes, region=layer.region)
+        elif isinstance(layer, Transpose):
+            desc = api.TransformDescriptor("transpose", shapes, perm=layer.perm)
+        else:
+            desc = api.TransformDescriptor("pad", shapes, pads=layer.pads, mode=layer.mode, value=layer.value)
+        xs = [_tensor(_view(a, batch, s)) for a, s in zip(arrays, shapes)]
+        return api.transform_forward(handle, desc, xs, y, name=name)
+    if isinstance(layer, (LSTM, GRU)):
+        return _recurrent(handle, t, x, batch)
     if isinstance(layer, LSTMCell):
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
         desc = api.LSTMDescriptor(layer.hidden_size, layer.proj_size, layer.peepholes)
@@ -279,35 +362,44 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
-                batch: int = 1, densities=None, batches=None,
-                tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
-    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``.
+                batch: int = 1, densities=None, batches=None, inputs=None, prune: PruneSpec | None = None,
+                weights: str = "auto", tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
+    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``, in
+    dependency order.
 
     ``densities`` (per layer :class:`workloads.density.LayerDensity`, default the measured
-    rates) and ``batches`` (each independent layer's own batch) go to the reference run.
+    rates) and ``batches`` (each independent layer's own batch) go to the reference run;
+    ``inputs``: the network input (``(N, *input_shape)``; default a synthetic one);
+    ``prune``: prune the model's weights first; ``weights="synthetic"`` ignores a model's
+    own weights.
     Every row the listener hears of, the outcome's ``sources`` and its summary say where
     the weights and activations came from and at what density
     (:func:`workloads.sparsity.tensor_source`).
 
-    ``tensors``, when given, replaces the reference run: per layer of the network in
-    order, the :class:`~workloads.sparsity.LayerTensors` that :func:`reference_tensors`
-    would yield (``None`` for a layer that is not simulated). Several designs can so be
-    run on tensors generated once (``seed``, ``batch``, ``densities`` and ``batches``
-    then only describe them)."""
+    ``tensors``, when given, replaces the reference run: per layer in dependency order
+    (:attr:`Network.order`), the :class:`~workloads.sparsity.LayerTensors` that
+    :func:`reference_tensors` would yield (``None`` for a layer that is not simulated).
+    Several designs can so be run on tensors generated once (the arguments of the
+    reference run then only describe them)."""
     api.check_strategy(strategy)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
-    todo = [l for l in network.layers if chosen is None or l.name in chosen]
+    order = network.order
+    todo = [l for l in order if chosen is None or l.name in chosen]
     columns = _SourceColumns(listener) if listener is not None else None
     sources: dict = {}
     counts: dict = {}
     meta: dict = {"connected": network.connected}
+    if prune is not None:
+        meta["prune"] = (f"{prune.method} to weight density {prune.density}"
+                         + (f" in blocks {list(prune.block)}" if prune.block else ""))
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
         stream = (iter(tensors) if tensors is not None else
-                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches))
-        for index, layer in enumerate(network.layers):
+                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
+                                    inputs=inputs, prune=prune, weights=weights))
+        for index, layer in enumerate(order):
             try:
                 t = next(stream)
             except Exception as exc:  # reference tensors of this layer could not be built
@@ -324,11 +416,11 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                 counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
                                       round(t.source["input_density"] * size), size)
             try:
-                if layer.name in fused and last is not None and last.name == network.layers[index - 1].name:
+                if layer.name in fused and last is not None and last.name == order[index - 1].name:
                     handle.begin(layer.name)
                     result = handle.record(fused_record(layer, last))
                 else:
-                    nxt = network.layers[index + 1] if index + 1 < len(network.layers) else None
+                    nxt = order[index + 1] if index + 1 < len(order) else None
                     fuse = (nxt is not None and nxt.name in fused
                             and (chosen is None or nxt.name in chosen))
                     result = run_layer(handle, t, fuse_relu=fuse)

@@ -142,16 +142,20 @@ def layer_blocks(network, block: Any) -> dict[str, tuple[int, ...]]:
 
 
 def reference_tensors(task: Task) -> list:
-    """Per layer of the network, the tensors of the reference run up to the last layer
-    the workload selects (``None`` for a layer it does not select, and after it)."""
+    """Per layer of the network in dependency order, the tensors of the reference run up
+    to the last layer the workload selects (``None`` for a layer it does not select, and
+    after it)."""
     from workloads.sparsity import iter_network
     network = task.network
-    names = [layer.name for layer in network.layers]
+    names = [layer.name for layer in network.order]  # the order of the run, as run_network reads them
     chosen = set(task.layers) if task.layers else set(names)
     last = max(i for i, n in enumerate(names) if n in chosen)
     out: list = [None] * len(names)
     steps = iter_network(network, task.seed, batch=task.batch, keep_outputs=False, **generation_options(task))
     for i, step in enumerate(steps):
+        if step.tensors.layer.name != names[i]:
+            raise RuntimeError(f"reference run of {network.name}: layer {step.tensors.layer.name} came where "
+                               f"{names[i]} was expected")
         if names[i] in chosen:
             out[i] = step.tensors
         if i >= last:
