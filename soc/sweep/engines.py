@@ -41,13 +41,22 @@ def failure_row(task: Task, error: str) -> dict:
     return row
 
 
+#: Thread-count variables of the BLAS and OpenMP runtimes, set to 1 in every worker (what
+#: dask.distributed's nanny does for its workers by default).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
 def _worker_init() -> None:
-    """One BLAS/OpenMP thread per worker process: the workers are the parallelism."""
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except Exception:  # pragma: no cover - threadpoolctl is a dependency
-        pass
+    """One BLAS/OpenMP thread per worker process: the workers are the parallelism (a
+    worker's BLAS threads would otherwise compete with the other workers for the cores).
+    The variables reach the runtimes loaded from now on; threadpoolctl limits those that
+    the start of the worker already loaded."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    import numpy  # noqa: F401  (its BLAS is then loaded, and limited below)
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
 
 
 class Engine:
