@@ -166,7 +166,7 @@ class ResultStore:
             df = pd.DataFrame(self.memory)
         else:
             df = read_results_dir(self.results_dir)
-        return tidy(df)
+        return tidy(df, self.canonical)
 
     def done_ids(self, *, include_failed: bool = True) -> set[str]:
         df = self.read()
@@ -190,11 +190,31 @@ def read_results_dir(path: str | Path) -> pd.DataFrame:
     return table.replace_schema_metadata(None).to_pandas()
 
 
-def tidy(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by point, one per point (the last one written)."""
+#: Columns after the identity and axis columns, before the metrics.
+STATUS_COLUMNS = ("status", "error", "outputs_match_reference", "feasible")
+
+
+def column_order(columns, canonical: dict | None) -> list[str]:
+    """The table's columns in a fixed order, whatever order the rows arrived in: identity,
+    axes, status, the kept metrics (in the order of the sweep's ``metrics``, else
+    alphabetical), anything else, then the ``run_*`` provenance columns."""
+    from soc.sweep.points import ID_COLUMNS
+    canonical = canonical or {}
+    have = list(columns)
+    lead = [*ID_COLUMNS, *canonical.get("axes", {}), *STATUS_COLUMNS, *canonical.get("metrics", [])]
+    first = [c for c in dict.fromkeys(lead) if c in have]
+    rest = sorted(c for c in have if c not in first and not c.startswith("run_"))
+    runs = sorted(c for c in have if c.startswith("run_"))
+    return first + rest + runs
+
+
+def tidy(df: pd.DataFrame, canonical: dict | None = None) -> pd.DataFrame:
+    """Rows sorted by point, one per point (the last one written), columns in
+    :func:`column_order`."""
     if df.empty or "point_id" not in df:
         return df
     df = df.drop_duplicates("point_id", keep="last")
+    df = df[column_order(df.columns, canonical)]
     return df.sort_values("point", kind="stable").reset_index(drop=True)
 
 
@@ -212,4 +232,5 @@ def read_table(out: str | Path) -> tuple[pd.DataFrame, dict]:
     if METADATA_KEY not in meta:
         raise SweepError(f"--report {out}: {files[-1].name} is not a socsim sweep table (no {METADATA_KEY.decode()} "
                          f"metadata)")
-    return tidy(read_results_dir(data)), json.loads(meta[METADATA_KEY])
+    canonical = json.loads(meta[METADATA_KEY])
+    return tidy(read_results_dir(data), canonical), canonical
