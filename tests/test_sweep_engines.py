@@ -47,7 +47,7 @@ def test_rows_match_a_direct_run(pool_run):
 
 def test_dask_cluster_with_two_worker_processes(pool_run, tmp_path):
     from distributed import LocalCluster
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         outcome = run_sweep(LENET12, tmp_path / "dask", scheduler=cluster.scheduler_address)
         workers = set(outcome.table["run_worker"])
     assert outcome.evaluated == 12

@@ -181,7 +181,7 @@ class DaskEngine(Engine):
         if self.scheduler is None:
             from distributed import LocalCluster
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster, timeout=self.timeout)
             return
         try:
