@@ -7,6 +7,12 @@ listening, so ``layers.csv`` grows a row as each layer finishes; then it writes
 simulated kept) and the report files of :func:`reports.bundle.write_run_outputs`.
 ``summary.json`` also records the fully resolved design, its hash and the socsim
 version, so that a result can be reproduced.
+
+The directory is claimed first (:func:`soc.rundir.claim`): it must be writable, no other
+run may be using it, and what an earlier run left there is removed before the first
+cycle, so every file in it describes this run. A run stopped by SIGINT or SIGTERM
+(:class:`soc.interrupts.RunInterrupted`) records ``status: interrupted`` with the layers
+finished and the layer that was running.
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from soc.arch import VectorArch, design_record
+from soc.rundir import claim
 from soc.runtime.network import NetworkRunError, RunOutcome, resolve, run_network, run_script
 from workloads.layers import Network
 
@@ -22,32 +29,36 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
              **kwargs: Any) -> RunOutcome:
     """Run ``target`` (a network, a workload script path, or a name/file that
     :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
-    from reports.writer import RunWriter
+    from reports.writer import LAYERS_CSV, SUMMARY_JSON, RunWriter
     if isinstance(target, str):
         target = resolve(target)
     out = Path(out)
-    writer = RunWriter(out)
-    record = design_record(cfg)
-    try:
-        if isinstance(target, Path):
-            kwargs.pop("layers", None)
-            kwargs.pop("batch", None)
-            outcome = run_script(target, cfg, listener=writer, **kwargs)
-        else:
-            outcome = run_network(target, cfg, listener=writer, **kwargs)
-    except BaseException as exc:
-        partial = getattr(exc, "partial_summary", {"layers": 0})
-        summary = {**(writer.summary() if writer.rows else {}), **partial, **record}
-        if isinstance(exc, NetworkRunError):
-            writer.finish(summary, failed_layer=exc.layer, error=exc.error)
-        else:
-            writer.finish(summary, error=exc)
-        raise
-    summary = {**writer.summary(), **outcome.summary, **record}
-    writer.finish(summary)
-    outcome.summary, outcome.out_dir = summary, out
-    if report:
-        from reports.bundle import write_run_outputs
-        outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                          title=f"{summary['network']} on {cfg.name}", config=cfg)
+    with claim(out) as rundir:
+        rundir.register(LAYERS_CSV, SUMMARY_JSON)
+        writer = RunWriter(out)
+        record = design_record(cfg)
+        try:
+            if isinstance(target, Path):
+                kwargs.pop("layers", None)
+                kwargs.pop("batch", None)
+                outcome = run_script(target, cfg, listener=writer, **kwargs)
+            else:
+                outcome = run_network(target, cfg, listener=writer, **kwargs)
+        except BaseException as exc:
+            partial = getattr(exc, "partial_summary", {"layers": 0})
+            summary = {**(writer.summary() if writer.rows else {}), **partial, **record,
+                       "finished_layers": [r["name"] for r in writer.rows]}
+            if isinstance(exc, NetworkRunError):
+                writer.finish(summary, failed_layer=exc.layer, error=exc.error)
+            else:
+                writer.finish(summary, error=exc)
+            raise
+        summary = {**writer.summary(), **outcome.summary, **record}
+        writer.finish(summary)
+        outcome.summary, outcome.out_dir = summary, out
+        if report:
+            from reports.bundle import write_run_outputs
+            outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
+                                              title=f"{summary['network']} on {cfg.name}", config=cfg)
+            rundir.register(*outcome.paths.values())
     return outcome

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from soc.cli import app
-from soc.cli.netopts import SET_HELP, parse_strategy, resolve_designs
+from soc.cli.netopts import SEED_MAX, SET_HELP, parse_strategy, resolve_designs
 from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
 
@@ -47,7 +47,7 @@ def compare(
     sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP + "; applies to every design"),
     out: Path = typer.Option(Path("out/compare"), help="output directory"),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
-    seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
 ) -> None:
     """Run a network on several designs and write compare.csv and a comparison report."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from soc.cli import UserError, app
+from soc.cli.netopts import SEED_MAX
 
 TRAINED = ("lenet5", "mlp")
 
@@ -41,7 +42,7 @@ def compress(
     network: str = typer.Argument(..., help="zoo network name, e.g. lenet5, mlp, alexnet"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     weights: str = typer.Option("auto", help="trained | synthetic | auto (trained for lenet5/mlp)"),
-    seed: int = typer.Option(0, help="seed for training, synthetic weights and k-means"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed for training, synthetic weights and k-means"),
     rounds: int = typer.Option(4, min=1, help="pruning rounds (trained weights)"),
     finetune_epochs: int = typer.Option(3, min=0, help="fine-tuning epochs after each pruning round"),
     criterion: str = typer.Option("mean", help="block pruning criterion: mean | max"),

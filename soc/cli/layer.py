@@ -16,7 +16,7 @@ import typer
 
 from soc.cli import UserError, app
 from soc.compiler.program import STRATEGIES
-from soc.cli.netopts import ARCH_HELP, PRESET_HELP, SET_HELP, resolve_design
+from soc.cli.netopts import ARCH_HELP, PRESET_HELP, SEED_MAX, SET_HELP, resolve_design
 
 
 class Kind(str, Enum):
@@ -70,7 +70,7 @@ def layer(
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     dram_bandwidth: Optional[float] = typer.Option(None, help="DRAM bytes per cycle"),
     memory: Optional[str] = typer.Option(None, help="on-chip buffer memory: sram | edram"),
-    seed: int = typer.Option(0, help="seed of the generated tensors"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the generated tensors"),
     out: Path = typer.Option(Path("out/layer"), help="output directory (result.json)"),
     trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
 ) -> None:

@@ -8,6 +8,12 @@ from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
 from soc.arch import ConfigError, VectorArch, design_names, load_design
 
+# Seeds of NumPy's generator.
+SEED_MAX = 2**32 - 1
+
+# Seeds of NumPy's generator.
+SEED_MAX = 2**32 - 1
+
 # The designs `compare` and `demo` run when none is named: the reference and its baselines.
 DEFAULT_COMPARISON = ("coarse-sparse", "weight-sparse", "dense")
 
@@ -27,11 +33,13 @@ def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
+    from soc.vector.pricing import PriceTableError, check_prices
     try:
         d = load_design(name, overrides, kind="vector")
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
-    assert isinstance(d, VectorArch)
+        assert isinstance(d, VectorArch)
+        check_prices(d)  # a table that cannot price this design is refused before the first cycle
+    except (ConfigError, PriceTableError) as exc:
+        raise UserError(f"{name}: {exc}" if isinstance(exc, PriceTableError) else str(exc)) from None
     return d
 
 

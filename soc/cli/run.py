@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SET_HELP, parse_layers, parse_strategy, resolve_design,
+from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SEED_MAX, SET_HELP, parse_layers, parse_strategy, resolve_design,
                              resolve_network)
 from soc.compiler.program import STRATEGIES
 
@@ -16,6 +16,7 @@ from soc.compiler.program import STRATEGIES
 def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True):
     """Run one network on one config into ``out``; user errors and failed layers exit 2
     after the rows already simulated were written."""
+    from soc.interrupts import RunInterrupted
     from soc.runtime.network import NetworkRunError, WorkloadScriptError
     from soc.session import run_into
     target = resolve_network(spec)
@@ -25,6 +26,9 @@ def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=N
                 raise UserError("--layers applies to networks, not to workload scripts")
             return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress)
         return run_into(out, target, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress)
+    except RunInterrupted as exc:
+        exc.record = _kept(out, "interrupted")  # type: ignore[attr-defined]
+        raise
     except NetworkRunError as exc:
         raise UserError(f"{exc}; the layers simulated before it are kept in {out / 'layers.csv'} and "
                         f"{out / 'summary.json'} (status failed)") from None
@@ -32,6 +36,19 @@ def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=N
         raise UserError(str(exc)) from None
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def _kept(out: Path, status: str) -> str:
+    """Where the record of a stopped run is, for the one-line message."""
+    import json
+    try:
+        s = json.loads((out / "summary.json").read_text())
+        n, layer = s.get("layers_completed", 0), (s.get("failure") or {}).get("layer")
+    except (OSError, ValueError):
+        return f"see {out}"
+    during = f" during layer {layer!r}" if layer else ""
+    return (f"{n} finished layer(s) kept in {out / 'layers.csv'}{during}; {out / 'summary.json'} says "
+            f"status {status}")
 
 
 def print_summary(s: dict, out: Path) -> None:
@@ -50,7 +67,7 @@ def run(
     sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     out: Path = typer.Option(Path("out/run"), help="output directory"),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
-    seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     layers: Optional[str] = typer.Option(None, help="simulate only these layers (comma-separated names)"),
 ) -> None:

@@ -56,6 +56,44 @@ class WorkloadScriptError(ValueError):
     """A workload script that cannot be loaded or lacks ``run(handle)``."""
 
 
+class NetworkCheckError(ValueError):
+    """A network the design cannot run, found before the first cycle (names the layer)."""
+
+
+RUNNABLE = (Conv, FC, Pool, Activation, LRN, BatchNorm, Add, LSTMCell, GRUCell)
+
+
+def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = None) -> None:
+    """Refuse, before anything is simulated, every layer the accelerator cannot run:
+    a kind without an API call, or a convolution with different strides or paddings on
+    the two axes (its lowering takes one of each)."""
+    chosen = _select(network, layers)
+    for layer in network.layers:
+        if chosen is not None and layer.name not in chosen:
+            continue
+        where = f"network {network.name}, layer {layer.name!r} ({layer.kind})"
+        if not isinstance(layer, RUNNABLE):
+            raise NetworkCheckError(f"{where}: no API call for this layer kind; allowed kinds: "
+                                    f"{', '.join(sorted({c.kind for c in RUNNABLE}))}")
+        if isinstance(layer, Conv):
+            if layer.stride_hw[0] != layer.stride_hw[1]:
+                raise NetworkCheckError(f"{where}: stride {layer.stride_hw}: the accelerator's convolution takes "
+                                        f"one stride for both axes (allowed: equal height and width)")
+            if layer.padding_hw[0] != layer.padding_hw[1]:
+                raise NetworkCheckError(f"{where}: padding {layer.padding_hw}: the accelerator's convolution takes "
+                                        f"one padding for both axes (allowed: equal height and width)")
+
+
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(seed: int) -> int:
+    """A seed of NumPy's generator: an integer in [0, 2^32 - 1]."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise NetworkCheckError(f"seed: must be an integer in [0, {SEED_MAX}], got {seed!r}")
+    return int(seed)
+
+
 # --------------------------------------------------------------------------- reference tensors
 def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1) -> Iterator[LayerTensors]:
     """Per layer in order, the tensors of a reference run: those of
@@ -222,6 +260,8 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                 batch: int = 1) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
     api.check_strategy(strategy)
+    check_seed(seed)
+    check_network(network, cfg, layers)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
     todo = [l for l in network.layers if chosen is None or l.name in chosen]
@@ -230,6 +270,8 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
         last: LayerResult | None = None
         tensors = reference_tensors(network, seed, batch=batch)
         for index, layer in enumerate(network.layers):
+            if chosen is None or layer.name in chosen:
+                handle.begin(layer.name)  # its reference tensors are part of running it
             try:
                 t = next(tensors)
             except Exception as exc:  # reference tensors of this layer could not be built
@@ -278,6 +320,7 @@ def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: st
     """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
     import inspect
     api.check_strategy(strategy)
+    check_seed(seed)
     fn = load_script(path)
     name = Path(path).stem
 
