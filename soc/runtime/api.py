@@ -68,6 +68,7 @@ from soc.compiler.lowering import weight_frac_bits
 from soc.runtime.simulate import simulate_layer, simulate_matrices
 from workloads import forward as ref
 from workloads.layers import (FC, LRN, Activation, Add, BatchNorm, Conv, GRUCell, LSTMCell, Pool)
+from workloads.finite import check_finite
 from workloads.sparsity import block_sparse_weights, to_fixed
 
 PLACEMENTS = ("dram",)
@@ -236,10 +237,11 @@ class Tensor:
     def set(self, data) -> None:
         self.data = self._check(data)
 
-    def required(self, what: str) -> np.ndarray:
+    def required(self, what: str, tensor: str = "input tensor") -> np.ndarray:
+        """The data, which must be present and finite (``what`` names the layer)."""
         if self.data is None:
             raise ValueError(f"{what}: the input tensor {self.desc.shape} has no data")
-        return self.data
+        return check_finite(self.data, what, tensor)
 
 
 @dataclass
@@ -379,6 +381,7 @@ def conv_forward(handle: Handle, conv: ConvDescriptor, x: Tensor, w: Filter, y: 
         raise ValueError(f"{name}: filter shape {w.desc.shape} does not fit the input (expected {layer.weight_shape})")
     _check_output(y, (n, *layer.output_shape), name)
     act = _fused(activation, name)
+    check_finite(w.weights, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
@@ -405,6 +408,7 @@ def inner_product_forward(handle: Handle, ip: InnerProductDescriptor, x: Tensor,
     layer = FC(name, n_in, w.desc.shape[0])
     _check_output(y, (n, layer.out_features), name)
     act = _fused(activation, name)
+    check_finite(w.weights, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
@@ -477,6 +481,7 @@ def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: 
     else:
         v = xq.astype(np.float64) / (1 << handle.frac_bits)
         v = 1.0 / (1.0 + np.exp(-v)) if act.function == "sigmoid" else np.tanh(v)
+        v = check_finite(v, name, "output (computed)")
         yq, ops, tol = to_fixed(v, handle.frac_bits), {"nonlinear": xq.size}, ROUNDING_TOLERANCE_LSB
     ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq)))
     return _elementwise(handle, name, "act", [xq], yq, ref_q, tol, ops, y, wall)
@@ -497,7 +502,7 @@ def lrn_forward(handle: Handle, lrn: LRNDescriptor, x: Tensor, y: Tensor, *, nam
     sq = np.pad(v * v, [(0, 0), (half, half)] + [(0, 0)] * (v.ndim - 2))
     csum = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq, axis=1)], axis=1)
     scale = (lrn.k + lrn.alpha / lrn.size * (csum[:, lrn.size:] - csum[:, :-lrn.size])) ** lrn.beta
-    yq = to_fixed(v / scale, handle.frac_bits)
+    yq = to_fixed(check_finite(v / scale, name, "output (computed)"), handle.frac_bits)
     ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)))
     ops = {"multiply": xq.size * (lrn.size + 1), "add": xq.size * lrn.size, "nonlinear": xq.size}
     return _elementwise(handle, name, "lrn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
@@ -522,10 +527,10 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
     out = (v - v.mean(axis=axes, keepdims=True)) / np.sqrt(v.var(axis=axes, keepdims=True) + bn.eps)
     bshape = (1, -1) + (1,) * (v.ndim - 2)
     if scale is not None:
-        out = out * np.asarray(scale, np.float64).reshape(bshape)
+        out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
     if shift is not None:
-        out = out + np.asarray(shift, np.float64).reshape(bshape)
-    yq = to_fixed(out, handle.frac_bits)
+        out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
+    yq = to_fixed(check_finite(out, name, "output (computed)"), handle.frac_bits)
     ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps))
     channels = x.desc.shape[1]
     ops = {"add": 3 * xq.size, "multiply": 2 * xq.size, "nonlinear": channels}
@@ -584,6 +589,11 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
         raise ValueError(f"{name}: peepholes of shape (3, {hs}) are required (LSTMDescriptor.peepholes=True)")
     if desc.proj_size and (projection is None or np.shape(projection) != (desc.proj_size, hs)):
         raise ValueError(f"{name}: projection of shape ({desc.proj_size}, {hs}) is required")
+    check_finite(w.weights, name, "weights")
+    for tensor, value in (("state r_prev", r_prev), ("state c_prev", c_prev), ("peepholes", peepholes),
+                          ("projection", projection)):
+        if value is not None:
+            check_finite(value, name, tensor)
     cfg = _filter_config(handle, w, name)
     handle.begin(name)
     f = handle.frac_bits
@@ -596,10 +606,10 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
     p = np.asarray(peepholes, np.float64) if desc.peepholes else None
     if p is not None:
         zi, zf = zi + p[0] * cq, zf + p[1] * cq
-    c = _sigmoid(zf) * cq + _sigmoid(zi) * np.tanh(zg)
+    c = check_finite(_sigmoid(zf) * cq + _sigmoid(zi) * np.tanh(zg), name, "cell state c (computed)")
     if p is not None:
         zo = zo + p[2] * c
-    hq = to_fixed(_sigmoid(zo) * np.tanh(c), f)
+    hq = to_fixed(check_finite(_sigmoid(zo) * np.tanh(c), name, "output h (computed)"), f)
     if cell is not None:
         if cell.desc.shape != (n, hs):
             raise ValueError(f"{name}: cell tensor must be ({n}, {hs}), got {cell.desc.shape}")
@@ -642,7 +652,9 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
     if w.desc.shape != layer.weight_shape:
         raise ValueError(f"{name}: gate filter must be {layer.weight_shape}, got {w.desc.shape}")
     _check_output(y, (n, hs), name)
-    h_prev = np.zeros((n, hs), np.float32) if state is None else np.asarray(state, np.float32)
+    h_prev = np.zeros((n, hs), np.float32) if state is None else check_finite(np.asarray(state, np.float32),
+                                                                               name, "state h_prev")
+    check_finite(w.weights, name, "weights")
     cfg = _filter_config(handle, w, name)
     handle.begin(name)
     f = handle.frac_bits
@@ -659,7 +671,7 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
     scale = float(1 << f)
     r, z = _sigmoid(rzq[:, :hs] / scale), _sigmoid(rzq[:, hs:] / scale)
     cand = np.tanh(nxq / scale + r * (nhq / scale))
-    out_q = to_fixed((1 - z) * cand + z * (hq / scale), f)
+    out_q = to_fixed(check_finite((1 - z) * cand + z * (hq / scale), name, "output h (computed)"), f)
     ops = {"nonlinear": 3 * n * hs, "multiply": 3 * n * hs, "add": 3 * n * hs}
     gates = _gate_step(handle, name, [rzq, nxq, nhq], out_q, ops, True, wall)
     expect = ref.gru_forward(layer, handle.real(xq), w_grid * keep, state=handle.real(hq))

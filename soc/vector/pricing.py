@@ -72,3 +72,77 @@ class Pricing:
         words = size_bytes / self.cfg.word_bytes
         per_word = self(component, "read") + self(component, "write")
         return words * per_word / self.table.static_value("edram_retention_s") * 1e-9  # pJ/s -> mW
+
+
+# --------------------------------------------------------------------------- checked before the first cycle
+class PriceTableError(ValueError):
+    """An energy source that cannot price the design using it (names the table file and
+    the missing (component, action))."""
+
+
+def booked_actions(cfg: VectorArch) -> list[tuple[str, str]]:
+    """Every (component, action) a run of ``cfg`` may book, from its capabilities (the
+    matrix actors of :mod:`soc.vector` and the element-wise cost of
+    :mod:`soc.vector.elementwise`)."""
+    wanted: list[tuple[str, str]] = []
+    for name in cfg.present_buffers:
+        wanted += [(name, "read"), (name, "write")]
+    wanted += [("cp", "decode"), ("htree", "hop"), ("pe", "mac"), ("pe", "add"), ("pe", "nonlinear")]
+    if cfg.weight_decoder == "lut":
+        wanted.append(("pe", "decode"))
+    if cfg.has_nsm:
+        wanted += [("pe", "select"), ("nsm", "prefix-count"), ("nsm", "gather")]
+        if cfg.compressed_neurons and cfg.shared_index:
+            wanted.append(("nsm", "mask-and"))
+    elif cfg.step_indexed:
+        wanted.append(("pe", "index-step"))
+    if cfg.compressed_neurons:
+        wanted += [("encoder", "compare"), ("encoder", "compact")]
+    if cfg.entropy_decoder.enabled:
+        wanted.append(("entropy-decoder", "decode"))
+    return wanted
+
+
+def booked_static(cfg: VectorArch) -> list[str]:
+    """The static values (leakage, eDRAM retention) a run of ``cfg`` reads from its table."""
+    memories = sorted({getattr(cfg, name).memory for name in cfg.present_buffers})
+    names = [f"{m}_leak_mw_per_kb" for m in memories] + ["pe_leak_mw"]
+    if "edram" in memories:
+        names.append("edram_retention_s")
+    return names
+
+
+def check_prices(cfg: VectorArch) -> Pricing:
+    """Build the design's prices and ask for every (component, action) and static value
+    the design books, so that an incomplete or unreadable table is refused before the
+    first cycle, naming the table file and what it lacks. Returns the prices."""
+    src = cfg.energy
+    label = f"energy.table {src.table}" if src.source == "table" else f"energy.source {src.source}"
+    try:
+        price = Pricing(cfg)
+    except (ValueError, KeyError, OSError) as exc:
+        raise PriceTableError(f"{label}: {exc.args[0] if isinstance(exc, KeyError) else exc}") from None
+    missing = []
+    for component, action in booked_actions(cfg):
+        try:
+            value = price(component, action)
+        except KeyError:
+            missing.append(f"({component}, {action})")
+            continue
+        if not value >= 0 or value == float("inf"):
+            raise PriceTableError(f"{label}: price of ({component}, {action}) must be a finite number >= 0 pJ, "
+                                  f"got {value!r}")
+    if missing:
+        raise PriceTableError(f"{label}: no price for {', '.join(missing)}; a table for design {cfg.name} "
+                              f"needs every (component, action) it books: "
+                              f"{', '.join(f'{c}.{a}' for c, a in booked_actions(cfg))}")
+    lacking = []
+    for name in booked_static(cfg):
+        try:
+            price.table.static_value(name)
+        except KeyError:
+            lacking.append(name)
+    if lacking:
+        raise PriceTableError(f"{label}: no static value {', '.join(lacking)} (needed by design {cfg.name}: "
+                              f"{', '.join(booked_static(cfg))})")
+    return price

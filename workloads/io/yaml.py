@@ -104,7 +104,7 @@ def _append(b: NetworkBuilder, kind: str, name: str, src, p: dict) -> None:
         b.fc(name, p["out_features"], source=src)
     elif kind == "pool":
         b.pool(name, p["kernel"], p["stride"], p.get("padding", 0), p.get("mode", "max"),
-               bool(p.get("ceil_mode", False)), source=src)
+               p.get("ceil_mode", False), source=src)
     elif kind == "global_avg_pool":
         b.global_avg_pool(name, source=src)
     elif kind in ("relu", "sigmoid", "tanh"):
@@ -124,7 +124,7 @@ def _append(b: NetworkBuilder, kind: str, name: str, src, p: dict) -> None:
             raise ValueError(f"a {kind} cell needs a vector input, got shape {shape}")
         if kind == "lstm":
             cell = LSTMCell(name, shape[0], p["hidden_size"], p.get("proj_size", 0),
-                            bool(p.get("peepholes", True)), inputs=inputs)
+                            p.get("peepholes", True), inputs=inputs)
         else:
             cell = GRUCell(name, shape[0], p["hidden_size"], inputs=inputs)
         b._add(cell)
