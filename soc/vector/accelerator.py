@@ -26,6 +26,7 @@ from soc.kernels import count_effectual, reference_mac
 from soc.vector.nsm import NeuronSelector
 from soc.vector.pe import NeuralFunctionalUnit
 from soc.vector.pricing import Pricing
+from soc.vector.watchdog import SimulationStall, cycle_bound, injected_fault, run_watched
 from soc.result import MatrixRun
 
 
@@ -75,8 +76,12 @@ class VectorAccelerator:
                 parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
             return f"w o{t.o} i{t.i}", parts
 
+        fault = injected_fault()
+
         def finish(token) -> None:
             """The NFU is done with a burst: free what it held, complete the output tile."""
+            if fault is not None:  # test hook (soc.vector.watchdog.inject_fault): hold everything forever
+                return
             for r in token.release:
                 r.uses_left -= 1
                 if r.uses_left == 0:
@@ -86,21 +91,39 @@ class VectorAccelerator:
             if token.visit.computes_left == 0:
                 token.visit.computed.succeed()
 
-        LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
-        LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
-        OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
+        dma_in = LoadEngine(env, "dma-in", dram, queues["input"], fill_input, activity)
+        dma_w = LoadEngine(env, "dma-w", dram, queues["weight"], fill_weights, activity)
+        opener = OutputOpener(env, cfg, dram, buffers["nbout"], queues["open"], activity)
         encoder = Encoder(env, cfg, ledger, price, buffers["nbout"], dram, self.activation, layer.shift)
-        OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
-        NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
-        HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
+        closer = OutputCloser(env, encoder, buffers["nbout"], queues["close"], activity)
+        nsm = NeuronSelector(env, cfg, ledger, price, buffers, queues["compute"], to_htree, activity)
+        htree = HTree(env, cfg, ledger, price, to_htree, to_nfu, activity)
         nfu = NeuralFunctionalUnit(env, cfg, ledger, price, buffers, to_nfu, finish, activity)
         cp = ControlProcessor(env, ledger, price, queues, tiles)
         wall = time.perf_counter()
-        env.process(cp.run(program))
-        env.run()  # ends when no actor has anything left to do: the last output is in DRAM
+        actors = {"cp": env.process(cp.run(program)), "dma-in": dma_in.proc, "dma-w": dma_w.proc,
+                  "dma-out (open)": opener.proc, "encoder (close)": closer.proc, "nsm": nsm.proc,
+                  "htree": htree.proc, "pe": nfu.proc}
+        if fault == "livelock":  # test hook: time moves on, nothing progresses
+            actors["spinner (injected fault)"] = env.process(_spin(env))
+        names = {id(q): k for k, q in queues.items()}
+        names.update({id(to_htree): "nsm->htree", id(to_nfu): "htree->pe", id(dram.channel): "the DRAM channel"})
+        names.update({id(b.halves): f"a free {'half' if b.cfg.ping_pong else 'copy'} of buffer {n}"
+                      for n, b in buffers.items()})
+        onchip = sum(getattr(cfg, n).size_bytes * (cfg.tn if n == "sb" else 1) for n in cfg.present_buffers)
+        bound = cycle_bound(instructions=len(program.instructions), dense_macs=layer.p * layer.n_in * layer.n_out,
+                            tm=cfg.tm, onchip_bytes=onchip, bytes_per_cycle=cfg.dram.bandwidth_bytes_per_cycle,
+                            latency_cycles=cfg.dram.latency_cycles, hop_cycles=cfg.htree.hop_cycles,
+                            levels=cfg.htree_levels)
+        # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
+        run_watched(env, layer=layer.name, bound=bound, actors=actors, driver="cp", names=names)
         cycles = int(env.now)
         self._book_static(buffers, cycles)
-        outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
+        try:
+            outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
+        except KeyError as exc:
+            raise SimulationStall(f"layer {layer.name!r}: simulation ended at cycle {cycles:,} with output tile "
+                                  f"{exc.args[0]!r} never written to DRAM") from None
         reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
         effectual = count_effectual(layer.rows, layer.weights)
         return MatrixRun(
@@ -123,3 +146,9 @@ class VectorAccelerator:
         if cfg.entropy_decoder.enabled:
             self.ledger.book_static("entropy-decoder", cfg.entropy_decoder.power_mw * cfg.entropy_decoder_instances,
                                     seconds)
+
+
+def _spin(env: simpy.Environment):
+    """Test hook (livelock): a process that keeps simulated time moving forever."""
+    while True:
+        yield env.timeout(1000)
