@@ -27,6 +27,7 @@ class MatrixRun:
     program: Program
     activity: list
     buffer_peak_bytes: dict[str, int]
+    activity_dropped: int = 0  # activity records beyond the kept cap (counted, not stored)
 
 
 @dataclass
@@ -57,13 +58,14 @@ class LayerResult:
     entropy_decoder_area_mm2: float = 0.0
     activity: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
+    activity_dropped: int = field(default=0, repr=False)  # records beyond the cap, counted not kept
 
     @property
     def dram_bytes(self) -> int:
         return self.dram_bytes_read + self.dram_bytes_written
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs", "activity_dropped")}
         d["dram_bytes"] = self.dram_bytes
         return d
 

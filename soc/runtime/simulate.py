@@ -49,6 +49,7 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
         activity=[a for r in runs for a in r.activity], outputs=outputs,
+        activity_dropped=sum(r.activity_dropped for r in runs),
         entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder.area_mm2)
 
 

@@ -133,6 +133,7 @@ class VectorAccelerator:
             sim_events=env.events_processed, wall_s=time.perf_counter() - wall,
             outputs=outputs, outputs_match_reference=bool(np.array_equal(outputs, reference)),
             tiling=tiling, program=program, activity=activity[: self.activity_limit],
+            activity_dropped=max(0, len(activity) - self.activity_limit),
             buffer_peak_bytes={n: b.peak_bytes for n, b in buffers.items()})
 
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:
