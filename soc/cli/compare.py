@@ -18,18 +18,22 @@ def compare_designs(network: str, designs: list[VectorArch], out: Path, *, strat
     """Run ``network`` on every design and write the comparison; returns the paths."""
     from reports.bundle import write_comparison_outputs
     from soc.cli.run import print_summary, run_one
+    from soc.rundir import claim
     summaries, tables = {}, {}
-    for cfg in designs:
-        name = cfg.name
-        sub = out / name
-        outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed)
-        print_summary(outcome.summary, sub)
-        summaries[name] = outcome.summary
-        tables[name] = [r.to_dict() for r in outcome.results]
-    baselines = [b for b in ("dense", "weight-sparse") if b in summaries] or None
-    title = f"{outcome.summary['network']}: " + " vs ".join(d.name for d in designs)
-    paths = write_comparison_outputs(out, summaries=summaries, title=title, layers_by_design=tables,
-                                     baselines=baselines)
+    with claim(out) as rundir:  # one comparison per directory; each design's run claims its own
+        rundir.register(*(d.name for d in designs))
+        for cfg in designs:
+            name = cfg.name
+            sub = out / name
+            outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed)
+            print_summary(outcome.summary, sub)
+            summaries[name] = outcome.summary
+            tables[name] = [r.to_dict() for r in outcome.results]
+        baselines = [b for b in ("dense", "weight-sparse") if b in summaries] or None
+        title = f"{outcome.summary['network']}: " + " vs ".join(d.name for d in designs)
+        paths = write_comparison_outputs(out, summaries=summaries, title=title, layers_by_design=tables,
+                                         baselines=baselines)
+        rundir.register(*paths.values())
     import pandas as pd
     table = pd.read_csv(paths["compare_csv"])
     cols = [c for c in table.columns if c in ("arch", "cycles", "energy_pj") or c.startswith(("speedup_vs", "energy_ratio_vs"))]

@@ -43,11 +43,11 @@ def compress(
     out: Path = typer.Option(..., "--out", help="output directory"),
     weights: str = typer.Option("auto", help="trained | synthetic | auto (trained for lenet5/mlp)"),
     seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed for training, synthetic weights and k-means"),
-    rounds: int = typer.Option(4, min=1, help="pruning rounds (trained weights)"),
-    finetune_epochs: int = typer.Option(3, min=0, help="fine-tuning epochs after each pruning round"),
+    rounds: int = typer.Option(4, min=1, max=100, help="pruning rounds (trained weights)"),
+    finetune_epochs: int = typer.Option(3, min=0, max=1000, help="fine-tuning epochs after each pruning round"),
     criterion: str = typer.Option("mean", help="block pruning criterion: mean | max"),
-    submatrices: int = typer.Option(64, min=1, help="sub-matrices per layer for local quantization"),
-    max_accuracy_drop: float = typer.Option(0.005, help="K choice: allowed training-accuracy drop (0..1)"),
+    submatrices: int = typer.Option(64, min=1, max=65536, help="sub-matrices per layer for local quantization"),
+    max_accuracy_drop: float = typer.Option(0.005, min=0.0, max=1.0, help="K choice: allowed training-accuracy drop (0..1)"),
     fc_block: str = typer.Option("", help="FC block B_out x B_in, e.g. 16x16 (default 32x32, 16x16 for small layers)"),
     conv_block: str = typer.Option("", help="conv block B_fout x B_fin x Bx x By, e.g. 16x1x1x1 (default)"),
     fc_stride: str = typer.Option("", help="FC window stride (default = block), e.g. 8x8"),
@@ -56,10 +56,9 @@ def compress(
 ) -> None:
     """Prune, quantize and entropy-code a network's weights; report sizes and ratios."""
     from workloads.compress import jbig
-    from workloads.compress.pipeline import (compress_synthetic, compress_trained, measured_targets,
-                                             trained_targets)
-    from workloads.compress.report import format_table, write_csv
 
+    if not 0 <= max_accuracy_drop <= 1:  # a range check alone lets nan through
+        raise UserError(f"--max-accuracy-drop: must be a fraction in [0, 1], got {max_accuracy_drop!r}")
     try:
         from workloads.zoo import get_network
     except ImportError as exc:  # pragma: no cover - only before the zoo exists
@@ -79,26 +78,38 @@ def compress(
         jbig.library()
     except jbig.JbigUnavailable as exc:
         raise UserError(str(exc)) from exc
+    from soc.rundir import claim
     try:
         net = get_network(network)
-        mode = ("trained" if network in TRAINED else "synthetic") if weights == "auto" else weights
-        kinds = measured_targets(network)
-
-        def log(msg: str) -> None:
-            if not quiet:
-                typer.echo(msg, err=True)
-
-        if mode == "trained":
-            result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
-                                      finetune_epochs=finetune_epochs, criterion=criterion,
-                                      n_sub=submatrices, max_accuracy_drop=max_accuracy_drop,
-                                      blocks=blocks, strides=strides, log=log)
-        else:
-            result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
-                                        n_sub=submatrices, blocks=blocks, log=log)
+        with claim(out) as rundir:  # writable and ours before the pipeline runs
+            rundir.register("compression.csv", "accuracy.json")
+            _compress(net, network, out, weights, seed, rounds, finetune_epochs, criterion, submatrices,
+                      max_accuracy_drop, blocks, strides, quiet)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    out.mkdir(parents=True, exist_ok=True)
+
+
+def _compress(net, network: str, out: Path, weights: str, seed: int, rounds: int, finetune_epochs: int,
+              criterion: str, submatrices: int, max_accuracy_drop: float, blocks: dict, strides: dict,
+              quiet: bool) -> None:
+    from workloads.compress.pipeline import (compress_synthetic, compress_trained, measured_targets,
+                                             trained_targets)
+    from workloads.compress.report import format_table, write_csv
+    mode = ("trained" if network in TRAINED else "synthetic") if weights == "auto" else weights
+    kinds = measured_targets(network)
+
+    def log(msg: str) -> None:
+        if not quiet:
+            typer.echo(msg, err=True)
+
+    if mode == "trained":
+        result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
+                                  finetune_epochs=finetune_epochs, criterion=criterion,
+                                  n_sub=submatrices, max_accuracy_drop=max_accuracy_drop,
+                                  blocks=blocks, strides=strides, log=log)
+    else:
+        result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
+                                    n_sub=submatrices, blocks=blocks, log=log)
     write_csv(out / "compression.csv", result.layers)
     if result.accuracy is not None:
         (out / "accuracy.json").write_text(json.dumps(result.accuracy, indent=2) + "\n")

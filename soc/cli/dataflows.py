@@ -30,10 +30,11 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
     from soc.arch.spatial import make_spatial_config
     from soc.spatial.plots import write_plots
 
-    if batch < 1:
-        raise UserError(f"--batch must be >= 1, got {batch}")
-    if workers < 1:
-        raise UserError(f"--workers must be >= 1, got {workers}")
+    from soc.rundir import claim
+    if not 1 <= batch <= 4096:
+        raise UserError(f"--batch: must be in [1, 4096], got {batch}")
+    if not 1 <= workers <= 64:
+        raise UserError(f"--workers: must be in [1, 64], got {workers}")
     chosen = DATAFLOWS
     if dataflow:
         chosen = tuple(d.strip().upper() for d in dataflow.split(",") if d.strip())
@@ -54,11 +55,16 @@ def dataflows(network: str = typer.Argument(..., help="network of the zoo, e.g. 
         raise UserError(str(exc)) from None
     if not shapes:
         raise UserError(f"network {network!r} has no conv or fc layers")
-    df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "dataflows.csv", index=False)
-    plots = write_plots(df, out)
-    summary = summarize(df)
-    summary.to_csv(out / "dataflows_summary.csv", index=False)
+    try:
+        with claim(out) as rundir:  # writable and ours before the first layer is mapped
+            rundir.register("dataflows.csv", "dataflows_summary.csv")
+            df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
+            df.to_csv(out / "dataflows.csv", index=False)
+            plots = write_plots(df, out)
+            rundir.register(*plots)
+            summary = summarize(df)
+            summary.to_csv(out / "dataflows_summary.csv", index=False)
+    except OSError as exc:
+        raise UserError(f"--out {out}: {exc}") from None
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, " + ", ".join(str(p) for p in plots))
