@@ -174,11 +174,11 @@ def test_cli_layer_writes_result_json(tmp_path):
     data = json.loads((out / "result.json").read_text())
     for key in ("cycles", "time_s", "energy_pj", "energy_by_component", "useful_macs", "skipped_macs",
                 "dram_bytes_read", "dram_bytes_written", "utilization", "outputs_match_reference",
-                "sim_events", "wall_s", "config"):
+                "sim_events", "wall_s", "design", "design_hash", "socsim_version"):
         assert key in data
     assert data["outputs_match_reference"] is True
     assert sum(data["energy_by_component"].values()) == pytest.approx(data["energy_pj"])
-    assert data["config"]["tn"] == 16
+    assert data["design"]["tn"] == 16 and data["design"]["name"] == "coarse-sparse"
 
 
 @pytest.mark.parametrize("args, named", [

@@ -31,8 +31,17 @@ _STATE = {"debug": False}
 PROJECT_PACKAGES = ("soc", "workloads", "energy", "reports")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from soc import __version__
+        typer.echo(f"socsim {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="print the Python traceback of an error")) -> None:
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="print the version and exit"),
+          debug: bool = typer.Option(False, "--debug", help="print the Python traceback of an error")) -> None:
     """Simulate sparse neural-network accelerator SoCs: latency, energy, dataflows."""
     _STATE["debug"] = _STATE["debug"] or debug
 

@@ -78,6 +78,7 @@ def layer(
     trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
 ) -> None:
     """Simulate one generated layer and write OUT/result.json."""
+    from soc.arch import design_record
     from soc.runtime.simulate import simulate_layer
     from workloads.layers import FC, Conv
     from soc.rundir import claim
@@ -123,7 +124,7 @@ def _write(out: Path, rundir, result, cfg, kind: "Kind", blk, seed: int, gen_s: 
     data = result.to_dict()
     data.update({"generate_s": gen_s, "seed": seed, "weight_density": tensors.weight_density,
                  "input_density": tensors.input_density, "block": list(blk),
-                 "config": cfg.model_dump(mode="json")})
+                 **design_record(cfg)})
     (out / "result.json").write_text(json.dumps(data, indent=2, default=float))
     if trace:
         from reports.trace import write_chrome_trace

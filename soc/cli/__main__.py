@@ -1,0 +1,3 @@
+from soc.cli import main
+
+main()
