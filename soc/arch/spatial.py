@@ -9,7 +9,7 @@ from typing import Any
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from soc.arch.errors import ConfigError, validated  # noqa: F401 (re-exported)
 
@@ -19,7 +19,7 @@ class SpatialArch(BaseModel):
 
     Storage sizes are bytes, bandwidths words (``word_bytes`` each) or bytes per cycle.
     """
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     kind: Literal["spatial"] = "spatial"
     name: str = Field("spatial", min_length=1, max_length=80, description="design name (shown in results)")
@@ -28,8 +28,8 @@ class SpatialArch(BaseModel):
     pes: int = Field(256, ge=1, le=16384, description="number of PEs")
     word_bytes: int = Field(2, ge=1, le=8, description="bytes per weight/activation/partial sum word")
     # --- storage area model (see soc.spatial.area) ---
-    rf_area_per_byte: float = Field(4.0, gt=0, description="RF area per byte, in units of GLB-SRAM area per byte")
-    glb_area_per_byte: float = Field(1.0, gt=0, description="GLB area per byte (the area unit)")
+    rf_area_per_byte: float = Field(4.0, gt=0, le=1e6, description="RF area per byte, in units of GLB-SRAM area per byte")
+    glb_area_per_byte: float = Field(1.0, gt=0, le=1e6, description="GLB area per byte (the area unit)")
     baseline_rf_bytes: int = Field(512, ge=0, le=65536,
                                    description="RF bytes per PE of the baseline area budget; GLB = pes x this")
     rf_choices: tuple[int, ...] = Field((64, 128, 256, 512), min_length=1,
@@ -38,14 +38,20 @@ class SpatialArch(BaseModel):
     energy_table: str = "spatial-normalized"
     # --- timing ---
     clock_ghz: float = Field(1.0, gt=0, le=10)
-    glb_words_per_cycle: int = Field(32, ge=1, description="GLB read+write ports, words per cycle")
-    noc_words_per_cycle: int = Field(64, ge=1, description="array network deliveries per cycle")
-    dram_bytes_per_cycle: float = Field(16.0, gt=0)
-    dram_latency_cycles: int = Field(100, ge=0)
+    glb_words_per_cycle: int = Field(32, ge=1, le=1 << 20, description="GLB read+write ports, words per cycle")
+    noc_words_per_cycle: int = Field(64, ge=1, le=1 << 20, description="array network deliveries per cycle")
+    dram_bytes_per_cycle: float = Field(16.0, gt=0, le=4096)
+    dram_latency_cycles: int = Field(100, ge=0, le=1_000_000)
     # --- arithmetic check ---
-    check_batch: int = Field(2, ge=1, description="batch of the reduced layer whose outputs are checked")
-    check_channels: int = Field(8, ge=1, description="channels (C and M) of the reduced checked layer")
-    seed: int = 0
+    check_batch: int = Field(2, ge=1, le=1024, description="batch of the reduced layer whose outputs are checked")
+    check_channels: int = Field(8, ge=1, le=4096, description="channels (C and M) of the reduced checked layer")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @field_validator("rf_choices", mode="before")
+    @classmethod
+    def _list_as_tuple(cls, value: Any) -> Any:
+        """A YAML list of sizes is the tuple (strict mode takes tuples only)."""
+        return tuple(value) if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> "SpatialArch":

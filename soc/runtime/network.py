@@ -67,11 +67,16 @@ def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = 
     """Refuse, before anything is simulated, every layer the accelerator cannot run:
     a kind without an API call, or a convolution with different strides or paddings on
     the two axes (its lowering takes one of each)."""
+    from workloads.limits import LayerLimitError, check_layer
     chosen = _select(network, layers)
     for layer in network.layers:
         if chosen is not None and layer.name not in chosen:
             continue
         where = f"network {network.name}, layer {layer.name!r} ({layer.kind})"
+        try:
+            check_layer(layer, f"network {network.name}")
+        except LayerLimitError as exc:
+            raise NetworkCheckError(str(exc)) from None
         if not isinstance(layer, RUNNABLE):
             raise NetworkCheckError(f"{where}: no API call for this layer kind; allowed kinds: "
                                     f"{', '.join(sorted({c.kind for c in RUNNABLE}))}")

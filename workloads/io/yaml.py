@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml as _yaml
 
 from workloads.layers import GRUCell, LSTMCell, Network
+from workloads.limits import check_network as check_limits
 from workloads.zoo.builder import NetworkBuilder
 
 _PARAMS = {
@@ -58,10 +59,12 @@ def network_from_dict(spec: dict, default_name: str = "network") -> Network:
     unknown = set(spec) - {"name", "input_shape", "layers"}
     if unknown:
         raise NetworkFileError(f"unknown top-level key(s) {sorted(unknown)}; allowed: name, input_shape, layers")
+    if not isinstance(spec.get("name", default_name), str) or not spec.get("name", default_name):
+        raise NetworkFileError(f"name: must be a non-empty string, got {spec.get('name')!r}")
     shape = spec.get("input_shape")
     if not isinstance(shape, list) or len(shape) not in (1, 3) or not all(
-            isinstance(d, int) and d >= 1 for d in shape):
-        raise NetworkFileError(f"input_shape must be [C, H, W] or [N] of positive integers, got {shape!r}")
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 20 for d in shape):
+        raise NetworkFileError(f"input_shape: must be [C, H, W] or [N] of integers in [1, 2^20], got {shape!r}")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers:
         raise NetworkFileError("layers must be a non-empty list")
@@ -70,9 +73,11 @@ def network_from_dict(spec: dict, default_name: str = "network") -> Network:
         where = f"layer {pos}"
         if not isinstance(entry, dict) or "type" not in entry or "name" not in entry:
             raise NetworkFileError(f"{where}: must be a mapping with at least 'type' and 'name'")
-        kind, name = entry["type"], str(entry["name"])
+        kind, name = entry["type"], entry["name"]
+        if not isinstance(name, str) or not name:
+            raise NetworkFileError(f"{where}: name: must be a non-empty string, got {name!r}")
         where = f"layer {pos} ({name})"
-        if kind not in _PARAMS:
+        if not isinstance(kind, str) or kind not in _PARAMS:
             raise NetworkFileError(f"{where}: unknown type {kind!r}; allowed: {', '.join(_PARAMS)}")
         required, optional = _PARAMS[kind]
         given = set(entry) - {"type", "name", "input"}
@@ -83,7 +88,7 @@ def network_from_dict(spec: dict, default_name: str = "network") -> Network:
             raise NetworkFileError(f"{where}: unknown key(s) {sorted(extra)} for type {kind}; "
                                    f"allowed: {sorted(required | optional)}")
         src = entry.get("input")
-        if src is not None and src not in b.shapes:
+        if src is not None and (not isinstance(src, str) or src not in b.shapes):
             raise NetworkFileError(f"{where}: input {src!r} is not an earlier layer or 'input'")
         p = {k: _size(v) for k, v in entry.items() if k not in ("type", "name", "input")}
         try:
@@ -91,9 +96,11 @@ def network_from_dict(spec: dict, default_name: str = "network") -> Network:
         except (ValueError, TypeError) as exc:
             raise NetworkFileError(f"{where}: {exc}") from None
     try:
-        return b.build()
+        net = b.build()
+        check_limits(net)
     except ValueError as exc:
         raise NetworkFileError(str(exc)) from None
+    return net
 
 
 def _append(b: NetworkBuilder, kind: str, name: str, src, p: dict) -> None:
