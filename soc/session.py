@@ -21,7 +21,9 @@ from typing import Any
 
 from soc.arch import VectorArch, design_record
 from soc.rundir import claim
-from soc.runtime.network import NetworkRunError, RunOutcome, resolve, run_network, run_script
+from soc.runtime.api import check_strategy
+from soc.runtime.network import (NetworkRunError, RunOutcome, check_network, check_seed, load_script, resolve,
+                                 run_network, run_script)
 from workloads.layers import Network
 
 
@@ -33,6 +35,13 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
     if isinstance(target, str):
         target = resolve(target)
     out = Path(out)
+    # every input checked before the directory is touched (a refused run leaves the last one intact)
+    check_strategy(kwargs.get("strategy"))
+    check_seed(kwargs.get("seed", 0))
+    if isinstance(target, Network):
+        check_network(target, cfg, kwargs.get("layers"))
+    else:
+        kwargs["fn"] = load_script(target)  # a script that cannot load is refused here
     with claim(out) as rundir:
         rundir.register(LAYERS_CSV, SUMMARY_JSON)
         writer = RunWriter(out)

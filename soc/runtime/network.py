@@ -38,6 +38,7 @@ import numpy as np
 
 from soc.runtime import api
 from soc.arch.vector import VectorArch
+from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, summarize
 from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
                               GRUCell, Layer, LSTMCell, Network, Pool)
@@ -77,6 +78,12 @@ def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = 
             check_layer(layer, f"network {network.name}")
         except LayerLimitError as exc:
             raise NetworkCheckError(str(exc)) from None
+        if isinstance(layer, (Conv, FC, LSTMCell, GRUCell)):
+            reduction = int(np.prod(layer.weight_shape[1:]))
+            if reduction > MAX_INPUTS:
+                raise NetworkCheckError(f"{where}: {reduction:,} inputs per output (weight shape {layer.weight_shape}); "
+                                        f"allowed: at most {MAX_INPUTS:,}, the range the 48-bit accumulator sums "
+                                        f"exactly")
         if not isinstance(layer, RUNNABLE):
             raise NetworkCheckError(f"{where}: no API call for this layer kind; allowed kinds: "
                                     f"{', '.join(sorted({c.kind for c in RUNNABLE}))}")
@@ -211,7 +218,7 @@ def _select(network: Network, layers: list[str] | None) -> set[str] | None:
     names = {layer.name for layer in network.layers}
     unknown = [n for n in layers if n not in names]
     if unknown:
-        raise ValueError(f"--layers: unknown layer(s) {unknown} in network {network.name}; "
+        raise NetworkCheckError(f"--layers: unknown layer(s) {unknown} in network {network.name}; "
                          f"allowed: {', '.join(layer.name for layer in network.layers)}")
     return set(layers)
 
@@ -321,12 +328,13 @@ def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
 
 
 def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
-               listener=None, progress: bool = False) -> RunOutcome:
-    """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
+               listener=None, progress: bool = False, fn: Callable[..., Any] | None = None) -> RunOutcome:
+    """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one);
+    ``fn``: its ``run`` function when already loaded (:func:`load_script`)."""
     import inspect
     api.check_strategy(strategy)
     check_seed(seed)
-    fn = load_script(path)
+    fn = fn if fn is not None else load_script(path)
     name = Path(path).stem
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
