@@ -60,7 +60,7 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
             if isinstance(exc, NetworkRunError):
                 writer.finish(summary, failed_layer=exc.layer, error=exc.error)
             else:
-                writer.finish(summary, error=exc)
+                writer.finish(summary, failed_layer=_running(target, writer, kwargs.get("layers")), error=exc)
             raise
         summary = {**writer.summary(), **outcome.summary, **record}
         writer.finish(summary)
@@ -71,3 +71,15 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
                                               title=f"{summary['network']} on {cfg.name}", config=cfg)
             rundir.register(*outcome.paths.values())
     return outcome
+
+
+def _running(target: Network | Path, writer, layers: list[str] | None) -> str | None:
+    """The layer a run was in when it stopped: for a network, the first of its layers not
+    finished (a stop between two layers names the one about to run); for a script, the
+    layer its last call announced."""
+    done = {r["name"] for r in writer.rows}
+    if isinstance(target, Network):
+        pending = [la.name for la in target.layers if (not layers or la.name in layers) and la.name not in done]
+        return pending[0] if pending else None
+    current = writer.current_layer
+    return current if current not in done else None
