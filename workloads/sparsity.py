@@ -298,6 +298,7 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
         raise NonFiniteError(f"to_fixed: a tensor holds {problem}; every value must be finite")
     if a.dtype != np.float32:  # float32 stays float32: scaling by 2^f and rounding to int16 range are exact
         a = a.astype(np.float64)
+    a = np.clip(a, -65536.0, 65536.0)  # saturates all the same, and 2^f x a cannot overflow
     scaled = np.rint(a * a.dtype.type(1 << frac_bits))
     np.clip(scaled, -32768, 32767, out=scaled)
     return scaled.astype(np.int16)

@@ -78,7 +78,6 @@ def layer(
     trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
 ) -> None:
     """Simulate one generated layer and write OUT/result.json."""
-    from soc.arch import design_record
     from soc.runtime.simulate import simulate_layer
     from workloads.layers import FC, Conv
     from soc.rundir import claim
@@ -120,6 +119,7 @@ def layer(
 
 def _write(out: Path, rundir, result, cfg, kind: "Kind", blk, seed: int, gen_s: float, tensors, trace: bool) -> None:
     """result.json (and trace.json), then the one-line summary."""
+    from soc.arch import design_record
     rundir.register("result.json", "trace.json")
     data = result.to_dict()
     data.update({"generate_s": gen_s, "seed": seed, "weight_density": tensors.weight_density,

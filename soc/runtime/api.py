@@ -315,7 +315,11 @@ class Handle:
             self.listener.add_layer(result.to_dict())
         return result
 
-    def fixed(self, x: np.ndarray) -> np.ndarray:
+    def fixed(self, x: np.ndarray, *, layer: str | None = None, tensor: str = "tensor") -> np.ndarray:
+        """``x`` in the neurons' fixed-point format; with ``layer``, a non-finite value is
+        refused naming the layer and ``tensor``."""
+        if layer is not None:
+            check_finite(x, layer, tensor)
         return to_fixed(x, self.frac_bits)
 
     def real(self, q: np.ndarray) -> np.ndarray:
@@ -462,7 +466,7 @@ def pooling_forward(handle: Handle, pool: PoolingDescriptor, x: Tensor, y: Tenso
     else:
         yq = np.clip(np.rint(ref.pool_forward(layer, xq.astype(np.float32)).astype(np.float64)), -32768, 32767).astype(np.int16)
         ops, tol = {"add": n * layer.ops, "multiply": n * int(np.prod(layer.output_shape))}, ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)))
+    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
     return _elementwise(handle, name, "pool", [xq], yq, ref_q, tol, ops, y, wall)
 
 
@@ -483,7 +487,7 @@ def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: 
         v = 1.0 / (1.0 + np.exp(-v)) if act.function == "sigmoid" else np.tanh(v)
         v = check_finite(v, name, "output (computed)")
         yq, ops, tol = to_fixed(v, handle.frac_bits), {"nonlinear": xq.size}, ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq)))
+    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
     return _elementwise(handle, name, "act", [xq], yq, ref_q, tol, ops, y, wall)
 
 
@@ -503,7 +507,7 @@ def lrn_forward(handle: Handle, lrn: LRNDescriptor, x: Tensor, y: Tensor, *, nam
     csum = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq, axis=1)], axis=1)
     scale = (lrn.k + lrn.alpha / lrn.size * (csum[:, lrn.size:] - csum[:, :-lrn.size])) ** lrn.beta
     yq = to_fixed(check_finite(v / scale, name, "output (computed)"), handle.frac_bits)
-    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)))
+    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
     ops = {"multiply": xq.size * (lrn.size + 1), "add": xq.size * lrn.size, "nonlinear": xq.size}
     return _elementwise(handle, name, "lrn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
 
@@ -531,7 +535,7 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
     if shift is not None:
         out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
     yq = to_fixed(check_finite(out, name, "output (computed)"), handle.frac_bits)
-    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps))
+    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps), layer=name, tensor="reference output")
     channels = x.desc.shape[1]
     ops = {"add": 3 * xq.size, "multiply": 2 * xq.size, "nonlinear": channels}
     return _elementwise(handle, name, "bn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
@@ -552,7 +556,7 @@ def add_forward(handle: Handle, add: AddDescriptor, xs: Sequence[Tensor], y: Ten
     qs = [handle.fixed(t.required(name)) for t in xs]
     yq = np.clip(np.sum([q.astype(np.int32) for q in qs], axis=0), -32768, 32767).astype(np.int16)
     layer = Add(name, shape[1:], inputs=tuple(f"in{i}" for i in range(len(xs))))
-    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]))
+    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]), layer=name, tensor="reference output")
     ops = {"add": (len(xs) - 1) * yq.size}
     return _elementwise(handle, name, "add", qs, yq, ref_q, 0, ops, y, wall)
 
