@@ -166,12 +166,14 @@ def load_table_file(path: Path) -> EnergyTable:
         data = yaml.safe_load(Path(path).read_text())
     except OSError as exc:
         raise EnergyTableError(f"energy table {path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise EnergyTableError(f"energy table {path}: not a text file (byte {exc.start} is not UTF-8)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
         raise EnergyTableError(f"energy table {path}:{where} not valid YAML "
                                f"({getattr(exc, 'problem', None) or exc})") from None
-    if not isinstance(data, dict) or data.get("kind") not in _KINDS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data.get("kind") not in _KINDS:
         got = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise EnergyTableError(f"energy table {path}: kind: must be one of {sorted(_KINDS)}; got {got!r}")
     try:

@@ -10,12 +10,24 @@ from workloads.layers import Network
 
 
 def load_network(path) -> Network:
-    """Pick the importer from the file extension (.onnx, .csv, .yaml or .yml)."""
+    """Pick the importer from the file extension (.onnx, .csv, .yaml or .yml).
+
+    A malformed file raises the importer's own error naming the file: an ONNX graph whose
+    structure the importer trips over (a missing input, an attribute of the wrong type)
+    is reported as such rather than as a bare Python error."""
     suffix = Path(path).suffix.lower()
     if suffix == ".onnx":
-        return load_onnx(path)
+        try:
+            return load_onnx(path)
+        except OnnxImportError:
+            raise
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
+            raise OnnxImportError(f"{path}: malformed ONNX graph ({type(exc).__name__}: {exc})") from None
     if suffix == ".csv":
-        return load_topology_csv(path)
+        try:
+            return load_topology_csv(path)
+        except UnicodeDecodeError as exc:
+            raise TopologyError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     if suffix in (".yaml", ".yml"):
         return load_network_yaml(path)
     raise ValueError(f"{path}: unknown network file type {suffix!r}; allowed: .onnx, .csv, .yaml, .yml")

@@ -144,7 +144,11 @@ def load_network_yaml(path) -> Network:
     try:
         spec = _yaml.safe_load(path.read_text())
     except _yaml.YAMLError as exc:
-        raise NetworkFileError(f"{path}: not valid YAML ({exc})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}:" if mark is not None else ""
+        raise NetworkFileError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise NetworkFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     try:
         return network_from_dict(spec, path.stem)
     except NetworkFileError as exc:
