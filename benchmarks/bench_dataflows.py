@@ -1,7 +1,8 @@
 """Wall time of the full dataflow comparison on AlexNet (spec section 4, issue 4).
 
 All six dataflows (WS, OS-A, OS-B, OS-C, NLR, RS) on all conv and FC layers of the
-zoo's AlexNet at batch 16 on 256 PEs with the spatial-normalized energy table: mapping
+zoo's AlexNet at batch 16 on the spatial-16x16 design (256 PEs, equal-area storage,
+spatial-normalized energy table): mapping
 search, SimPy run and arithmetic check of every (layer, dataflow), two worker
 processes (what ``socsim dataflows alexnet`` does). Measured: median wall time over
 REPEATS runs (seconds); target under 60 s on a 2-core machine. Also recorded: the
@@ -19,10 +20,10 @@ TARGET_S = 60.0
 
 
 def run() -> dict:
+    from soc.arch import load_design
     from soc.spatial.compare import compare_layers, network_shapes, summarize
-    from soc.arch.spatial import make_spatial_config
 
-    cfg = make_spatial_config(pes=256)
+    cfg = load_design("spatial-16x16", kind="spatial")
     shapes = network_shapes("alexnet", 16)
     times, df = [], None
     for _ in range(REPEATS):

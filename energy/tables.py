@@ -257,6 +257,8 @@ def derive_design_table(base: PrimitiveTable, node_nm: float = 65, vdd_v: float 
     put("pe", "nonlinear", base.op("int_add", WORD_BITS) * s, "output", f"table look-up ~ int_add({WORD_BITS}); {sfmt}")
     put("pe", "index-step", base.op("int_add", WORD_BITS) * s, "step index walked (weight-sparse)",
         f"step add ~ int_add({WORD_BITS}); {sfmt}")
+    put("pe", "neuron-select", add8, "neuron selected for a weight by the indexing module (weight-sparse)",
+        f"16-bit mux select ~ int_add(8); {sfmt}")
     put("encoder", "compare", base.op("int_add", WORD_BITS) * s, "output checked for zero",
         f"zero compare ~ int_add({WORD_BITS}); {sfmt}")
     put("encoder", "compact", add8, "non-zero output", f"compaction mux ~ int_add(8); {sfmt}")

@@ -44,7 +44,7 @@ MANIFEST_NAME = ".socsim-manifest.json"
 ARTIFACTS = (
     "layers.csv", "summary.json", "report.html", "network.csv", "energy_by_component.csv",
     "energy_by_action.csv", "plots", "trace.json", "result.json", "compare.csv", "compression.csv",
-    "accuracy.json", "dataflows.csv", "dataflows_summary.csv", "design.yaml",
+    "accuracy.json", "dataflows.csv", "dataflows_summary.csv", "design.yaml", "design.json",
 )
 
 

@@ -29,11 +29,16 @@ from workloads.layers import Network
 
 def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
              **kwargs: Any) -> RunOutcome:
-    """Run ``target`` (a network, a workload script path, or a name/file that
-    :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
+    """Run ``target`` (a network, a workload script path, a loaded model, or a name/file
+    that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
     from reports.writer import LAYERS_CSV, SUMMARY_JSON, RunWriter
     if isinstance(target, str):
         target = resolve(target)
+    if not isinstance(target, (Network, Path)):  # a loaded model: its network at the densities it states
+        from soc.runtime.network import model_run_args
+        for key, value in model_run_args(target).items():
+            kwargs.setdefault(key, value)
+        target = target.network
     out = Path(out)
     # every input checked before the directory is touched (a refused run leaves the last one intact)
     check_strategy(kwargs.get("strategy"))
@@ -79,7 +84,7 @@ def _running(target: Network | Path, writer, layers: list[str] | None) -> str | 
     layer its last call announced."""
     done = {r["name"] for r in writer.rows}
     if isinstance(target, Network):
-        pending = [la.name for la in target.layers if (not layers or la.name in layers) and la.name not in done]
+        pending = [la.name for la in target.order if (not layers or la.name in layers) and la.name not in done]
         return pending[0] if pending else None
     current = writer.current_layer
     return current if current not in done else None

@@ -173,7 +173,7 @@ case("table-primitive-as-design", ["run", "mlp", "--out", "{d}/out", "--arch",
                                    _design("tbl-prim", energy={"source": "table", "table": "horowitz-45nm"})],
      "energy.table")
 case("table-missing-pe-mac", ["run", "mlp", "--out", "{d}/out", "--arch",
-                              _table("nomac", lambda t: t["components"]["pe"].pop("mac"))], "nomac.table.yaml", "pe, mac")
+                              _table("nomac", lambda t: t["components"]["pe"].pop("mac"))], "nomac.table.yaml", "'pe' action 'mac'")
 case("table-missing-nsm", ["run", "mlp", "--out", "{d}/out", "--arch",
                            _table("nonsm", lambda t: t["components"].pop("nsm"))], "nonsm.table.yaml", "nsm")
 case("table-missing-buffer", ["run", "mlp", "--out", "{d}/out", "--arch",
@@ -197,14 +197,14 @@ case("table-kind-wrong", ["run", "mlp", "--out", "{d}/out", "--arch",
                           _table("badkind", lambda t: t.update(kind="lookup"))], "badkind.table.yaml", "kind")
 case("table-unknown-field", ["run", "mlp", "--out", "{d}/out", "--arch",
                              _table("extra", lambda t: t.update(vendor="x"))], "extra.table.yaml", "vendor")
-case("table-bad-base", ["run", "mlp", "--out", "{d}/out", "--arch",
-                        _table("badbase", lambda t: t.update(base="nosuch-base"))], "nosuch-base")
+case("table-bad-node", ["run", "mlp", "--out", "{d}/out", "--arch",
+                        _table("badnode", lambda t: t.update(node_nm=-65))], "badnode.table.yaml", "node_nm")
 FILES["broken.table.yaml"] = "components: {pe: [\n"
 case("table-bad-yaml", ["run", "mlp", "--out", "{d}/out", "--arch",
                         _design("tbl-broken", energy={"source": "table", "table": "{d}/broken.table.yaml"})],
      "broken.table.yaml")
 case("layer-table-incomplete", ["layer", "--out", "{d}/out", "--arch",
-                                _table("nomac2", lambda t: t["components"]["pe"].pop("mac"))], "pe, mac")
+                                _table("nomac2", lambda t: t["components"]["pe"].pop("mac"))], "'mac'")
 
 # --------------------------------------------------------------------------- network files (YAML)
 NET_CASES = [
@@ -304,7 +304,7 @@ CSV_CASES = [
     ("negative", f"{CSV_HEADER}\nconv1, 8, 8, 3, 3, 3, -4, 1,\n", "Num Filter"),
     ("float", f"{CSV_HEADER}\nconv1, 8, 8, 3, 3, 3, 4, 1.5,\n", "Strides"),
     ("filter-too-big", f"{CSV_HEADER}\nconv1, 8, 8, 9, 3, 3, 4, 1,\n", "filter"),
-    ("duplicate", f"{CSV_HEADER}\nconv1, 8, 8, 3, 3, 3, 4, 1,\nconv1, 8, 8, 3, 3, 3, 4, 1,\n", "conv1"),
+    ("stride-zero", f"{CSV_HEADER}\nconv1, 8, 8, 3, 3, 3, 4, 0,\n", "Strides"),
     ("missing-value", f"{CSV_HEADER}\nconv1, 8, , 3, 3, 3, 4, 1,\n", "IFMAP Width"),
     ("only-header", f"{CSV_HEADER}\n", "no layer"),
     ("empty", "", "empty"),

@@ -157,8 +157,8 @@ def test_a_network_run_stops_at_the_layer_given_non_finite_tensors(monkeypatch, 
     import soc.runtime.network as network_module
     real = network_module.reference_tensors
 
-    def poisoned(net, seed=0, *, batch=1):
-        for t in real(net, seed, batch=batch):
+    def poisoned(net, seed=0, **kwargs):
+        for t in real(net, seed, **kwargs):
             if t.layer.name == "conv2":
                 t = replace(t, **{tensor: _poison(getattr(t, tensor), value, 4)})
             yield t
@@ -176,3 +176,31 @@ def test_a_network_run_stops_at_the_layer_given_non_finite_tensors(monkeypatch, 
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["failure"]["layer"] == "conv2"
     assert summary["failure"]["error_type"] == "NonFiniteError" and summary["layers_completed"] == 2
+
+
+@pytest.mark.parametrize("value", BAD.values(), ids=BAD.keys())
+def test_an_onnx_models_own_weights_holding_nan_or_inf_are_refused(tmp_path, value, capsys):
+    """A model file's weights (ONNX initializers) are tensors a model provides: the run
+    stops at the layer that uses them, naming it and the tensor."""
+    from onnx import TensorProto, helper, numpy_helper
+    from soc.cli import run_cli
+    rng = np.random.default_rng(0)
+    w1 = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    w2 = rng.standard_normal((10, 8 * 4 * 4)).astype(np.float32)
+    w2[3, 7] = value
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+             helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+             helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Flatten", ["p1"], ["f1"], name="flat", axis=1),
+             helper.make_node("Gemm", ["f1", "w2"], ["y"], name="fc", transB=1)]
+    graph = helper.make_graph(nodes, "poisoned", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              initializer=[numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    path = tmp_path / "poisoned.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    code = run_cli(["run", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("error: ") and "fc" in err[-1] and "weights" in err[-1], err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["failure"]["error_type"] == "NonFiniteError"

@@ -20,7 +20,7 @@ REQUIRED = ["layer", "kind", "dataflow", "macs", "energy_per_mac", "e_dram", "e_
 
 @pytest.fixture
 def tiny_zoo(monkeypatch):
-    def shapes(network, batch, layer=None):
+    def shapes(network, batch, layer=None, **densities):
         if network != "tiny":
             raise ValueError(f"unknown network {network!r}; allowed: ['tiny']")
         out = [conv("conv1", batch, 3, 8, 9, 9, 3, stride=2, padding=1), fc("fc1", batch, 32, 10)]

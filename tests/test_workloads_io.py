@@ -55,14 +55,15 @@ def test_onnx_model_becomes_a_network(tmp_path):
     onnx.save(model, path)
     net = load_network(path)
     kinds = [(l.name, type(l)) for l in net]
+    # bn2 (trained statistics after a conv read by nothing else) is folded into conv2
     assert kinds == [("conv1", Conv), ("relu1", Activation), ("norm1", LRN), ("conv2", Conv),
-                     ("bn2", BatchNorm), ("res", Add), ("pool", Pool), ("avg", Pool), ("gap", Pool),
+                     ("res", Add), ("pool", Pool), ("avg", Pool), ("gap", Pool),
                      ("fc1", FC), ("sig", Activation), ("fc2", FC), ("tanh", Activation)]
     conv1, conv2 = net.layer("conv1"), net.layer("conv2")
     assert conv1.output_shape == (8, 8, 8) and conv1.stride == (2, 2)
     assert conv2.groups == 2 and conv2.weight_shape == (8, 4, 3, 3)
     assert net.layer("norm1").k == 2.0 and net.layer("norm1").size == 3
-    assert net.layer("res").inputs == ("bn2", "norm1")
+    assert net.layer("res").inputs == ("conv2", "norm1")
     assert net.layer("gap").output_shape == (8, 1, 1)
     assert (net.layer("fc1").in_features, net.layer("fc1").out_features) == (8, 10)
     assert (net.layer("fc2").in_features, net.layer("fc2").out_features) == (10, 4)
@@ -73,15 +74,14 @@ def test_onnx_model_becomes_a_network(tmp_path):
 
 def test_unsupported_operator_is_named():
     model = _model([helper.make_node("Relu", ["x"], ["r"], name="act"),
-                    helper.make_node("Softmax", ["r"], ["y"], name="classifier")], [])
-    with pytest.raises(UnsupportedOperatorError, match=r"'Softmax' \(node 'classifier'\)"):
+                    helper.make_node("Erf", ["r"], ["y"], name="classifier")], [])
+    with pytest.raises(UnsupportedOperatorError, match=r"'Erf' \(node 'classifier'\)"):
         load_onnx(model)
 
 
 @pytest.mark.parametrize("attrs, message", [
-    (dict(pads=[0, 0, 1, 1]), "symmetric"),
     (dict(dilations=[2, 2]), "dilations"),
-    (dict(auto_pad="SAME_UPPER"), "auto_pad"),
+    (dict(auto_pad="SAME_SIDEWAYS"), "auto_pad"),
 ])
 def test_unsupported_conv_attributes_are_named(attrs, message):
     node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3], **attrs)
@@ -134,7 +134,6 @@ def test_scale_sim_topology_imports(tmp_path):
     (SCALE_SIM.replace("227, 227, 11", "227, x, 11"), r"line 2: 'IFMAP Width' must be an integer"),
     (SCALE_SIM.replace("31, 31, 5", "31, 0, 5"), r"line 3: 'IFMAP Width' must be an integer >= 1"),
     (SCALE_SIM.replace("1, 1, 1, 1, 9216", "1, 1, 3, 1, 9216"), "line 4: filter 3x1 is larger"),
-    (SCALE_SIM.replace("Conv2,", "Conv1,"), "duplicate layer name"),
     ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides\n"
      "c, 8, 8, 3, 3, 4, 4\n", "line 2: missing value for 'Strides'"),
     ("", "empty"),

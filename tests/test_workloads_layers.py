@@ -87,7 +87,7 @@ def test_network_checks_connections_and_sums():
         Network("n", [Conv("c", 1, 4, 3, (6, 6)), FC("f", 63, 10)], (1, 6, 6))
     with pytest.raises(ValueError, match="duplicate"):
         Network("n", [FC("f", 4, 4), FC("f", 4, 4)], (4,))
-    with pytest.raises(ValueError, match="not an earlier layer"):
+    with pytest.raises(ValueError, match="no layer of the network"):
         Network("n", [FC("f", 4, 4), Add("a", (4,), inputs=("f", "later"))], (4,))
     with pytest.raises(KeyError):
         net.layer("nope")

@@ -17,11 +17,17 @@ Activations (:func:`sparse_activations`): ``ReLU(f - t)`` of a random field ``f`
 (smoothed over the last two axes for spatial tensors) with ``t`` chosen so that exactly
 ``round(density * size)`` values are non-zero.
 
-Network runs (:func:`run_network`): every layer is executed with the NumPy reference of
-:mod:`workloads.forward` on block-sparse weights at the measured densities of
-:data:`MEASURED_SPARSITY`; at each ReLU a scalar bias (the quantile of its input) makes
-the zero fraction equal the measured dynamic neuron sparsity of the weighted layer it
-feeds, so the zeros really come from ReLU. Each weighted layer's weights are rescaled
+Network runs (:func:`run_network`): every layer is executed in dependency order
+(:attr:`workloads.layers.Network.order`) with the NumPy reference of
+:mod:`workloads.forward`, on the model's own weights when the layer carries trained ones
+(an imported ONNX model; optionally pruned first, :class:`PruneSpec`), otherwise on
+block-sparse weights at the densities of
+:mod:`workloads.density` (by default the measured rates of :data:`MEASURED_SPARSITY`);
+layers that are independent (a SCALE-Sim or Timeloop layer list) each get their own
+synthetic input at their input density; in a connected network, at each ReLU a scalar
+bias (the quantile of its input) makes the zero fraction equal the input sparsity target
+(by default the measured dynamic neuron sparsity) of the weighted layer it feeds, so the
+zeros really come from ReLU. Each weighted layer's weights are rescaled
 once so that its output has unit RMS over the batch (data-dependent initialisation, as in
 LSUV), which keeps the values in the range of 16-bit fixed point.
 """
@@ -35,8 +41,8 @@ from scipy.ndimage import gaussian_filter
 
 from workloads.finite import NonFiniteError, describe_nonfinite
 from workloads.forward import forward
-from workloads.layers import (NETWORK_INPUT, WEIGHTED_KINDS, Activation, Add, Layer, LSTMCell,
-                              Network)
+from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
+                              is_placeholder, param_array)
 
 # Spec section 1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -184,7 +190,13 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
             cut[ax + 1] = slice(s - (g - 1) * b, None)
             valid[tuple(cut)] = False
     values *= valid
-    actual = np.abs(values).reshape(kept, -1).sum(axis=1) / counts[keep_blocks]
+    del valid
+    flat = values.reshape(kept, -1)
+    sums = np.empty(kept, np.float32)
+    step = max(1, (1 << 22) // max(1, flat.shape[1]))  # |w| sums in chunks: no second copy of a large layer
+    for a in range(0, kept, step):
+        sums[a:a + step] = np.abs(flat[a:a + step]).sum(axis=1)
+    actual = sums / counts[keep_blocks]
     factor = (means[keep_blocks] / np.maximum(actual, 1e-12)).astype(np.float32)
     values *= factor.reshape((kept,) + (1,) * nd)
 
@@ -308,7 +320,11 @@ def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
 class LayerTensors:
     """Tensors of one layer: ``weights`` (float32, ``layer.weight_shape``; empty for layers
     without weights), ``keep`` (bool mask of surviving weights), ``inputs`` (float32,
-    ``(N, *layer.input_shape)``; a list of such arrays for an ``Add``)."""
+    ``(N, *shape)``; a list of such arrays for a layer with several inputs). ``extra``
+    holds the layer's other parameters as used (``bias``, a batch norm's ``scale`` and
+    ``shift``, an element-wise ``const``, a PReLU ``slope``, LSTM ``peepholes``...).
+    ``source`` says where the weights and inputs came from and at what density
+    (:func:`tensor_source`)."""
 
     layer: Layer
     weights: np.ndarray
@@ -316,6 +332,7 @@ class LayerTensors:
     inputs: np.ndarray
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
 
     @property
     def weight_density(self) -> float:
@@ -329,6 +346,8 @@ class LayerTensors:
 
 
 def _recurrent_extra(layer: Layer, seed: int) -> dict:
+    if isinstance(layer, LSTM):
+        layer = layer.cell
     if not isinstance(layer, LSTMCell):
         return {}
     rng = _rng(seed, 3)
@@ -360,12 +379,17 @@ def layer_tensors(layer: Layer, weight_density: float = 1.0, input_density: floa
                                        input_neuron_sparsity=input_neuron_sparsity)
     else:
         w, keep = np.zeros((0,), np.float32), np.zeros((0,), bool)
-    if isinstance(layer, Add):
-        inputs = [sparse_activations((batch, *layer.input_shape), input_density, seed + 7919 * i)
-                  for i in range(len(layer.inputs))]
-    else:
-        inputs = sparse_activations((batch, *layer.input_shape), input_density, seed)
+    inputs = _synthetic_inputs(layer, (batch,), input_density, seed)
     return LayerTensors(layer, w, keep, inputs, seed, _recurrent_extra(layer, seed))
+
+
+def _synthetic_inputs(layer: Layer, lead: tuple, density: float, seed: int):
+    """ReLU-like inputs of ``layer`` (one array per input of a layer with several)."""
+    if layer.multi_input:
+        count = max(len(layer.inputs), getattr(layer, "operands", 0), len(getattr(layer, "input_shapes", ())))
+        return [sparse_activations((*lead, *layer.input_shape_of(k)), density, seed + 7919 * k)
+                for k in range(count)]
+    return sparse_activations((*lead, *layer.input_shape), density, seed)
 
 
 def layer_sparsity(network: str, layer: Layer) -> dict[str, float]:
@@ -397,7 +421,9 @@ def measured_layer_tensors(network: str, layer: Layer | str, seed: int = 0, *, b
 @dataclass(frozen=True)
 class NetworkRun:
     """Result of :func:`run_network`: per layer name, the weights, keep masks, outputs and
-    the ReLU biases used; ``outputs['input']`` is the network input."""
+    the ReLU biases used; ``outputs['input']`` is the network input (of a connected
+    network; independent layers have their own in ``inputs``); ``sources`` is each
+    layer's :func:`tensor_source`."""
 
     network: Network
     seed: int
@@ -406,30 +432,135 @@ class NetworkRun:
     outputs: dict
     relu_bias: dict
     extra: dict
+    inputs: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
 
     def layer_inputs(self, name: str):
+        if not self.network.connected:
+            return self.inputs[name]
         srcs = self.network.producers(name)
         arrays = [self.outputs[s] for s in srcs]
-        return arrays if isinstance(self.network.layer(name), Add) else arrays[0]
+        return arrays if self.network.layer(name).multi_input else arrays[0]
 
     def tensors(self, name: str) -> LayerTensors:
         layer = self.network.layer(name)
         w = self.weights.get(name, np.zeros((0,), np.float32))
         keep = self.keep.get(name, np.zeros((0,), bool))
-        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}))
+        return LayerTensors(layer, w, keep, self.layer_inputs(name), self.seed, self.extra.get(name, {}),
+                            self.sources.get(name, {}))
 
 
-def _next_weighted(network: Network, index: int) -> Layer | None:
-    for layer in network.layers[index + 1:]:
+# --------------------------------------------------------------------------- weights of a run
+PRUNE_METHODS = ("coarse", "fine")
+
+
+@dataclass(frozen=True)
+class PruneSpec:
+    """Pruning applied to every weighted layer before a run: ``method`` coarse (whole
+    blocks, ``block`` or the layer kind's default block of
+    :mod:`workloads.compress.prune`) or fine (single weights), keeping ``density``."""
+
+    method: str
+    density: float
+    block: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in PRUNE_METHODS:
+            raise ValueError(f"prune method must be one of {', '.join(PRUNE_METHODS)}, got {self.method!r}")
+        object.__setattr__(self, "density", _check_density("weight density", self.density))
+        if self.block is not None:
+            if self.method == "fine":
+                raise ValueError("a block applies to coarse pruning only (fine pruning removes single weights)")
+            block = tuple(int(b) for b in self.block)
+            if len(block) not in (2, 4) or min(block) < 1:
+                raise ValueError(f"block must be 4 positive sizes (B_fout, B_fin, Bx, By: convolutions) or 2 "
+                                 f"(B_out, B_in: FC and recurrent layers), got {self.block!r}")
+            object.__setattr__(self, "block", block)
+
+    def block_for(self, layer: Layer) -> tuple[int, ...]:
+        """The block pruning ``layer``'s weights: fine -> single weights; a given block
+        applies to the layers whose weights have as many axes (4: convolutions, 2: FC and
+        recurrent), clipped to each layer's size; other layers get their kind's default."""
+        from workloads.compress.prune import default_block as prune_block
+        shape = layer.weight_shape
+        if self.method == "fine":
+            return (1,) * len(shape)
+        if self.block is None or len(self.block) != len(shape):
+            return prune_block("fc" if len(shape) == 2 else "conv", shape)
+        return tuple(min(b, s) for b, s in zip(self.block, shape))
+
+
+WEIGHT_MODES = ("auto", "synthetic")
+
+
+def model_weights(layer: Layer) -> bool:
+    """True when a weighted layer carries trained weights (not a placeholder)."""
+    src = layer.param("weight")
+    return src is not None and not is_placeholder(src) and getattr(src, "loadable", True)
+
+
+def _model_extra(layer: Layer) -> dict:
+    """The layer's own non-weight parameters, loaded (biases, peepholes, ...)."""
+    extra = {}
+    for key, src in (layer.params or {}).items():
+        if key == "weight" or not getattr(src, "loadable", True):
+            continue
+        extra[key] = param_array(src)
+    return extra
+
+
+def _forward_kwargs(layer: Layer, extra: dict) -> dict:
+    """Keyword arguments of :func:`workloads.forward.forward` from a layer's parameters."""
+    if layer.kind in ("lstm", "gru"):
+        rec = {k: extra[k] for k in ("peepholes", "projection", "recurrent_bias") if k in extra}
+        return {"extra": rec} if rec else {}
+    if layer.kind in ("add", "mul") and "const" in extra:
+        return {"const": extra["const"]}
+    if layer.kind == "act" and "slope" in extra:
+        return {"slope": extra["slope"]}
+    return {}
+
+
+def check_network_input(network: Network, x, where: str = "input") -> np.ndarray:
+    """A user's network input as float32 ``(N, *network.input_shape)`` (a single sample
+    without the batch axis is accepted); a wrong shape raises naming the expected one."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{where}: must hold numbers, got dtype {x.dtype}")
+    want = tuple(network.input_shape)
+    if x.shape == want:
+        x = x[None]
+    if x.ndim != len(want) + 1 or x.shape[1:] != want or x.shape[0] < 1:
+        raise ValueError(f"{where}: shape {x.shape} does not fit network {network.name}; expected "
+                         f"(N, {', '.join(map(str, want))}) or ({', '.join(map(str, want))})")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{where}: holds NaN or infinite values")
+    return x
+
+
+# --------------------------------------------------------------------------- network runs
+def _next_weighted(network: Network, name: str, consumers: dict | None = None) -> Layer | None:
+    """The first weighted layer reached from ``name``'s output along the graph (breadth
+    first over readers, in run order)."""
+    consumers = consumers if consumers is not None else network.consumers()
+    seen, queue = {name}, list(consumers.get(name, ()))
+    while queue:
+        nxt = queue.pop(0)
+        if nxt in seen:
+            continue
+        seen.add(nxt)
+        layer = network.layer(nxt)
         if layer.kind in WEIGHTED_KINDS:
             return layer
+        queue.extend(consumers.get(nxt, ()))
     return None
 
 
 def _last_uses(network: Network) -> dict[str, int]:
-    """Index of the last layer reading each output."""
+    """Position in run order of the last layer reading each output."""
     last: dict[str, int] = {}
-    for i, layer in enumerate(network.layers):
+    for i, layer in enumerate(network.order):
         for src in network.producers(layer.name):
             last[src] = i
     return last
@@ -443,78 +574,223 @@ class LayerStep:
     relu_bias: float | None = None
 
 
-def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                 block=None, keep_outputs: bool = True):
-    """Run every layer on synthetic sparse weights, one at a time; ReLU zeros hit the
-    measured rates. Yields a :class:`LayerStep` per layer in order.
+def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activations_source: str,
+                  density=None, input_target=None) -> dict:
+    """Provenance of one layer's tensors, as the columns of its result row.
 
-    ``sparsity`` names the :data:`MEASURED_SPARSITY` row (default: the network's name).
-    The network input has the measured DNS of the first weighted layer's kind. Each
-    weighted layer's weights are scaled once so its output has unit RMS; a ReLU is biased
-    so that the zeros reaching the next weighted layer are that layer's measured DNS.
-    With ``keep_outputs=False`` an output is dropped as soon as no later layer reads it,
-    so that a large network runs in the memory of a few layers.
+    ``weights_source``: ``synthetic`` (generated block-sparse), or ``model``/``pruned``
+    for weights a model brings, None for a layer without weights; ``weight_density``: the
+    fraction of weights kept, measured on the mask; ``density_source`` and
+    ``density_origin``: where the weight density target came from
+    (:data:`workloads.density.DENSITY_SOURCES`; None for a model's own weights).
+    ``activations_source``: ``synthetic`` (generated at a target density),
+    ``model-input`` (the network input the user gave) or ``forward`` (the outputs of
+    earlier layers of the network run); ``input_density``: the fraction of non-zero inputs, measured;
+    ``input_density_source``/``input_density_origin``: where the input density target
+    came from (None when the input was not steered to a target). ``density`` and
+    ``input_target`` are the :class:`workloads.density.LayerDensity` of the weights and of
+    the input (``input_target`` None: not steered).
     """
-    if not network.connected:
-        raise ValueError(f"network {network.name}: independent layers cannot be run as one network")
+    has_weights = weights_source is not None
+    xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    nonzero = sum(int(np.count_nonzero(a)) for a in xs)
+    size = sum(int(np.size(a)) for a in xs)
+    return {
+        "weights_source": weights_source,
+        "weight_density": float(np.mean(keep)) if has_weights and np.size(keep) else None,
+        "density_source": density.weight_source if has_weights and density is not None else None,
+        "density_origin": density.weight_origin if has_weights and density is not None else None,
+        "activations_source": activations_source,
+        "input_density": nonzero / max(1, size),
+        "input_density_source": input_target.input_source if input_target is not None else None,
+        "input_density_origin": input_target.input_origin if input_target is not None else None,
+    }
+
+
+def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "auto",
+                   prune: PruneSpec | None = None):
+    """(weights, keep, extra, output, weights source, density target) of a weighted layer.
+
+    The model's own weights when the layer carries trained ones (``weights="auto"``),
+    pruned by ``prune`` if given; otherwise synthetic block-sparse weights at ``d.weight``
+    (SNS ``d.sns``; with ``prune``: at its density in its blocks), the weights and the
+    output scaled once so that the output has unit RMS."""
+    from workloads.compress.prune import prune as prune_weights
+    from workloads.density import OPTION, LayerDensity
+    if prune is not None:
+        d = LayerDensity(prune.density, d.input, OPTION, d.input_source,
+                         f"--prune {prune.method} --weight-density {prune.density}", d.input_origin)
+    if weights == "auto" and model_weights(layer):
+        w = param_array(layer.param("weight"))
+        if w.shape != layer.weight_shape:
+            raise ValueError(f"{layer.name}: its weights have shape {w.shape}, expected {layer.weight_shape}")
+        extra = _model_extra(layer)
+        source = "model"
+        keep = w != 0
+        if prune is not None:
+            res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
+            w, keep, source = res.weights, res.keep, "pruned"
+        y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
+        return w, keep, extra, y, source, d
+    if prune is not None:
+        lay_block, sns = prune.block_for(layer), None
+    else:
+        lay_block, sns = (block if block is not None else default_block(layer.weight_shape)), d.sns
+    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
+    extra = _recurrent_extra(layer, layer_seed)
+    y = forward(layer, x, w, **_forward_kwargs(layer, extra))
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms > 0:
+        w *= np.float32(1.0 / rms)
+        y *= np.float32(1.0 / rms)
+    return w, keep, extra, y, "synthetic", d
+
+
+def _layer_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def _check_batches(network: Network, batches) -> dict[str, int]:
+    batches = dict(batches or {})
+    for name, b in batches.items():
+        network.layer(name)
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise ValueError(f"layer {name}: batch must be an integer >= 1, got {b!r}")
+    return batches
+
+
+def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
+                 block=None, keep_outputs: bool = True, densities=None, batches=None, inputs=None,
+                 weights: str = "auto", prune: PruneSpec | None = None):
+    """Run every layer once, in dependency order (:attr:`Network.order`), yielding a
+    :class:`LayerStep` per layer.
+
+    Weights: a layer carrying trained weights (an imported model's, ``weights="auto"``)
+    computes with them (their zeros are its static sparsity), after ``prune`` if given;
+    any other weighted layer gets synthetic block-sparse weights at its target density,
+    scaled once so that its output has unit RMS. ``densities`` maps layer names to
+    :class:`workloads.density.LayerDensity` targets (default:
+    :func:`workloads.density.plan_densities` of the network, i.e. the measured rates of
+    the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name); with
+    ``prune`` synthetic weights are generated at ``prune.density`` in its blocks.
+
+    A connected network: activations are a forward pass from ``inputs`` (an array
+    ``(N, *network.input_shape)``, checked by :func:`check_network_input`) or from a
+    deterministic synthetic input at the input density of the first weighted layer. A
+    ReLU is biased so that the zeros reaching the next weighted layer along the graph are
+    that layer's target (a plain ReLU when that target is the dense default, or when the
+    input is the user's). With ``keep_outputs=False`` an output is dropped as soon as no
+    later layer reads it and weights are loaded one layer at a time, so that a large
+    network runs in the memory of a few layers.
+
+    Independent layers (``network.connected`` false, e.g. a SCALE-Sim topology): every
+    layer gets its own synthetic input at its input density, ``batch`` times the layer's
+    own batch in ``batches`` (default 1), and nothing passes between layers.
+    """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
-    row_name = sparsity or network.name
-    row = MEASURED_SPARSITY.get(SPARSITY_SUBSTITUTES.get(row_name, row_name))
-    first = network.weighted_layers()[0] if network.weighted_layers() else network.layers[0]
-    in_density = 1.0 - layer_sparsity(row_name, first)["dns"]
-    outputs = {NETWORK_INPUT: sparse_activations((batch, *network.input_shape), in_density, seed)}
+    if weights not in WEIGHT_MODES:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHT_MODES)}, got {weights!r}")
+    if densities is None:
+        from workloads.density import plan_densities
+        densities = plan_densities(network, sparsity=sparsity)
+    missing = [layer.name for layer in network.layers if layer.name not in densities]
+    if missing:
+        raise ValueError(f"network {network.name}: no densities for layer(s) {missing}")
+    batches = _check_batches(network, batches)
+    if not network.connected:
+        if inputs is not None:
+            raise ValueError(f"network {network.name}: independent layers have no network input to give")
+        yield from _iter_independent(network, seed, batch, block, densities, batches, weights, prune)
+        return
+    if batches:
+        raise ValueError(f"network {network.name}: per-layer batches apply to independent layers only")
+    from workloads.density import DENSE
+    weighted = network.weighted_layers()
+    first = weighted[0] if weighted else network.order[0]
+    if inputs is not None:
+        x0, origin = check_network_input(network, inputs), "model-input"
+    else:
+        x0, origin = sparse_activations((batch, *network.input_shape), densities[first.name].input, seed), "synthetic"
+    outputs = {NETWORK_INPUT: x0}
     last = _last_uses(network)
-    for i, layer in enumerate(network.layers):
+    consumers = network.consumers()
+    for i, layer in enumerate(network.order):
         srcs = network.producers(layer.name)
-        x = [outputs[s] for s in srcs] if isinstance(layer, Add) else outputs[srcs[0]]
-        layer_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
-        w, keep, extra, bias = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None
+        x = [outputs[s] for s in srcs] if layer.multi_input else outputs[srcs[0]]
+        layer_seed = _layer_seed(seed, network.index(layer.name))
+        d = densities[layer.name]
+        w, keep, extra, bias, wsource = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, None
         if layer.weight_shape:
-            sp = layer_sparsity(row_name, layer)
-            lay_block = block if block is not None else default_block(layer.weight_shape)
-            w, keep = block_sparse_weights(layer.weight_shape, 1.0 - sp["sss"], lay_block, layer_seed,
-                                           input_neuron_sparsity=sp["sns"])
-            extra = _recurrent_extra(layer, layer_seed)
-            y = forward(layer, x, w, **({"extra": extra} if isinstance(layer, LSTMCell) else {}))
-            rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-            if rms > 0:
-                w *= np.float32(1.0 / rms)
-                y *= np.float32(1.0 / rms)
-        elif isinstance(layer, Activation) and layer.function == "relu":
-            consumer = _next_weighted(network, i)
-            bias = 0.0
-            if row is not None and consumer is not None:
-                dns = layer_sparsity(row_name, consumer)["dns"]
-                bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
-            y = forward(layer, np.asarray(x) + np.float32(bias))
+            w, keep, extra, y, wsource, d = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
         else:
-            y = forward(layer, x)
-        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra), y, bias)
+            extra = _model_extra(layer)
+            if isinstance(layer, Activation) and layer.function == "relu":
+                consumer = _next_weighted(network, layer.name, consumers)
+                bias = 0.0
+                if (inputs is None and consumer is not None and densities[consumer.name].input_source != DENSE
+                        and not model_weights(consumer)):
+                    dns = 1.0 - densities[consumer.name].input
+                    bias = -float(np.quantile(x, dns)) if dns > 0 else -float(np.min(x)) + 1e-6
+                y = forward(layer, np.asarray(x) + np.float32(bias))
+            elif layer.kind == "bn":
+                y = forward(layer, x, extra.get("scale"), extra.get("shift"))
+            else:
+                y = forward(layer, x, **_forward_kwargs(layer, extra))
+        from_input = NETWORK_INPUT in srcs
+        target = (densities[first.name] if origin == "synthetic" else None) if from_input else \
+            d if wsource == "synthetic" else None
+        source = tensor_source(wsource, keep, x, origin if from_input else "forward",
+                               d if wsource in ("synthetic", "pruned") else None, target)
+        step = LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)
+        del w, keep, x, extra  # the step holds the layer's tensors alone (freed with it)
+        yield step
+        del step
         outputs[layer.name] = y
         if not keep_outputs:
             for name in [n for n in outputs if last.get(n, -1) <= i and n != layer.name]:
                 del outputs[name]
 
 
+def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches, weights="auto",
+                      prune=None):
+    for i, layer in enumerate(network.layers):
+        layer_seed = _layer_seed(seed, i)
+        d = densities[layer.name]
+        x = _synthetic_inputs(layer, (batch * batches.get(layer.name, 1),), d.input, layer_seed)
+        w, keep, extra, wsource, dw = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, d
+        if layer.weight_shape:
+            w, keep, extra, y, wsource, dw = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
+        else:
+            y = forward(layer, x)
+        source = tensor_source(wsource, keep, x, "synthetic", dw if wsource in ("synthetic", "pruned") else None, d)
+        yield LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)
+
+
 def run_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
-                block=None) -> NetworkRun:
+                block=None, densities=None, batches=None, inputs=None, weights: str = "auto",
+                prune: PruneSpec | None = None) -> NetworkRun:
     """Run every layer (see :func:`iter_network`) and keep every weight and output."""
-    weights, keeps, biases, extras = {}, {}, {}, {}
+    weights_d, keeps, biases, extras, layer_inputs, sources = {}, {}, {}, {}, {}, {}
     outputs: dict = {}
-    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block):
+    for step in iter_network(network, seed, batch=batch, sparsity=sparsity, block=block,
+                             densities=densities, batches=batches, inputs=inputs, weights=weights, prune=prune):
         t = step.tensors
         name = t.layer.name
-        if not outputs:
-            outputs[NETWORK_INPUT] = t.inputs
+        if network.connected and not outputs:
+            srcs = network.producers(name)
+            outputs[NETWORK_INPUT] = t.inputs[srcs.index(NETWORK_INPUT)] if t.layer.multi_input else t.inputs
+        if not network.connected:
+            layer_inputs[name] = t.inputs
         if t.layer.weight_shape:
-            weights[name], keeps[name] = t.weights, t.keep
-            if t.extra:
-                extras[name] = t.extra
+            weights_d[name], keeps[name] = t.weights, t.keep
+        if t.extra:
+            extras[name] = t.extra
         if step.relu_bias is not None:
             biases[name] = step.relu_bias
         outputs[name] = step.output
-    return NetworkRun(network, seed, weights, keeps, outputs, biases, extras)
+        sources[name] = t.source
+    return NetworkRun(network, seed, weights_d, keeps, outputs, biases, extras, layer_inputs, sources)
 
 
 def network_activations(network: Network, seed: int = 0, **kwargs) -> dict[str, np.ndarray]:

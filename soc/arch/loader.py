@@ -40,13 +40,14 @@ def design_names(kind: str | None = None) -> list[str]:
     return [d["name"] for d in list_designs() if kind is None or d["kind"] == kind]
 
 
-def _read(source: str | Path) -> tuple[dict, str]:
-    """The raw mapping of a design and a label for errors (the file path, or the name)."""
+def _read(source: str | Path, kind: str | None = None) -> tuple[dict, str]:
+    """The raw mapping of a design and a label for errors (the file path, or the name);
+    an unknown name lists the shipped designs of ``kind`` (all kinds when None)."""
     path = Path(source)
     if path.suffix.lower() not in (".yaml", ".yml"):
         shipped = DESIGN_DIR / f"{source}.yaml"
         if not shipped.is_file():
-            raise ConfigError(f"--arch: unknown design {str(source)!r}; allowed: {', '.join(design_names())}, "
+            raise ConfigError(f"--arch: unknown design {str(source)!r}; allowed: {', '.join(design_names(kind))}, "
                               f"or a .yaml design file")
         path = shipped
     elif not path.is_file():
@@ -153,7 +154,7 @@ def load_design(source: str | Path | Design = "coarse-sparse", sets: Iterable[st
     if isinstance(source, BaseModel):
         data, label = source.model_dump(mode="json"), f"design {getattr(source, 'name', '?')}"
     else:
-        data, label = _read(source)
+        data, label = _read(source, kind)
     overrides = parse_sets(sets)
     if overrides:
         kind_given = data.get("kind", "vector")

@@ -7,4 +7,5 @@ from soc.cli import run  # noqa: F401
 from soc.cli import compare  # noqa: F401
 from soc.cli import explain  # noqa: F401
 from soc.cli import demo  # noqa: F401
+from soc.cli import layers  # noqa: F401
 from soc.cli import arch  # noqa: F401

@@ -3,20 +3,19 @@ traffic of the three reuse strategies and the choice, per conv/fc layer (``--jso
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SEED_MAX, SET_HELP, parse_strategy, resolve_design,
-                             resolve_network)
+from soc.cli.netopts import (ARCH_HELP, MODEL_HELP, PRESET_HELP, SEED_MAX, SET_HELP, parse_strategy, plan,
+                             resolve_design, resolve_model, spec_of)
 from soc.compiler.program import STRATEGIES
 
 
 @app.command()
 def explain(
-    network: str = typer.Argument(..., help="zoo network name or network file"),
+    network: List[str] = typer.Argument(..., help=MODEL_HELP),
     layer: Optional[str] = typer.Option(None, help="layer name (default: every conv and fc layer)"),
     arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
     preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
@@ -24,6 +23,8 @@ def explain(
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
     seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
+    weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1]"),
+    input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1]"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Explain the compilation of a layer: tiling, traffic of each reuse strategy, choice."""
@@ -32,9 +33,9 @@ def explain(
     from soc.runtime.network import reference_tensors
     cfg = resolve_design(arch, preset, sets, pes)
     strategy = parse_strategy(strategy)
-    net = resolve_network(network)
-    if isinstance(net, Path):
-        raise UserError("explain takes a zoo network or a network file, not a workload script")
+    model = resolve_model(spec_of(network), "explain")
+    densities = plan(model, weight_density, input_density)
+    net = model.network
     names = [l.name for l in net.layers]
     if layer is not None and layer not in names:
         raise UserError(f"--layer: network {net.name} has no layer {layer!r}; allowed: {', '.join(names)}")
@@ -46,9 +47,10 @@ def explain(
         raise UserError(f"network {net.name} has no conv or fc layer to explain")
     found = []
     try:
-        for t in reference_tensors(net, seed):
+        for t in reference_tensors(net, seed, densities=densities, batches=model.batches or None):
             if t.layer.name in wanted:
-                found.append(explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy))
+                parts = explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy)
+                found.append({**parts, "tensors": dict(t.source)})
                 if len(found) == len(wanted):
                     break
     except (TilingError, ValueError) as exc:
@@ -56,4 +58,16 @@ def explain(
     if as_json:
         typer.echo(json.dumps(found[0] if layer else found, indent=2))
     else:
-        typer.echo("\n".join(format_explanation(e) for e in found))
+        typer.echo("\n".join(format_explanation(e) + "\n" + _tensors_line(e["tensors"]) for e in found))
+
+
+def _tensors_line(src: dict) -> str:
+    """Where the layer's weights and inputs came from, at what density (measured)."""
+    if not src:
+        return ""
+    w = (f"weights {src['weights_source']} at density {src['weight_density']:.4f} ({src['density_source']}: "
+         f"{src['density_origin']})") if src.get("weights_source") else "no weights"
+    x = f"inputs {src['activations_source']} at density {src['input_density']:.4f}"
+    if src.get("input_density_source"):
+        x += f" ({src['input_density_source']}: {src['input_density_origin']})"
+    return f"  tensors: {w}; {x}"

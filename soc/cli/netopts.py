@@ -1,5 +1,6 @@
-"""Shared parsing for the network commands (run, compare, explain, demo): designs,
-strategies, layer lists and the network argument, each refused with a clear message."""
+"""Shared parsing for the network commands (run, compare, explain, dataflows, compress,
+layers, demo): designs, strategies, layer lists, densities and the model argument, each
+refused with a clear message."""
 from __future__ import annotations
 
 from typing import Optional
@@ -7,9 +8,6 @@ from typing import Optional
 from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
 from soc.arch import ConfigError, VectorArch, design_names, load_design
-
-# Seeds of NumPy's generator.
-SEED_MAX = 2**32 - 1
 
 # Seeds of NumPy's generator.
 SEED_MAX = 2**32 - 1
@@ -33,13 +31,13 @@ def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
-    from soc.vector.pricing import PriceTableError, check_prices
+    from soc.vector.pricing import PricingError, check_prices
     try:
         d = load_design(name, overrides, kind="vector")
         assert isinstance(d, VectorArch)
-        check_prices(d)  # a table that cannot price this design is refused before the first cycle
-    except (ConfigError, PriceTableError) as exc:
-        raise UserError(f"{name}: {exc}" if isinstance(exc, PriceTableError) else str(exc)) from None
+        check_prices(d)  # every action the design books must be priced before anything runs
+    except (ConfigError, PricingError) as exc:
+        raise UserError(f"{name}: {exc}" if isinstance(exc, PricingError) else str(exc)) from None
     return d
 
 
@@ -82,8 +80,19 @@ def parse_layers(text: Optional[str]) -> Optional[list[str]]:
     return names
 
 
-def resolve_network(spec: str):
-    """A zoo network, an imported network file, or the path of a workload script."""
+MODEL_HELP = ("zoo network name, .yaml/.onnx/.csv network file, Timeloop problem file(s) or folder "
+              "(several layer lists: repeat the argument or separate with commas)")
+
+
+def spec_of(network) -> "str | list[str]":
+    """The model argument as given: one string, or the list when it was repeated."""
+    items = [network] if isinstance(network, str) else list(network)
+    return items[0] if len(items) == 1 else items
+
+
+def resolve_network(spec):
+    """A workload script's path, or a :class:`workloads.io.model.LoadedModel` (a zoo network,
+    a network file, Timeloop problem files or a folder of them, several layer lists)."""
     from soc.runtime.network import WorkloadScriptError, resolve
     try:
         return resolve(spec)
@@ -91,3 +100,80 @@ def resolve_network(spec: str):
         raise UserError(str(exc)) from None
     except Exception as exc:  # an importer's own error type (malformed file)
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
+
+
+def resolve_model(spec, command: str):
+    """Like :func:`resolve_network`, refusing a workload script (``command`` needs layers)."""
+    from pathlib import Path
+    target = resolve_network(spec)
+    if isinstance(target, Path):
+        raise UserError(f"{command} takes a model (zoo network, network file, Timeloop problem files), "
+                        f"not a workload script: a script's layers exist only when it runs "
+                        f"(`socsim run {target}` writes one row per call to layers.csv)")
+    return target
+
+
+def parse_density(option: str, value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    from workloads.density import DensityError, check_density
+    try:
+        return check_density(value, option)
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+def plan(model, weight_density: Optional[float] = None, input_density: Optional[float] = None) -> dict:
+    """Per layer, the density targets of a loaded model (option > file > measured)."""
+    from workloads.density import DensityError, plan_densities
+    try:
+        return plan_densities(model.network, model.stated,
+                              weight_density=parse_density("--weight-density", weight_density),
+                              input_density=parse_density("--input-density", input_density))
+    except DensityError as exc:
+        raise UserError(str(exc)) from None
+
+
+PRUNE_HELP = "prune the model's own weights first: coarse (whole blocks) | fine (single weights); needs --weight-density"
+BLOCK_HELP = ("with --prune coarse: block sizes, 4 for convolutions (e.g. 16,1,1,1) or 2 for FC/recurrent layers "
+              "(e.g. 32,32); default per layer kind")
+INPUT_HELP = "network input as a .npy array, (N, *input shape) or one sample; default: a deterministic synthetic input"
+
+
+def parse_prune(prune: Optional[str], density: Optional[float], block: Optional[str]):
+    """--prune coarse|fine --weight-density D [--block B0,B1,...] -> a PruneSpec (or None)."""
+    from workloads.sparsity import PRUNE_METHODS, PruneSpec
+    if prune is None:
+        if block is not None:
+            raise UserError("--block applies with --prune coarse")
+        return None
+    if prune not in PRUNE_METHODS:
+        raise UserError(f"--prune: unknown method {prune!r}; allowed: {', '.join(PRUNE_METHODS)}")
+    if density is None:
+        raise UserError("--prune needs --weight-density D, the fraction of weights kept, in (0, 1]")
+    density = parse_density("--weight-density", density)
+    blk = None
+    if block is not None:
+        try:
+            blk = tuple(int(b) for b in block.split(","))
+        except ValueError:
+            raise UserError(f"--block: {block!r} must be comma-separated integers, e.g. 16,1,1,1 or 32,32") from None
+    try:
+        return PruneSpec(prune, density, blk)
+    except ValueError as exc:
+        raise UserError(f"--prune: {exc}") from None
+
+
+def load_input(path):
+    """--input FILE.npy: the network input as an array (checked against the network before the run)."""
+    if path is None:
+        return None
+    import numpy as np
+    from pathlib import Path
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"--input {p}: no such file")
+    try:
+        return np.load(p, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"--input {p}: not a NumPy .npy array ({type(exc).__name__}: {exc})") from None

@@ -3,29 +3,48 @@ script) on one design and write layers.csv, summary.json and report.html."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, PRESET_HELP, SEED_MAX, SET_HELP, parse_layers, parse_strategy, resolve_design,
-                             resolve_network)
+from soc.cli.netopts import (ARCH_HELP, BLOCK_HELP, INPUT_HELP, MODEL_HELP, PRESET_HELP, PRUNE_HELP, SEED_MAX,
+                             SET_HELP, load_input, parse_density, parse_layers, parse_prune, parse_strategy, resolve_design,
+                             resolve_network, spec_of)
 from soc.compiler.program import STRATEGIES
 
 
-def run_one(spec: str, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True):
-    """Run one network on one config into ``out``; user errors and failed layers exit 2
-    after the rows already simulated were written."""
+def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True,
+            weight_density: Optional[float] = None, input_density: Optional[float] = None, target=None,
+            inputs=None, input_path=None, prune=None):
+    """Run one model on one design into ``out``; user errors and failed layers exit 2
+    after the rows already simulated were written. ``target``: the model already resolved.
+    ``inputs`` (read from ``input_path``) is checked against the network's input shape
+    before anything runs; ``prune`` (a :class:`workloads.sparsity.PruneSpec`) prunes a
+    model's own weights first."""
+    from soc.cli.netopts import plan
     from soc.interrupts import RunInterrupted
     from soc.runtime.network import NetworkRunError, WorkloadScriptError
     from soc.session import run_into
-    target = resolve_network(spec)
+    from workloads.sparsity import check_network_input
+    target = target if target is not None else resolve_network(spec)
     try:
         if isinstance(target, Path):
             if layers:
                 raise UserError("--layers applies to networks, not to workload scripts")
+            if weight_density is not None or input_density is not None:
+                raise UserError("--weight-density/--input-density apply to models, not to workload scripts "
+                                "(a script makes its own tensors)")
+            if inputs is not None or prune is not None:
+                raise UserError("--input and --prune apply to models, not to workload scripts")
             return run_into(out, target, cfg, seed=seed, strategy=strategy, progress=progress)
-        return run_into(out, target, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress)
+        if inputs is not None:
+            if not target.network.connected:
+                raise UserError("--input applies to a connected network, not to independent layers")
+            inputs = check_network_input(target.network, inputs, f"--input {input_path}")
+        densities = plan(target, weight_density, input_density)
+        return run_into(out, target.network, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress,
+                        densities=densities, batches=target.batches or None, inputs=inputs, prune=prune)
     except RunInterrupted as exc:
         exc.record = _kept(out, "interrupted")  # type: ignore[attr-defined]
         raise
@@ -56,12 +75,25 @@ def print_summary(s: dict, out: Path) -> None:
                f"{s['energy_pj'] / 1e6:.2f} uJ, DRAM {s['dram_bytes']:,} B, MACs {s['useful_macs']:,} done / "
                f"{s['skipped_macs']:,} skipped, outputs match reference: {s['outputs_match_reference']}, "
                f"wall {s['wall_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
+    if "area_mm2" in s:
+        typer.echo(f"area {s['area_mm2']:.2f} mm^2, average on-chip power {s['power_mw']:.1f} mW "
+                   f"(DRAM energy {s['dram_energy_pj'] / 1e6:.2f} uJ, not included)")
+    if s.get("prune"):
+        typer.echo(f"pruned: {s['prune']}")
+    if s.get("weights_source"):
+        wd, xd = s.get("weight_density"), s.get("input_density")
+        typer.echo(f"weights: {s['weights_source']}"
+                   + (f" at density {wd:.4f}" if wd is not None else "")
+                   + (f" ({s['density_source']})" if s.get("density_source") else "")
+                   + f"; activations: {s.get('activations_source')}"
+                   + (f" at density {xd:.4f}" if xd is not None else "")
+                   + (f" ({s['input_density_source']})" if s.get("input_density_source") else ""))
     typer.echo(f"wrote {out / 'layers.csv'}, {out / 'summary.json'}, {out / 'report.html'}")
 
 
 @app.command()
 def run(
-    network: str = typer.Argument(..., help="zoo network name, .yaml/.onnx/.csv network file, or .py workload script"),
+    network: List[str] = typer.Argument(..., help=MODEL_HELP + ", or a .py workload script"),
     arch: Optional[str] = typer.Option(None, "--arch", help=ARCH_HELP),
     preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
     sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
@@ -70,8 +102,21 @@ def run(
     seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     layers: Optional[str] = typer.Option(None, help="simulate only these layers (comma-separated names)"),
+    weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1], "
+                                                   "for every layer (default: the file's, else measured); "
+                                                   "with --prune: of the model's weights"),
+    input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1], "
+                                                  "for every layer (default: the file's, else measured)"),
+    input: Optional[Path] = typer.Option(None, "--input", help=INPUT_HELP),
+    prune: Optional[str] = typer.Option(None, help=PRUNE_HELP),
+    block: Optional[str] = typer.Option(None, help=BLOCK_HELP),
 ) -> None:
     """Simulate a whole network on a design: OUT/layers.csv, OUT/summary.json, OUT/report.html."""
     cfg = resolve_design(arch, preset, sets, pes)
-    outcome = run_one(network, cfg, out, strategy=parse_strategy(strategy), seed=seed, layers=parse_layers(layers))
+    wd = parse_density("--weight-density", weight_density)
+    xd = parse_density("--input-density", input_density)
+    spec = parse_prune(prune, wd, block)
+    outcome = run_one(spec_of(network), cfg, out, strategy=parse_strategy(strategy), seed=seed,
+                      layers=parse_layers(layers), weight_density=wd, input_density=xd,
+                      inputs=load_input(input), input_path=input, prune=spec)
     print_summary(outcome.summary, out)

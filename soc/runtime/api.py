@@ -25,8 +25,8 @@ What runs where:
   ``activation`` is fused into the PEs' non-linear unit. Outputs are checked bit for
   bit against the NumPy reference of the same fixed-point layer.
 * ``pooling_forward``, ``activation_forward``, ``lrn_forward``, ``batchnorm_forward``,
-  ``add_forward``: on the NFU, with the transaction-level cost of
-  :mod:`soc.vector.elementwise`. The NFU result is computed in fixed point (max pooling, ReLU
+  ``add_forward`` (sum or product, with broadcasting): on the NFU, with the
+  transaction-level cost of :mod:`soc.vector.elementwise`. The NFU result is computed in fixed point (max pooling, ReLU
   and add on the int16 values, exactly; average pooling, sigmoid/tanh, LRN and batch norm
   in float64 from the int16 inputs, rounded once to the output grid: the NFU's dividers
   and look-up tables are modelled as exact to one output LSB, a stated simplification)
@@ -40,6 +40,11 @@ What runs where:
   ``RECURRENT_TOLERANCE_LSB`` (each matrix product rounds its sums to 16 bits before the
   gates see them, and the projection sums those roundings again; measured: at most 1 LSB
   on the zoo's lstm and gru and on workloads/examples/lstm_step.py).
+* ``transform_forward``: data movement (concatenation, slicing, transposition, padding):
+  every input is read from DRAM and the output written back through NBin/NBout by the
+  NFU without arithmetic (:mod:`soc.vector.elementwise` with no operations); values are copied
+  exactly. A concatenation is modelled as a copy (a producer writing straight into its
+  slice of the joined tensor would save it: stated simplification).
 
 Descriptor flags: ``TensorDescriptor.dynamic_sparse`` says whether a tensor's zeros may be
 skipped and stored compressed: only a design with bitmask neurons (an NSM and an encoder)
@@ -51,6 +56,7 @@ outputs NBout: see :func:`data_placement`).
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -67,14 +73,16 @@ from soc.result import LayerResult
 from soc.compiler.lowering import weight_frac_bits
 from soc.runtime.simulate import simulate_layer, simulate_matrices
 from workloads import forward as ref
-from workloads.layers import (FC, LRN, Activation, Add, BatchNorm, Conv, GRUCell, LSTMCell, Pool)
+from workloads.layers import (ACTIVATION_FUNCTIONS, FC, LRN, Activation, Add, BatchNorm, Concat, Conv, GRUCell,
+                              LSTMCell, Mul, Pad, Pool, Slice, Transpose)
 from workloads.finite import check_finite
 from workloads.sparsity import block_sparse_weights, to_fixed
 
 PLACEMENTS = ("dram",)
 ROUNDING_TOLERANCE_LSB = 1
 RECURRENT_TOLERANCE_LSB = 4
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
+ACTIVATIONS = ACTIVATION_FUNCTIONS
+TRANSFORMS = ("concat", "slice", "transpose", "pad")
 
 
 # --------------------------------------------------------------------------- descriptors
@@ -90,7 +98,8 @@ def _shape(shape, what: str, dims: tuple[int, ...]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class TensorDescriptor:
-    """An activation tensor, batch first: (N, C, H, W) or (N, F).
+    """An activation tensor, batch first: (N, C, H, W) or (N, F) (element-wise and data
+    movement calls also take other ranks, up to 6 axes).
 
     ``dynamic_sparse``: its zeros (ReLU) may be skipped and stored compressed (used by the
     designs with bitmask neurons). ``placement``: where it lives between calls (``"dram"``)."""
@@ -99,7 +108,7 @@ class TensorDescriptor:
     placement: str = "dram"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", _shape(self.shape, "TensorDescriptor", (2, 4)))
+        object.__setattr__(self, "shape", _shape(self.shape, "TensorDescriptor", (2, 3, 4, 5, 6)))
         if self.placement not in PLACEMENTS:
             raise ValueError(f"TensorDescriptor.placement: unknown {self.placement!r}; allowed: {', '.join(PLACEMENTS)}")
 
@@ -170,6 +179,7 @@ class PoolingDescriptor:
     stride: int = 2
     padding: int = 0
     ceil_mode: bool = False
+    count_include_pad: bool = True  # average pooling divides by the padded window (False: by the input's part)
 
     def __post_init__(self) -> None:
         if self.mode not in ("max", "avg"):
@@ -178,7 +188,15 @@ class PoolingDescriptor:
 
 @dataclass(frozen=True)
 class ActivationDescriptor:
+    """An element-wise activation (see :class:`workloads.layers.Activation` for each
+    function and its ``alpha``, ``beta``, ``low``, ``high``; softmax normalises along
+    per-sample ``axis``)."""
     function: str = "relu"
+    alpha: float = 0.0
+    beta: float = 0.0
+    low: float = -np.inf
+    high: float = np.inf
+    axis: int = -1
 
     def __post_init__(self) -> None:
         if self.function not in ACTIVATIONS:
@@ -196,13 +214,53 @@ class LRNDescriptor:
 @dataclass(frozen=True)
 class BatchNormDescriptor:
     """Standardise each channel with the batch's statistics (as ``workloads.forward``),
-    then scale and shift."""
+    then scale and shift; with ``affine`` (inference, statistics folded into the scale
+    and shift) only ``x * scale + shift``."""
     eps: float = 1e-5
+    affine: bool = False
 
 
 @dataclass(frozen=True)
 class AddDescriptor:
-    """Element-wise sum of two or more same-shaped tensors (residual add), saturating."""
+    """Element-wise sum (``op="add"``) or product (``op="mul"``) of two or more tensors,
+    saturating; every input broadcasts to the output's shape (NumPy rules)."""
+    op: str = "add"
+
+    def __post_init__(self) -> None:
+        if self.op not in ("add", "mul"):
+            raise ValueError(f"AddDescriptor.op must be 'add' or 'mul', got {self.op!r}")
+
+
+@dataclass(frozen=True)
+class TransformDescriptor:
+    """Data movement, per sample (batch axis excluded; ``shapes`` are the per-sample
+    shapes the inputs are viewed as, row-major): ``concat`` along ``axis``; ``slice`` a
+    box ``region`` ((start, stop, step) per axis); ``transpose`` by ``perm``; ``pad`` by
+    ``pads`` ((before, after) per axis) in ``mode`` constant (``value``; -inf pads with
+    the most negative number), edge or reflect."""
+    op: str
+    shapes: tuple
+    axis: int = 0
+    region: tuple = ()
+    perm: tuple = ()
+    pads: tuple = ()
+    mode: str = "constant"
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.op not in TRANSFORMS:
+            raise ValueError(f"TransformDescriptor.op: unknown {self.op!r}; allowed: {', '.join(TRANSFORMS)}")
+
+    def layer(self, name: str):
+        """The :mod:`workloads.layers` description of this movement."""
+        ins = tuple(f"in{k}" for k in range(len(self.shapes)))
+        if self.op == "concat":
+            return Concat(name, self.shapes, self.axis, inputs=ins)
+        if self.op == "slice":
+            return Slice(name, self.shapes[0], self.region)
+        if self.op == "transpose":
+            return Transpose(name, self.shapes[0], self.perm)
+        return Pad(name, self.shapes[0], self.pads, self.mode, self.value)
 
 
 @dataclass(frozen=True)
@@ -283,6 +341,8 @@ class Handle:
         if not isinstance(config, VectorArch):
             raise TypeError(f"config must be a VectorArch or a design name, got {type(config).__name__}")
         check_strategy(strategy)
+        from soc.vector.pricing import price_table
+        price_table(config)  # every action the design books is priced (PricingError) before any call runs
         self.config = config
         self.ledger = EnergyLedger()
         self.listener = listener if listener is not None else writer
@@ -455,7 +515,8 @@ def pooling_forward(handle: Handle, pool: PoolingDescriptor, x: Tensor, y: Tenso
     if len(x.desc.shape) != 4:
         raise ValueError(f"{name}: pooling needs a (N, C, H, W) input, got {x.desc.shape}")
     n, c, hh, ww = x.desc.shape
-    layer = Pool(name, c, (hh, ww), pool.kernel, pool.stride, pool.padding, pool.mode, pool.ceil_mode)
+    layer = Pool(name, c, (hh, ww), pool.kernel, pool.stride, pool.padding, pool.mode, pool.ceil_mode,
+                 pool.count_include_pad)
     _check_output(y, (n, *layer.output_shape), name)
     handle.begin(name)
     wall = time.perf_counter()
@@ -466,28 +527,53 @@ def pooling_forward(handle: Handle, pool: PoolingDescriptor, x: Tensor, y: Tenso
     else:
         yq = np.clip(np.rint(ref.pool_forward(layer, xq.astype(np.float32)).astype(np.float64)), -32768, 32767).astype(np.int16)
         ops, tol = {"add": n * layer.ops, "multiply": n * int(np.prod(layer.output_shape))}, ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
+    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "pool", [xq], yq, ref_q, tol, ops, y, wall)
 
 
 def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: Tensor, *,
-                       name: str | None = None) -> LayerResult:
-    """ReLU (one compare per element, exact) or sigmoid/tanh (one table look-up per element)."""
+                       name: str | None = None, slope: np.ndarray | None = None) -> LayerResult:
+    """Element-wise activation on the NFU. ReLU: one compare per element, exact. Clip:
+    two compares. Sigmoid/tanh: one table look-up per element. Leaky ReLU / PReLU
+    (``slope`` broadcast per sample): a compare and a multiply. Hard sigmoid: a multiply,
+    an add, two compares; hard swish: that and one more multiply. Softmax: one table
+    look-up (exp) and one add per element, one reciprocal per normalised vector and one
+    multiply per element. All but ReLU are computed in float64 from the int16 inputs and
+    rounded once to the output grid (the NFU's tables are modelled exact to one LSB)."""
     name = handle.name(name, "act")
     xd = x.required(name)
-    layer = Activation(name, x.desc.sample_shape, act.function)
+    layer = Activation(name, x.desc.sample_shape, act.function, act.alpha, act.beta, act.low, act.high, act.axis)
     _check_output(y, x.desc.shape, name)
     handle.begin(name)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
-    if act.function == "relu":
-        yq, ops, tol = np.maximum(xq, 0).astype(np.int16), {"compare": xq.size}, 0
+    n = xq.size
+    fn = act.function
+    if fn == "relu":
+        yq, tol = np.maximum(xq, 0).astype(np.int16), 0
     else:
         v = xq.astype(np.float64) / (1 << handle.frac_bits)
-        v = 1.0 / (1.0 + np.exp(-v)) if act.function == "sigmoid" else np.tanh(v)
-        v = check_finite(v, name, "output (computed)")
-        yq, ops, tol = to_fixed(v, handle.frac_bits), {"nonlinear": xq.size}, ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
+        yq = to_fixed(check_finite(ref.activation_function(layer, v, slope), name, "output (computed)"),
+                      handle.frac_bits)
+        tol = ROUNDING_TOLERANCE_LSB
+    if fn == "relu":
+        ops = {"compare": n}
+    elif fn == "clip":
+        ops = {"compare": 2 * n}
+    elif fn in ("sigmoid", "tanh"):
+        ops = {"nonlinear": n}
+    elif fn in ("leaky_relu", "prelu"):
+        ops = {"compare": n, "multiply": n}
+    elif fn == "hard_sigmoid":
+        ops = {"multiply": n, "add": n, "compare": 2 * n}
+    elif fn == "hard_swish":
+        ops = {"multiply": 2 * n, "add": n, "compare": 2 * n}
+    else:  # softmax
+        vectors = n // x.desc.sample_shape[layer.axis] if x.desc.sample_shape else 1
+        ops = {"nonlinear": n + vectors, "add": n, "multiply": n}
+    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq), slope), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "act", [xq], yq, ref_q, tol, ops, y, wall)
 
 
@@ -507,7 +593,8 @@ def lrn_forward(handle: Handle, lrn: LRNDescriptor, x: Tensor, y: Tensor, *, nam
     csum = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq, axis=1)], axis=1)
     scale = (lrn.k + lrn.alpha / lrn.size * (csum[:, lrn.size:] - csum[:, :-lrn.size])) ** lrn.beta
     yq = to_fixed(check_finite(v / scale, name, "output (computed)"), handle.frac_bits)
-    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)), layer=name, tensor="reference output")
+    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)), layer=name,
+                         tensor="reference output")
     ops = {"multiply": xq.size * (lrn.size + 1), "add": xq.size * lrn.size, "nonlinear": xq.size}
     return _elementwise(handle, name, "lrn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
 
@@ -519,46 +606,105 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
     variance, standardise, scale, shift), one reciprocal square root per channel."""
     name = handle.name(name, "bn")
     xd = x.required(name)
-    layer = BatchNorm(name, x.desc.sample_shape)
+    layer = BatchNorm(name, x.desc.sample_shape, bn.affine)
     _check_output(y, x.desc.shape, name)
     handle.begin(name)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
     v = xq.astype(np.float64) / (1 << handle.frac_bits)
-    axes = (0,) + tuple(range(2, v.ndim)) if v.ndim > 2 else (0,)
-    if v.ndim == 2 and v.shape[0] == 1:
-        axes = (1,)
-    out = (v - v.mean(axis=axes, keepdims=True)) / np.sqrt(v.var(axis=axes, keepdims=True) + bn.eps)
     bshape = (1, -1) + (1,) * (v.ndim - 2)
-    if scale is not None:
-        out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
-    if shift is not None:
-        out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
-    yq = to_fixed(check_finite(out, name, "output (computed)"), handle.frac_bits)
-    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps), layer=name, tensor="reference output")
     channels = x.desc.shape[1]
-    ops = {"add": 3 * xq.size, "multiply": 2 * xq.size, "nonlinear": channels}
+    if bn.affine:  # inference: the statistics are in scale and shift; per element one multiply and one add
+        out = v
+        if scale is not None:
+            out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
+        if shift is not None:
+            out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
+        ops = {"add": xq.size, "multiply": xq.size}
+    else:
+        axes = (0,) + tuple(range(2, v.ndim)) if v.ndim > 2 else (0,)
+        if v.ndim == 2 and v.shape[0] == 1:
+            axes = (1,)
+        out = (v - v.mean(axis=axes, keepdims=True)) / np.sqrt(v.var(axis=axes, keepdims=True) + bn.eps)
+        if scale is not None:
+            out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
+        if shift is not None:
+            out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
+        ops = {"add": 3 * xq.size, "multiply": 2 * xq.size, "nonlinear": channels}
+    yq = to_fixed(check_finite(out, name, "output (computed)"), handle.frac_bits)
+    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "bn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
 
 
 def add_forward(handle: Handle, add: AddDescriptor, xs: Sequence[Tensor], y: Tensor, *,
                 name: str | None = None) -> LayerResult:
-    """Saturating element-wise sum of >= 2 tensors: (k - 1) adds per element, exact."""
-    name = handle.name(name, "add")
+    """Saturating element-wise sum (exact: (k - 1) adds per output element) or product
+    ((k - 1) multiplies per output element, each rounded to the grid) of >= 2 tensors,
+    each broadcast to the output's shape (a (N, C, 1, 1) gate, a per-channel constant).
+    Every input is read from DRAM at its own size."""
+    name = handle.name(name, add.op)
     if len(xs) < 2:
         raise ValueError(f"{name}: add_forward needs >= 2 input tensors, got {len(xs)}")
-    shape = xs[0].desc.shape
-    if any(t.desc.shape != shape for t in xs):
-        raise ValueError(f"{name}: every input must have shape {shape}, got {[t.desc.shape for t in xs]}")
-    _check_output(y, shape, name)
+    shape = y.desc.shape
+    for t in xs:
+        try:
+            ok = np.broadcast_shapes(t.desc.shape, shape) == tuple(shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{name}: every input must broadcast to the output shape {shape}, got "
+                             f"{[t.desc.shape for t in xs]}")
     handle.begin(name)
     wall = time.perf_counter()
     qs = [handle.fixed(t.required(name)) for t in xs]
-    yq = np.clip(np.sum([q.astype(np.int32) for q in qs], axis=0), -32768, 32767).astype(np.int16)
-    layer = Add(name, shape[1:], inputs=tuple(f"in{i}" for i in range(len(xs))))
-    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]), layer=name, tensor="reference output")
-    ops = {"add": (len(xs) - 1) * yq.size}
-    return _elementwise(handle, name, "add", qs, yq, ref_q, 0, ops, y, wall)
+    cls = Mul if add.op == "mul" else Add
+    layer = cls(name, shape[1:], tuple(tuple(t.desc.shape[1:]) for t in xs),
+                inputs=tuple(f"in{i}" for i in range(len(xs))))
+    if add.op == "add":
+        acc = np.zeros(shape, np.int32)
+        for q in qs:
+            acc += q.astype(np.int32)  # broadcasts
+        yq, tol = np.clip(acc, -32768, 32767).astype(np.int16), 0
+    else:
+        acc = np.ones(shape, np.float64)
+        for q in qs:
+            acc = acc * (q.astype(np.float64) / (1 << handle.frac_bits))
+        yq, tol = to_fixed(acc, handle.frac_bits), ROUNDING_TOLERANCE_LSB
+    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]), layer=name,
+                         tensor="reference output")
+    ops = {"add" if add.op == "add" else "multiply": (len(xs) - 1) * yq.size}
+    return _elementwise(handle, name, add.op, qs, yq, ref_q, tol, ops, y, wall)
+
+
+def transform_forward(handle: Handle, desc: TransformDescriptor, xs: Sequence[Tensor], y: Tensor, *,
+                      name: str | None = None) -> LayerResult:
+    """Data movement on the DMA/NFU path without arithmetic (see the module docstring);
+    the int16 values are copied exactly (a -inf pad value is the most negative int16)."""
+    name = handle.name(name, desc.op)
+    if len(xs) != len(desc.shapes):
+        raise ValueError(f"{name}: {len(desc.shapes)} input shapes described, {len(xs)} tensors given")
+    layer = desc.layer(name)
+    batch = xs[0].desc.batch
+    for k, t in enumerate(xs):
+        if t.desc.batch != batch or int(np.prod(t.desc.sample_shape)) != int(np.prod(desc.shapes[k])):
+            raise ValueError(f"{name}: input {k} {t.desc.shape} does not hold a batch of {batch} x {desc.shapes[k]}")
+    out = (batch, *layer.output_shape)
+    if int(np.prod(y.desc.shape)) != int(np.prod(out)) or y.desc.batch != batch:
+        raise ValueError(f"{name}: output descriptor shape {y.desc.shape} does not hold the result {out}")
+    handle.begin(name)
+    wall = time.perf_counter()
+    qs = [handle.fixed(t.required(name)).reshape(batch, *desc.shapes[k]) for k, t in enumerate(xs)]
+    moved = layer
+    if isinstance(layer, Pad) and layer.mode == "constant":  # the fill value on the int16 grid
+        moved = dataclasses.replace(layer, value=float(handle.fixed(np.array([layer.value]))[0]))
+    args = [q.astype(np.float32) for q in qs] if isinstance(layer, Concat) else qs[0].astype(np.float32)
+    yq = ref.forward(moved, args).astype(np.int16)
+    real = [handle.real(q) for q in qs] if isinstance(layer, Concat) else handle.real(qs[0])
+    ref_q = handle.fixed(ref.forward(layer, real), layer=name,
+                         tensor="reference output")
+    return _elementwise(handle, name, desc.op, qs, yq.reshape(y.desc.shape), ref_q.reshape(y.desc.shape), 0, {},
+                        y, wall)
 
 
 # --------------------------------------------------------------------------- recurrent cells
@@ -699,7 +845,8 @@ def _product_fixed(handle: Handle, name: str, xq: np.ndarray, w_grid: np.ndarray
 
 __all__ = [
     "TensorDescriptor", "FilterDescriptor", "ConvDescriptor", "InnerProductDescriptor", "PoolingDescriptor",
-    "ActivationDescriptor", "LRNDescriptor", "BatchNormDescriptor", "AddDescriptor", "LSTMDescriptor",
+    "ActivationDescriptor", "LRNDescriptor", "BatchNormDescriptor", "AddDescriptor", "TransformDescriptor",
+    "LSTMDescriptor", "transform_forward",
     "GRUDescriptor", "Tensor", "Filter", "Handle", "data_placement", "conv_forward", "inner_product_forward",
     "pooling_forward", "activation_forward", "lrn_forward", "batchnorm_forward", "add_forward",
     "lstm_cell_forward", "gru_cell_forward", "matrix_product", "ROUNDING_TOLERANCE_LSB",

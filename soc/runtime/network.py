@@ -1,14 +1,45 @@
 """Run a whole network through the programming model (:mod:`soc.runtime.api`) on a design.
 
+Order: layers run in dependency order (:attr:`workloads.layers.Network.order`), so a
+graph with branches and joins (Inception, DenseNet, SqueezeNet's fire modules,
+ShuffleNet) runs every producer before its readers.
+
 Tensors: every layer gets the weights and the inputs of a reference run of the network
-with the semantics of :func:`workloads.sparsity.run_network`: block-sparse weights at the
-network's measured sparsities (spec 1; none for networks without a measured row), each
-weighted layer's weights scaled once so its output has unit RMS, and every ReLU biased so
-that the zeros reaching the next weighted layer are the measured dynamic neuron sparsity.
-The reference run is streamed (one layer's weights at a time, an activation dropped as
-soon as no later layer reads it) so that VGG16 fits in memory. Each layer is simulated on
-the input it received in that run (quantized to 16-bit fixed point); its own outputs are
-checked against the NumPy reference of the same fixed-point layer.
+with the semantics of :func:`workloads.sparsity.iter_network`. A layer that carries
+trained weights (an imported ONNX model) computes with them: their zeros are its static
+sparsity, the design's quantization makes the codes; ``prune`` prunes them first with
+:mod:`workloads.compress.prune`. Other weighted layers get synthetic block-sparse weights
+at their target densities (by default the network's measured sparsities, spec 1; none for
+networks without a measured row), each scaled once so its output has unit RMS, and every
+ReLU biased so that the zeros reaching the next weighted layer are its target. The
+activations are a forward pass from the input the user gave (``inputs``) or from a
+deterministic synthetic one. The reference run is streamed (one layer's weights loaded at
+a time, an activation dropped as soon as no later layer reads it) so that VGG fits in
+memory. Each layer is simulated on the input it received in that run (quantized to
+16-bit fixed point); its own outputs are checked against the NumPy reference of the same
+fixed-point layer. The accelerator's convolution and inner product have no bias input: a
+model's biases shape the reference activations but are not added by the simulated layer
+(its outputs are compared with the reference of the layer without bias; stated
+simplification).
+
+Lowering: data movement layers (concat, slice, transpose, pad) run through
+``transform_forward``; element-wise products (``Mul``) through ``add_forward`` with
+``op="mul"``; a constant operand is one more input tensor read from DRAM; an FC over
+leading axes (``MatMul`` with a batch) is one inner product whose rows are the batch
+times those axes; an LSTM/GRU sequence is one cell call per step, each step's state
+feeding the next (one row per step, named ``<layer>/t<k>``).
+
+Independent layers (a SCALE-Sim topology, Timeloop problem files): every layer gets its
+own synthetic input at its input density and its own batch, nothing passes between
+layers, and every layer's outputs are checked on their own. The densities of each layer
+come from :mod:`workloads.density` (run-wide option, what the model file states,
+measured defaults).
+
+Provenance: every row the listener hears of also has ``weights_source``,
+``weight_density`` (measured on the mask), ``density_source``, ``density_origin``,
+``activations_source``, ``input_density`` (measured), ``input_density_source`` and
+``input_density_origin`` (:func:`workloads.sparsity.tensor_source`); the summary has the
+same keys over the network (densities over all weighted layers).
 
 ReLU fusion: a ReLU that directly follows a convolution or inner product whose output
 nothing else reads runs in the PEs' non-linear unit of that layer (threshold 0: the
@@ -40,9 +71,9 @@ from soc.runtime import api
 from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, summarize
-from workloads.layers import (LRN, Activation, Add, BatchNorm, Conv, FC,
-                              GRUCell, Layer, LSTMCell, Network, Pool)
-from workloads.sparsity import LayerTensors, iter_network
+from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
+                              GRUCell, Layer, LSTMCell, Mul, Network, Pool, Slice, Transpose)
+from workloads.sparsity import LayerTensors, PruneSpec, iter_network
 
 
 class NetworkRunError(RuntimeError):
@@ -61,7 +92,7 @@ class NetworkCheckError(ValueError):
     """A network the design cannot run, found before the first cycle (names the layer)."""
 
 
-RUNNABLE = (Conv, FC, Pool, Activation, LRN, BatchNorm, Add, LSTMCell, GRUCell)
+RUNNABLE = (Conv, FC, Pool, Activation, LRN, BatchNorm, Add, LSTM, GRU, LSTMCell, GRUCell)  # and MOVEMENT_KINDS
 
 
 def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = None) -> None:
@@ -84,9 +115,9 @@ def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = 
                 raise NetworkCheckError(f"{where}: {reduction:,} inputs per output (weight shape {layer.weight_shape}); "
                                         f"allowed: at most {MAX_INPUTS:,}, the range the 48-bit accumulator sums "
                                         f"exactly")
-        if not isinstance(layer, RUNNABLE):
+        if not isinstance(layer, RUNNABLE) and layer.kind not in MOVEMENT_KINDS:
             raise NetworkCheckError(f"{where}: no API call for this layer kind; allowed kinds: "
-                                    f"{', '.join(sorted({c.kind for c in RUNNABLE}))}")
+                                    f"{', '.join(sorted({c.kind for c in RUNNABLE} | set(MOVEMENT_KINDS)))}")
         if isinstance(layer, Conv):
             if layer.stride_hw[0] != layer.stride_hw[1]:
                 raise NetworkCheckError(f"{where}: stride {layer.stride_hw}: the accelerator's convolution takes "
@@ -107,25 +138,36 @@ def check_seed(seed: int) -> int:
 
 
 # --------------------------------------------------------------------------- reference tensors
-def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1) -> Iterator[LayerTensors]:
-    """Per layer in order, the tensors of a reference run: those of
-    :func:`workloads.sparsity.run_network`, streamed (an output is dropped once no later
-    layer reads it)."""
-    for step in iter_network(network, seed, batch=batch, keep_outputs=False):
+def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densities=None,
+                      batches=None, inputs=None, prune: PruneSpec | None = None,
+                      weights: str = "auto") -> Iterator[LayerTensors]:
+    """Per layer in dependency order, the tensors of a reference run: those of
+    :func:`workloads.sparsity.iter_network`, streamed (an output is dropped once no later
+    layer reads it, weights are loaded one layer at a time). ``densities``: per layer
+    :class:`workloads.density.LayerDensity` (default: the measured rates); ``batches``:
+    each independent layer's own batch; ``inputs``, ``prune``, ``weights``: as
+    :func:`workloads.sparsity.iter_network`."""
+    for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
+                             batches=batches, inputs=inputs, prune=prune, weights=weights):
         yield step.tensors
 
 
 # --------------------------------------------------------------------------- one layer through the API
 def fusable_relus(network: Network) -> set[str]:
-    """Names of ReLU layers that run fused in their producer's PEs."""
+    """Names of ReLU layers that run fused in their producer's PEs (none when the layers
+    are independent)."""
+    if not network.connected:
+        return set()
     readers: dict[str, int] = {}
     for layer in network.layers:
         for src in network.producers(layer.name):
             readers[src] = readers.get(src, 0) + 1
     fused = set()
-    for prev, layer in zip(network.layers, network.layers[1:]):
+    order = network.order
+    for prev, layer in zip(order, order[1:]):  # the ReLU runs right after its producer
         if (isinstance(layer, Activation) and layer.function == "relu" and prev.kind in ("conv", "fc")
-                and network.producers(layer.name) == (prev.name,) and readers.get(prev.name) == 1):
+                and not getattr(prev, "lead", ()) and network.producers(layer.name) == (prev.name,)
+                and readers.get(prev.name) == 1):
             fused.add(layer.name)
     return fused
 
@@ -137,7 +179,8 @@ def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
         energy_by_component={}, energy_by_action={}, useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=0, dram_bytes_written=0, utilization=0.0,
         outputs_match_reference=producer.outputs_match_reference, sim_events=0, wall_s=0.0,
-        strategy="fused", tiling={}, traffic_estimate={}, buffer_peak_bytes={})
+        strategy="fused", tiling={}, traffic_estimate={}, buffer_peak_bytes={},
+        area_by_component_mm2=dict(producer.area_by_component_mm2))
 
 
 def _tensor(data: np.ndarray) -> api.Tensor:
@@ -148,12 +191,40 @@ def _out(batch: int, layer: Layer) -> api.Tensor:
     return api.Tensor(api.TensorDescriptor((batch, *layer.output_shape)))
 
 
+def _view(x, batch: int, shape) -> np.ndarray:
+    """A producer's output read as ``(batch, *shape)`` (a row-major view)."""
+    return np.asarray(x, np.float32).reshape(batch, *shape)
+
+
+def _recurrent(handle: api.Handle, t: LayerTensors, x: np.ndarray, batch: int) -> LayerResult:
+    """An LSTM/GRU sequence: one cell call per step, the state carried between steps."""
+    layer = t.layer
+    x = _view(x, batch, layer.input_shape)
+    w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
+    h = layer.hidden_size
+    state, cell, result = None, None, None
+    for step in range(layer.seq_len):
+        y = api.Tensor(api.TensorDescriptor((batch, h)))
+        xt = _tensor(np.ascontiguousarray(x[:, step]))
+        name = f"{layer.name}/t{step}"
+        if isinstance(layer, LSTM):
+            c = api.Tensor(api.TensorDescriptor((batch, h)))
+            desc = api.LSTMDescriptor(h, 0, layer.peepholes)
+            result = api.lstm_cell_forward(handle, desc, xt, w, y, name=name, cell=c,
+                                           state=None if state is None else (state, cell),
+                                           peepholes=t.extra.get("peepholes"))
+            cell = c.data
+        else:
+            result = api.gru_cell_forward(handle, api.GRUDescriptor(h), xt, w, y, name=name, state=state)
+        state = y.data
+    return result
+
+
 def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -> LayerResult:
     """One workloads layer with its tensors, through the matching API call."""
     layer = t.layer
-    if isinstance(layer, Add):
-        xs = [_tensor(np.asarray(a, np.float32)) for a in t.inputs]
-        batch = xs[0].desc.batch
+    if layer.multi_input:
+        batch = np.asarray(t.inputs[0]).shape[0]
     else:
         x = np.asarray(t.inputs, np.float32)
         batch = x.shape[0]
@@ -166,24 +237,55 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -
                              f"both axes, got stride {layer.stride_hw}, padding {layer.padding_hw}")
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
         conv = api.ConvDescriptor(layer.stride_hw[0], layer.padding_hw[0], layer.groups)
-        return api.conv_forward(handle, conv, _tensor(x), w, y, name=name, activation=act)
+        return api.conv_forward(handle, conv, _tensor(_view(x, batch, layer.input_shape)), w, y, name=name,
+                                activation=act)
     if isinstance(layer, FC):
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
-        xt = _tensor(x.reshape(batch, -1))
-        return api.inner_product_forward(handle, api.InnerProductDescriptor(), xt, w, y, name=name, activation=act)
+        rows = batch * layer.rows
+        xt = _tensor(x.reshape(rows, layer.in_features))
+        yt = api.Tensor(api.TensorDescriptor((rows, layer.out_features)))
+        result = api.inner_product_forward(handle, api.InnerProductDescriptor(), xt, w, yt, name=name,
+                                           activation=act)
+        y.set(yt.data.reshape(y.desc.shape))
+        return result
     if isinstance(layer, Pool):
-        desc = api.PoolingDescriptor(layer.mode, layer.kernel, layer.stride, layer.padding, layer.ceil_mode)
-        return api.pooling_forward(handle, desc, _tensor(x), y, name=name)
+        desc = api.PoolingDescriptor(layer.mode, layer.kernel, layer.stride, layer.padding, layer.ceil_mode,
+                                     layer.count_include_pad)
+        return api.pooling_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name)
     if isinstance(layer, Activation):
-        return api.activation_forward(handle, api.ActivationDescriptor(layer.function),
-                                      _tensor(x.reshape(batch, *layer.input_shape)), y, name=name)
+        desc = api.ActivationDescriptor(layer.function, layer.alpha, layer.beta, layer.low, layer.high, layer.axis)
+        return api.activation_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name,
+                                      slope=t.extra.get("slope"))
     if isinstance(layer, LRN):
         desc = api.LRNDescriptor(layer.size, layer.alpha, layer.beta, layer.k)
-        return api.lrn_forward(handle, desc, _tensor(x), y, name=name)
+        return api.lrn_forward(handle, desc, _tensor(_view(x, batch, layer.input_shape)), y, name=name)
     if isinstance(layer, BatchNorm):
-        return api.batchnorm_forward(handle, api.BatchNormDescriptor(), _tensor(x), y, name=name)
-    if isinstance(layer, Add):
-        return api.add_forward(handle, api.AddDescriptor(), xs, y, name=name)
+        return api.batchnorm_forward(handle, api.BatchNormDescriptor(affine=layer.affine),
+                                     _tensor(_view(x, batch, layer.input_shape)), y, name=name,
+                                     scale=t.extra.get("scale"), shift=t.extra.get("shift"))
+    if isinstance(layer, Add):  # Add and Mul
+        xs = [_tensor(_view(a, batch, layer.input_shape_of(k))) for k, a in enumerate(t.inputs)]
+        if layer.const_shape:
+            rank = len(layer.shape)
+            cshape = (1,) * (rank - len(layer.const_shape)) + tuple(layer.const_shape)
+            xs.append(_tensor(np.asarray(t.extra["const"], np.float32).reshape(1, *cshape)))
+        return api.add_forward(handle, api.AddDescriptor("mul" if isinstance(layer, Mul) else "add"), xs, y,
+                               name=name)
+    if layer.kind in MOVEMENT_KINDS:
+        arrays = t.inputs if layer.multi_input else [t.inputs]
+        shapes = tuple(layer.input_shape_of(k) for k in range(len(arrays)))
+        if isinstance(layer, Concat):
+            desc = api.TransformDescriptor("concat", shapes, axis=layer.axis)
+        elif isinstance(layer, Slice):
+            desc = api.TransformDescriptor("slice", shapes, region=layer.region)
+        elif isinstance(layer, Transpose):
+            desc = api.TransformDescriptor("transpose", shapes, perm=layer.perm)
+        else:
+            desc = api.TransformDescriptor("pad", shapes, pads=layer.pads, mode=layer.mode, value=layer.value)
+        xs = [_tensor(_view(a, batch, s)) for a, s in zip(arrays, shapes)]
+        return api.transform_forward(handle, desc, xs, y, name=name)
+    if isinstance(layer, (LSTM, GRU)):
+        return _recurrent(handle, t, x, batch)
     if isinstance(layer, LSTMCell):
         w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
         desc = api.LSTMDescriptor(layer.hidden_size, layer.proj_size, layer.peepholes)
@@ -210,6 +312,44 @@ class RunOutcome:
     results: list[LayerResult]
     out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+
+class _SourceColumns:
+    """A listener whose rows also get the columns in :attr:`columns` (where the layer's
+    weights and activations came from, see :func:`workloads.sparsity.tensor_source`)."""
+
+    def __init__(self, listener):
+        self._listener = listener
+        self.columns: dict = {}
+
+    def begin_layer(self, name: str) -> None:
+        self._listener.begin_layer(name)
+
+    def add_layer(self, row):
+        return self._listener.add_layer({**dict(row), **self.columns})
+
+    def __getattr__(self, name):
+        return getattr(self._listener, name)
+
+
+def sources_summary(sources: dict, counts: dict) -> dict:
+    """Network-level provenance: the distinct sources (comma-joined) and the densities
+    over every weighted layer (kept weights / weights, non-zero inputs / inputs)."""
+    def distinct(key: str) -> str | None:
+        values = sorted({str(v[key]) for v in sources.values() if v.get(key) is not None})
+        return ",".join(values) if values else None
+
+    kept = sum(k for k, _, _, _ in counts.values())
+    total = sum(t for _, t, _, _ in counts.values())
+    nonzero = sum(n for _, _, n, _ in counts.values())
+    size = sum(z for _, _, _, z in counts.values())
+    return {"weights_source": distinct("weights_source"),
+            "weight_density": kept / total if total else None,
+            "density_source": distinct("density_source"),
+            "activations_source": distinct("activations_source"),
+            "input_density": nonzero / size if size else None,
+            "input_density_source": distinct("input_density_source")}
 
 
 def _select(network: Network, layers: list[str] | None) -> set[str] | None:
@@ -245,43 +385,66 @@ class _Progress:
 
 
 def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api.Handle, _Progress], None], *,
-            total: int, listener=None, strategy: str | None, progress: bool, seed: int) -> RunOutcome:
+            total: int, listener=None, strategy: str | None, progress: bool, seed: int,
+            meta: dict | None = None) -> RunOutcome:
     """Shared driver: a handle (announcing each layer to ``listener``), the steps, then the
     network summary. On any failure or interrupt the exception is re-raised with the
-    summary of what was simulated attached as ``partial_summary`` (layers done, meta)."""
+    summary of what was simulated attached as ``partial_summary`` (layers done, meta).
+    ``meta``: further summary keys, which the steps may fill in as they go."""
     t0 = time.perf_counter()
     handle = api.Handle(cfg, listener=listener, strategy=strategy)
     bar = _Progress(progress, total, title)
+    extra = meta if meta is not None else {}
     meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        exc.partial_summary = {**summarize(handle.results), **meta,  # type: ignore[attr-defined]
+        exc.partial_summary = {**summarize(handle.results), **meta, **extra,  # type: ignore[attr-defined]
                                "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
         exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**summarize(handle.results), **meta, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results), **meta, **extra, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
     return RunOutcome(summary, handle.results)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
-                batch: int = 1) -> RunOutcome:
-    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``."""
+                batch: int = 1, densities=None, batches=None, inputs=None, prune: PruneSpec | None = None,
+                weights: str = "auto") -> RunOutcome:
+    """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``, in
+    dependency order.
+
+    ``densities`` (per layer :class:`workloads.density.LayerDensity`, default the measured
+    rates) and ``batches`` (each independent layer's own batch) go to the reference run;
+    ``inputs``: the network input (``(N, *input_shape)``; default a synthetic one);
+    ``prune``: prune the model's weights first; ``weights="synthetic"`` ignores a model's
+    own weights.
+    Every row the listener hears of, the outcome's ``sources`` and its summary say where
+    the weights and activations came from and at what density
+    (:func:`workloads.sparsity.tensor_source`)."""
     api.check_strategy(strategy)
     check_seed(seed)
     check_network(network, cfg, layers)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
-    todo = [l for l in network.layers if chosen is None or l.name in chosen]
+    order = network.order
+    todo = [l for l in order if chosen is None or l.name in chosen]
+    columns = _SourceColumns(listener) if listener is not None else None
+    sources: dict = {}
+    counts: dict = {}
+    meta: dict = {"connected": network.connected}
+    if prune is not None:
+        meta["prune"] = (f"{prune.method} to weight density {prune.density}"
+                         + (f" in blocks {list(prune.block)}" if prune.block else ""))
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
-        tensors = reference_tensors(network, seed, batch=batch)
-        for index, layer in enumerate(network.layers):
+        tensors = reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
+                                    inputs=inputs, prune=prune, weights=weights)
+        for index, layer in enumerate(order):
             if chosen is None or layer.name in chosen:
                 handle.begin(layer.name)  # its reference tensors are part of running it
             try:
@@ -291,22 +454,33 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
             if chosen is not None and layer.name not in chosen:
                 last = None
                 continue
+            sources[layer.name] = t.source
+            if columns is not None:
+                columns.columns = dict(t.source)
+            if layer.weight_shape and t.source:
+                xs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+                size = sum(int(np.size(a)) for a in xs)
+                counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
+                                      round(t.source["input_density"] * size), size)
             try:
-                if layer.name in fused and last is not None and last.name == network.layers[index - 1].name:
+                if layer.name in fused and last is not None and last.name == order[index - 1].name:
                     handle.begin(layer.name)
                     result = handle.record(fused_record(layer, last))
                 else:
-                    nxt = network.layers[index + 1] if index + 1 < len(network.layers) else None
+                    nxt = order[index + 1] if index + 1 < len(order) else None
                     fuse = (nxt is not None and nxt.name in fused
                             and (chosen is None or nxt.name in chosen))
                     result = run_layer(handle, t, fuse_relu=fuse)
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             last = result
+            meta.update(sources_summary(sources, counts))
             bar.step(f"{network.name} {layer.name}")
 
-    return execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo), listener=listener,
-                   strategy=strategy, progress=progress, seed=seed)
+    outcome = execute(f"{network.name} on {cfg.name}", network.name, cfg, steps, total=len(todo),
+                      listener=columns, strategy=strategy, progress=progress, seed=seed, meta=meta)
+    outcome.sources = sources
+    return outcome
 
 
 def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
@@ -354,30 +528,44 @@ def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: st
                    progress=False, seed=seed)
 
 
-def resolve(spec: str) -> Network | Path:
-    """A zoo network name, a network file (.yaml/.yml/.onnx/.csv) or a workload script (.py)."""
-    from workloads.io import load_network
-    from workloads.zoo import get_network, list_networks
-    path = Path(spec)
-    if path.suffix == ".py":
+def resolve(spec) -> "LoadedModel | Path":
+    """A workload script (.py) as its path, or any model :func:`workloads.io.load_model`
+    takes (zoo name, network file, Timeloop folder, several layer lists) as a
+    :class:`workloads.io.model.LoadedModel`."""
+    from workloads.io import load_model
+    items = [spec] if isinstance(spec, (str, Path)) else list(spec)
+    if len(items) == 1 and Path(str(items[0])).suffix == ".py":
+        path = Path(str(items[0]))
         if not path.is_file():
-            raise WorkloadScriptError(f"workload script {spec}: no such file")
+            raise WorkloadScriptError(f"workload script {path}: no such file")
         return path
-    if path.suffix.lower() in (".yaml", ".yml", ".onnx", ".csv"):
-        if not path.is_file():
-            raise ValueError(f"network file {spec}: no such file")
-        return load_network(path)
-    if spec in list_networks():
-        return get_network(spec)
-    raise ValueError(f"unknown network {spec!r}; allowed: {', '.join(list_networks())}, "
-                     f"or a .yaml/.yml/.onnx/.csv network file, or a .py workload script")
+    if any(Path(str(i)).suffix == ".py" for i in items):
+        raise WorkloadScriptError("a workload script runs alone; it cannot be combined with other models")
+    return load_model(items)
 
 
-def run_any(spec: str, cfg: VectorArch, **kwargs) -> RunOutcome:
-    """Run a zoo name, a network file or a workload script (see :func:`resolve`)."""
+def model_run_args(model, *, weight_density: float | None = None, input_density: float | None = None) -> dict:
+    """The ``densities`` and ``batches`` of :func:`run_network` for a
+    :class:`workloads.io.model.LoadedModel`: what its file states, overridden by
+    ``weight_density``/``input_density`` (see :mod:`workloads.density`)."""
+    from workloads.density import plan_densities
+    densities = plan_densities(model.network, model.stated, weight_density=weight_density,
+                               input_density=input_density)
+    return {"densities": densities, "batches": model.batches or None}
+
+
+def run_model(model, cfg: VectorArch, *, weight_density: float | None = None,
+              input_density: float | None = None, **kwargs) -> RunOutcome:
+    """Run a :class:`workloads.io.model.LoadedModel` (see :func:`model_run_args`)."""
+    args = model_run_args(model, weight_density=weight_density, input_density=input_density)
+    return run_network(model.network, cfg, **args, **kwargs)
+
+
+def run_any(spec, cfg: VectorArch, **kwargs) -> RunOutcome:
+    """Run a zoo name, a network file, layer lists or a workload script (see :func:`resolve`)."""
     target = resolve(spec)
     if isinstance(target, Path):
-        kwargs.pop("layers", None)
-        kwargs.pop("batch", None)
+        for key in ("layers", "batch", "weight_density", "input_density"):
+            kwargs.pop(key, None)
         return run_script(target, cfg, **kwargs)
-    return run_network(target, cfg, **kwargs)
+    return run_model(target, cfg, **kwargs)

@@ -50,7 +50,7 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
         activity=[a for r in runs for a in r.activity], outputs=outputs,
         activity_dropped=sum(r.activity_dropped for r in runs),
-        entropy_decoder_area_mm2=cfg.entropy_decoder_instances * cfg.entropy_decoder.area_mm2)
+        area_by_component_mm2=acc.price.area_by_component_mm2)
 
 
 def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:
@@ -76,6 +76,38 @@ def simulate_conv(name: str, x: np.ndarray, w: np.ndarray, keep: np.ndarray, cfg
     return simulate_matrices(name, "conv", parts, cfg, **kw)
 
 
+SNAP_CHUNK = 1 << 22
+
+
+def codebook(ordered: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids, edges) of the equal-population codebook of 2^bits entries of the values
+    ``ordered`` (sorted, flat): bin j holds ranks [ceil(j n / k), ceil((j + 1) n / k));
+    its centroid is their mean; ``edges`` are the first values of bins 1..k-1."""
+    k = 1 << bits
+    n = ordered.size
+    starts = (np.arange(k, dtype=np.int64) * n + k - 1) // k
+    bounds = np.append(starts, n)
+    centroids = np.array([ordered[a:b].sum(dtype=np.float64) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])],
+                         dtype=ordered.dtype)
+    return centroids, ordered[starts[1:]].copy()
+
+
+def apply_codebook(values: np.ndarray, centroids: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Replace, in place and in chunks, every value of the flat array ``values`` by the
+    centroid of its bin (the number of edges <= value)."""
+    k = centroids.size
+    for a in range(0, values.size, SNAP_CHUNK):
+        part = values[a:a + SNAP_CHUNK]
+        if k <= 256:  # counted edge by edge: faster than a binary search per value
+            idx = np.zeros(part.size, np.uint8)
+            for edge in edges:
+                idx += part >= edge
+        else:
+            idx = np.searchsorted(edges, part, side="right")
+        part[...] = centroids[idx]
+    return values
+
+
 def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     """Replace every value by the centroid of its bin in a codebook of 2^bits entries.
 
@@ -83,18 +115,14 @@ def snap_to_codebook(values: np.ndarray, bits: int) -> np.ndarray:
     centroid the mean of its bin): what a code of ``bits`` bits can decode to through the
     WDM's look-up table. (The compression pipeline's local k-means codebooks, one per
     sub-matrix, quantize with less error; the simulator needs the values to be exactly
-    2^bits distinct ones so that its arithmetic is that of the decoded weights.)"""
-    k = 1 << bits
-    n = values.size
-    if n <= k:
+    2^bits distinct ones so that its arithmetic is that of the decoded weights.)
+    Equal values share a bin (the later one, when a run of equal values straddles a bin
+    edge). The bins are found in chunks: a 100M-weight layer needs no index array."""
+    flat = np.asarray(values).ravel()
+    if flat.size <= (1 << bits):
         return values
-    order = np.argsort(values, kind="stable")
-    sorted_vals = values[order].astype(np.float64)
-    bins = (np.arange(n, dtype=np.int64) * k) // n
-    centroids = np.bincount(bins, weights=sorted_vals, minlength=k) / np.bincount(bins, minlength=k)
-    snapped = np.empty(n, values.dtype)
-    snapped[order] = centroids[bins].astype(values.dtype)
-    return snapped
+    centroids, edges = codebook(np.sort(flat), bits)
+    return apply_codebook(flat.copy(), centroids, edges).reshape(np.shape(values))
 
 
 def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = None, activation: str = "relu",
@@ -115,12 +143,24 @@ def simulate_layer(layer, tensors, cfg: VectorArch, *, strategy: str | None = No
         raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the vector accelerator runs fc and conv "
                          f"layers, not {kind!r}")
     keep = tensors.keep
-    kept = tensors.weights[keep]               # pruned weights are exactly zero: convert only the rest
-    if cfg.weight_bits < 16:                    # codes decode to 2^bits values (the WDM's table)
-        kept = snap_to_codebook(kept, cfg.weight_bits)
+    # Pruned weights are exactly zero: convert only the rest. Memory: one float copy of the
+    # kept weights at a time (a 100M-weight layer): sorted in place for the codebook, then
+    # taken again in layer order, snapped, scaled and rounded in place (= to_fixed).
+    kept = np.asarray(tensors.weights[keep], np.float32)
+    if cfg.weight_bits < 16 and kept.size > (1 << cfg.weight_bits):  # codes decode to 2^bits values (WDM table)
+        kept.sort()
+        centroids, edges = codebook(kept, cfg.weight_bits)
+        del kept
+        kept = apply_codebook(np.asarray(tensors.weights[keep], np.float32), centroids, edges)
     shift = weight_frac_bits(kept)
+    kept *= np.float32(1 << shift)
+    np.rint(kept, out=kept)
+    np.clip(kept, -32768, 32767, out=kept)
+    codes = kept.astype(np.int16)
+    del kept
     w = np.zeros(keep.shape, np.int16)
-    w[keep] = to_fixed(kept, shift)
+    w[keep] = codes
+    del codes
     x = to_fixed(tensors.inputs, cfg.frac_bits)
     if kind == "fc":
         parts = lower_fc(layer.name, x.reshape(x.shape[0], -1), w, keep)

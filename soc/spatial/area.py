@@ -9,11 +9,14 @@ file costs ``rf_area_per_byte`` units (default 4):
   6T SRAM cell, and a tiny array amortizes its decoders and sense logic over few bits;
 * the GLB is a large single-ported SRAM whose periphery is amortized over ~100 KB.
 
-The budget follows the Eyeriss comparison (Chen, Emer, Sze, ISCA 2016, sec. VI-A):
-``pes x Area(512 B RF) + Area(pes x 512 B GLB)``. Each dataflow may pick any RF size in
-``SpatialArch.rf_choices`` (0 for NLR, which has no RF) and gets the rest of the
-budget as GLB. RF sizes above 512 B are not offered by default because the normalized
-cost of 1 MAC per RF access is the cost of a ~0.5 KB RF.
+The budget is the design's own storage, ``pes x Area(RF) + Area(GLB)``
+(:attr:`SpatialArch.area_budget`); ``spatial-16x16`` is the Eyeriss comparison (Chen,
+Emer, Sze, ISCA 2016, sec. VI-A): ``pes x Area(512 B RF) + Area(pes x 512 B GLB)``. In
+the equal-area mode each dataflow may pick any RF size in ``SpatialArch.rf_choices``
+(0 for NLR, which has no RF) and gets the rest of the budget as GLB. RF sizes above
+512 B are not offered by default because the normalized cost of 1 MAC per RF access is
+the cost of a ~0.5 KB RF. In the fixed-storage mode the design's sizes are used as
+given and the budget only reports the design's area.
 """
 from __future__ import annotations
 

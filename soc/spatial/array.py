@@ -148,6 +148,8 @@ class SimResult:
     activity: list[tuple[str, int, int, str]] = field(default_factory=list)
     wall_s: float = 0.0
     execution: Execution | None = None   # outputs and observed counts when run on tensors
+    array_cycles: int = 0              # cycles of the array phases (compute, GLB and NoC overlapped)
+    dram_cycles: int = 0               # cycles of DRAM transfers (not overlapped with the array)
 
 
 def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
@@ -168,7 +170,8 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
     acc = accesses(m, counts)
     onchip = {k: v for k, v in acc.items() if k[0] != "dram"}
     glb_words = sum(v for (lvl, _), v in acc.items() if lvl == "glb") / m.shape.groups
-    injected = sum(counts.F1.values())                       # words the GLB puts on the network
+    # words the GLB puts on the network: a multicast word once, else once per destination PE
+    injected = sum(counts.F1[d] if m.multicast or d == "psums" else counts.F0[d] for d in DTYPES)
     per_pe = max(counts.F0.values()) / max(1, m.pes_used)    # busiest port of an average PE
     walk = bursts(m)
     events = _merge(walk, max(1, max_events // m.shape.groups))
@@ -176,6 +179,7 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
     wb = cfg.word_bytes
     activity: list[tuple[str, int, int, str]] = []
     n_events = [0]
+    phase = {"dram": 0, "array": 0}
     execution = new_execution(m) if tensors is not None else None
     arithmetic = run_bursts(m, tensors[0], tensors[1], execution) if tensors is not None else None
 
@@ -185,12 +189,12 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
                 t0 = env.now
                 if b.dram_write:
                     yield from dram.transfer(b.dram_write * wb)
-                    book(ledger, m, {("dram", "write:psums"): b.dram_write}, cfg.energy_table, layer=layer)
+                    book(ledger, m, {("dram", "write:psums"): b.dram_write}, cfg, layer=layer)
                 rd = sum(b.dram_read.values())
                 if rd:
                     yield from dram.transfer(rd * wb)
                     book(ledger, m, {("dram", f"read:{d}"): w for d, w in b.dram_read.items() if w},
-                         cfg.energy_table, layer=layer)
+                         cfg, layer=layer)
                 t1 = env.now
                 share = b.macs / total_macs
                 if arithmetic is not None:
@@ -200,7 +204,9 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
                          env.process(glb.access(glb_words * share)),
                          env.process(noc.deliver(injected * share, per_pe * share))]
                 yield simpy.AllOf(env, procs)
-                book(ledger, m, onchip, cfg.energy_table, share=share / m.shape.groups, layer=layer)
+                phase["dram"] += int(t1 - t0)
+                phase["array"] += int(env.now - t1)
+                book(ledger, m, onchip, cfg, share=share / m.shape.groups, layer=layer)
                 n_events[0] += 5
                 if trace:
                     activity.append(("dram", int(t0), int(t1), f"g{gi} burst {i}"))
@@ -209,11 +215,12 @@ def simulate_mapping(m: Mapping, cfg: SpatialArch, max_events: int = 2000,
     env.process(controller())
     env.run()
     cycles = int(env.now)
-    energy = breakdown(ledger, m, cfg.energy_table)
+    energy = breakdown(ledger, m, cfg)
     dram_acc = sum(v for (lvl, _), v in ledger_counts(ledger).items() if lvl == "dram")
     return SimResult(m, cycles, cycles * cfg.cycle_s, ledger, energy, dram_acc / m.shape.macs,
                      m.shape.macs / (cfg.pes * cycles) if cycles else 0.0, n_events[0],
-                     len(walk) * m.shape.groups, activity, time.perf_counter() - t_start, execution)
+                     len(walk) * m.shape.groups, activity, time.perf_counter() - t_start, execution,
+                     phase["array"], phase["dram"])
 
 
 def ledger_counts(ledger: EnergyLedger) -> dict[tuple[str, str], float]:

@@ -28,11 +28,17 @@ from soc.spatial.shapes import LayerShape
 
 
 def random_tensors(shape: LayerShape, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Integer-valued weights (groups*M, C, R, S) in [-8, 8] and inputs (N, groups*C, H, W) in [-8, 8]."""
+    """Integer-valued weights (groups*M, C, R, S) in [-8, 8] and inputs (N, groups*C, H, W) in [-8, 8].
+    A layer whose ``input_density`` or ``weight_density`` is below 1 gets that share of
+    its values kept (the rest set to zero, drawn independently), so that zero gating is
+    exercised on the checked data."""
     rng = np.random.default_rng(seed)
     g = shape.groups
     w = rng.integers(-8, 9, size=(g * shape.M, shape.C, shape.R, shape.S)).astype(np.float64)
     x = rng.integers(-8, 9, size=(shape.N, g * shape.C, shape.H, shape.W)).astype(np.float64)
+    for a, density, stream in ((w, shape.weight_density, 1), (x, shape.input_density, 2)):
+        if density < 1.0:
+            a[np.random.default_rng([seed, stream]).random(a.shape) >= density] = 0.0
     return w, x
 
 
@@ -62,6 +68,8 @@ class Execution:
     psum_dram_reads: float = 0.0    # partial sums read back from DRAM into the GLB
     passes: int = 0
     macs: int = 0
+    zero_input_macs: int = 0        # MACs whose input (or padding) was zero
+    zero_weight_macs: int = 0       # MACs whose weight was zero
 
 
 def _windows(t0: dict, ext: dict, U: int) -> float:
@@ -191,6 +199,8 @@ def run_bursts(m: Mapping, weights: np.ndarray, inputs: np.ndarray, res: Executi
                 rf_value = rf_value + np.moveaxis(np.tensordot(X, Wt, axes=([1, 4, 5], [1, 2, 3])), -1, 1)
                 res.passes += 1
                 res.macs += X.size * (m1 - m0)
+                res.zero_input_macs += int(np.count_nonzero(X == 0)) * (m1 - m0)
+                res.zero_weight_macs += int(np.count_nonzero(Wt == 0)) * (n1_ - n0) * (p1 - p0) * (q1 - q0)
             if bi == len(walk) - 1:
                 drain_rf()
                 drain_glb()

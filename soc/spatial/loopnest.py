@@ -77,6 +77,12 @@ class Mapping:
     glb_bytes: int
     word_bytes: int = 2
     notes: dict[str, str] = field(default_factory=dict)
+    # --- hardware the mapping runs on (see soc.arch.spatial) ---
+    rf_split: dict[str, int] | None = None   # bytes per data type of a split RF (fixed storage); None: one RF
+    glb_banks: int = 1                       # the GLB's banks (an access touches one)
+    multicast: bool = True                   # one GLB read reaches every PE that shares a word
+    zero_macs: float = 0.0                   # MACs (all groups) whose gating operand is zero; 0: no gating
+    gated_read: str | None = None            # the data type whose RF read a zero operand gates
 
     def __post_init__(self) -> None:
         for name, order in (("glb_order", self.glb_order), ("dram_order", self.dram_order)):
@@ -171,21 +177,31 @@ class Mapping:
     def rf_words_needed(self) -> int:
         return sum(self.tile_words(self.t0).values()) if self.has_rf else 0
 
+    def rf_fits(self) -> bool:
+        """The PE tile fits the RF: each data type its own RF (split), or all together (one RF)."""
+        if not self.has_rf:
+            return True
+        words = self.tile_words(self.t0)
+        if self.rf_split is not None:
+            return all(words[d] * self.word_bytes <= self.rf_split[d] for d in DTYPES)
+        return sum(words.values()) * self.word_bytes <= self.rf_bytes
+
     @property
     def glb_words_needed(self) -> int:
         return sum(self.tile_words(self.t2).values())
 
     def fits(self, pes: int) -> bool:
-        return (self.pes_used <= pes
-                and self.rf_words_needed * self.word_bytes <= self.rf_bytes
+        return (self.pes_used <= pes and self.rf_fits()
                 and self.glb_words_needed * self.word_bytes <= self.glb_bytes)
 
     def describe(self) -> str:
         def fmt(d: dict[str, int]) -> str:
             return " ".join(f"{x}{v}" for x, v in d.items() if v > 1) or "-"
+        rf = (f"RF={self.rf_bytes}B" if self.rf_split is None or not self.has_rf else
+              "RF=" + "+".join(f"{self.rf_split[d]}" for d in DTYPES) + "B")
         return (f"rf[{fmt(self.t0)}] sp[{fmt(self.spx)}] glb[{fmt(self.t2)}] "
                 f"glb_order={''.join(self.glb_order)} dram_order={''.join(self.dram_order)} "
-                f"RF={self.rf_bytes}B GLB={self.glb_bytes}B")
+                f"{rf} GLB={self.glb_bytes}B")
 
 
 # -- chunk sums (exact edges) ------------------------------------------------------------

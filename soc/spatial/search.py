@@ -1,8 +1,16 @@
 """Choose each dataflow's best legal mapping of a layer within the hardware budget.
 
-For every rule a dataflow allows (:mod:`soc.spatial.dataflows`), the RF gets the
-smallest size in ``SpatialArch.rf_choices`` that holds the PE's tile (none for NLR)
-and the GLB gets the rest of the storage area (:mod:`soc.spatial.area`). The GLB tile
+For every rule a dataflow allows (:mod:`soc.spatial.dataflows`) the storage comes from
+the design's ``storage`` mode:
+
+* ``equal-area``: the RF gets the smallest size in ``SpatialArch.rf_choices`` that
+  holds the PE's tile (none for NLR) and the GLB gets the rest of the storage area
+  (:mod:`soc.spatial.area`);
+* ``fixed``: the RFs and the GLB are the design's; a rule whose PE tile does not fit
+  (each data type in its own RF, or all in the shared one) is skipped, and the rule
+  generators add tiles sized to the RFs (:func:`rf_words`). NLR uses no RF.
+
+The GLB tile
 starts as the whole layer and shrinks along the rule's preferred dimensions, one
 divisor step at a time, until it fits. Among all fitting mappings the one with the
 lowest total energy per MAC (closed-form counts, the chosen energy table) wins; ties go
@@ -11,10 +19,11 @@ deterministic.
 """
 from __future__ import annotations
 
+from soc.arch.spatial import SpatialArch
 from soc.spatial import area
 from soc.spatial.accounting import accesses, energy_per_mac
-from soc.arch.spatial import SpatialArch
 from soc.spatial.dataflows import nlr, os as os_, rs, ws
+from soc.spatial.gating import GATED_READ, layer_zero_macs
 from soc.spatial.loopnest import Mapping, count_words
 from soc.spatial.shapes import LayerShape
 
@@ -26,19 +35,44 @@ class NoMapping(ValueError):
     """No mapping of the dataflow fits the layer on this hardware."""
 
 
-def _mapping(name: str, sh: LayerShape, rule, glb: dict, rf_bytes: int, glb_bytes: int, wb: int) -> Mapping:
+def _mapping(name: str, sh: LayerShape, rule, glb: dict, rf_bytes: int, glb_bytes: int, hw: dict) -> Mapping:
     return Mapping(name, sh, rule.rf, rule.sp, glb, rule.glb_order, rule.dram_order, rule.has_rf,
-                   rf_bytes, glb_bytes, wb)
+                   rf_bytes, glb_bytes, **hw)
+
+
+def hardware(shape: LayerShape, cfg: SpatialArch) -> dict:
+    """The Mapping fields that come from the design: word size, split RF (fixed storage),
+    GLB banks, multicast, and the MACs a zero operand gates (see soc.spatial.gating)."""
+    fixed_split = cfg.rf.split_bytes() if cfg.storage == "fixed" and cfg.rf is not None else None
+    hw = {"word_bytes": cfg.word_bytes, "rf_split": fixed_split, "glb_banks": cfg.glb.banks,
+          "multicast": cfg.noc.multicast}
+    gating = cfg.zero_gating
+    if gating.enabled:
+        hw["zero_macs"] = float(layer_zero_macs(shape, gating.condition_on, cfg.seed))
+        hw["gated_read"] = GATED_READ[gating.condition_on]
+    return hw
+
+
+def rf_words(cfg: SpatialArch) -> dict[str, int] | None:
+    """Words each data type may hold in a PE under fixed storage ({"shared": n} for one
+    RF); None in the equal-area mode (the RF size is searched there)."""
+    if cfg.storage != "fixed" or cfg.rf is None:
+        return None
+    split = cfg.rf.split_bytes()
+    if split is None:
+        return {"shared": cfg.rf.total_bytes // cfg.word_bytes}
+    return {d: b // cfg.word_bytes for d, b in split.items()}
 
 
 def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, wb, probe: Mapping) -> Mapping | None:
+def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, hw, probe: Mapping) -> Mapping | None:
     """Shrink the GLB tile along ``prefs`` until it fits: the first dimension is cut to
     the largest divisor of its pass-tile count that fits (down to 1, then the next)."""
     t1, n1, D = probe.t1, probe.n1, probe.D
+    wb = hw["word_bytes"]
     glb = dict(n1)
     glb.update({x: min(v, n1[x]) for x, v in (rule.fixed_glb or {}).items()})
 
@@ -62,30 +96,42 @@ def _shrink(name, sh, rule, prefs, rf_bytes, glb_bytes, wb, probe: Mapping) -> M
         glb[x] = best if best is not None else 1
     if not fits():
         return None
-    return _mapping(name, sh, rule, glb, rf_bytes, glb_bytes, wb)
+    return _mapping(name, sh, rule, glb, rf_bytes, glb_bytes, hw)
+
+
+def _storage(rule, probe: Mapping, cfg: SpatialArch) -> tuple[int, int] | None:
+    """(RF bytes per PE, GLB bytes) of a rule's mappings, or None when its PE tile fits no RF."""
+    if cfg.storage == "fixed":
+        if not rule.has_rf:
+            return 0, cfg.glb.size_bytes
+        if cfg.rf is None or not probe.rf_fits():
+            return None
+        return cfg.rf.total_bytes, cfg.glb.size_bytes
+    if not rule.has_rf:
+        return 0, area.glb_bytes_for(cfg, 0)
+    need = probe.rf_words_needed * cfg.word_bytes
+    fitting = [b for b in cfg.rf_choices if b >= need]
+    if not fitting:
+        return None
+    return fitting[0], area.glb_bytes_for(cfg, fitting[0])
 
 
 def candidates(shape: LayerShape, dataflow: str, cfg: SpatialArch):
     """Every fitting mapping of ``dataflow`` (deduplicated), in a fixed order."""
     if dataflow not in RULES:
         raise ValueError(f"dataflow must be one of {sorted(RULES)}, got {dataflow!r}")
-    wb = cfg.word_bytes
+    hw = hardware(shape, cfg)
     seen = set()
-    for rule in RULES[dataflow](shape, cfg.pes):
-        probe = _mapping(dataflow, shape, rule, {}, 0, 0, wb)
+    for rule in RULES[dataflow](shape, cfg.pes, rf_words(cfg)):
+        probe = _mapping(dataflow, shape, rule, {}, cfg.rf_bytes_per_pe, 0, hw)
         if probe.pes_used > cfg.pes:
             continue
-        if rule.has_rf:
-            need = probe.rf_words_needed * wb
-            fitting = [b for b in cfg.rf_choices if b >= need]
-            if not fitting:
-                continue
-            rf_bytes = fitting[0]
-        else:
-            rf_bytes = 0
-        glb_bytes = area.glb_bytes_for(cfg, rf_bytes)
+        storage = _storage(rule, probe, cfg)
+        if storage is None:
+            continue
+        rf_bytes, glb_bytes = storage
         for prefs in rule.shrink:
-            m = _shrink(dataflow, shape, rule, prefs, rf_bytes, glb_bytes, wb, probe)
+            m = _shrink(dataflow, shape, rule, prefs, rf_bytes, glb_bytes, hw, probe)
             if m is None:
                 continue
             key = (tuple(m.t0.values()), tuple(m.spx.values()), tuple(m.g.values()),
@@ -101,9 +147,18 @@ def best_mapping(shape: LayerShape, dataflow: str, cfg: SpatialArch) -> Mapping:
     best, best_key = None, None
     for m in candidates(shape, dataflow, cfg):
         c = count_words(m)
-        key = (round(energy_per_mac(m, cfg.energy_table, accesses(m, c)), 9), c.compute_cycles)
+        key = (round(energy_per_mac(m, cfg, accesses(m, c)), 9), c.compute_cycles)
         if best_key is None or key < best_key:
             best, best_key = m, key
     if best is None:
-        raise NoMapping(f"no {dataflow} mapping of layer {shape.name} fits {cfg.pes} PEs and the storage budget")
+        where = ("the storage budget" if cfg.storage == "equal-area" else
+                 "no RF" if cfg.rf is None else f"the design's RFs ({_rf_text(cfg)}) and {cfg.glb.size_bytes} B GLB")
+        raise NoMapping(f"no {dataflow} mapping of layer {shape.name} fits {cfg.pes} PEs and {where}")
     return best
+
+
+def _rf_text(cfg: SpatialArch) -> str:
+    split = cfg.rf.split_bytes()
+    if split is None:
+        return f"{cfg.rf.total_bytes} B shared"
+    return ", ".join(f"{d} {b} B" for d, b in split.items())

@@ -5,6 +5,10 @@ channels, P x Q output rows x columns (E x F), R x S filter rows x columns. An F
 is a conv with H = W = R = S = 1. A grouped convolution (``groups`` > 1) is
 ``groups`` independent convolutions of C/groups -> M/groups channels; the array runs
 one group's shape and every count is multiplied by ``groups``.
+
+Two workload statistics ride along: ``input_density`` and ``weight_density``, the
+fractions of non-zero input activations and weights. They change nothing but the
+energy of a design with zero gating (:mod:`soc.spatial.gating`).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ class LayerShape:
     stride: int = 1
     padding: int = 0
     groups: int = 1
+    input_density: float = 1.0   # fraction of non-zero input activations (padding not included)
+    weight_density: float = 1.0  # fraction of non-zero weights
 
     def __post_init__(self) -> None:
         for field in ("N", "C", "M", "H", "W", "R", "S", "stride", "groups"):
@@ -35,6 +41,10 @@ class LayerShape:
                 raise ValueError(f"LayerShape.{field} must be an integer >= 1, got {value!r}")
         if self.padding < 0:
             raise ValueError(f"LayerShape.padding must be >= 0, got {self.padding!r}")
+        for field in ("input_density", "weight_density"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise ValueError(f"LayerShape.{field} must be a number in (0, 1], got {value!r}")
         if self.kind not in ("conv", "fc"):
             raise ValueError(f"LayerShape.kind must be 'conv' or 'fc', got {self.kind!r}")
         if self.R > self.H + 2 * self.padding or self.S > self.W + 2 * self.padding:
@@ -89,11 +99,12 @@ def fc(name: str, N: int, in_features: int, out_features: int) -> LayerShape:
     return LayerShape(name, "fc", N, in_features, out_features, 1, 1)
 
 
-def from_layer(layer, batch: int) -> LayerShape:
+def from_layer(layer, batch: int, input_density: float = 1.0, weight_density: float = 1.0) -> LayerShape:
     """Adapter from ``workloads.layers.Conv`` / ``FC`` (see the interface contract)."""
     kind = getattr(layer, "kind", None)
+    dens = {"input_density": input_density, "weight_density": weight_density}
     if kind == "fc":
-        return fc(layer.name, batch, int(layer.in_features), int(layer.out_features))
+        return replace(fc(layer.name, batch, int(layer.in_features), int(layer.out_features)), **dens)
     if kind == "conv":
         kernel = layer.kernel if isinstance(layer.kernel, tuple) else (layer.kernel, layer.kernel)
         g = int(getattr(layer, "groups", 1))
@@ -102,5 +113,5 @@ def from_layer(layer, batch: int) -> LayerShape:
         h, w = layer.in_hw
         return LayerShape(layer.name, "conv", batch, layer.in_channels // g, layer.out_channels // g,
                           int(h), int(w), int(kernel[0]), int(kernel[1]), int(layer.stride),
-                          int(layer.padding), g)
+                          int(layer.padding), g, **dens)
     raise ValueError(f"layer {getattr(layer, 'name', layer)!r}: the spatial array runs conv and fc layers, not {kind!r}")

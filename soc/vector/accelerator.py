@@ -137,16 +137,8 @@ class VectorAccelerator:
             buffer_peak_bytes={n: b.peak_bytes for n, b in buffers.items()})
 
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:
-        cfg, price, seconds = self.cfg, self.price, cycles * self.cfg.cycle_s
-        for name, buf in buffers.items():
-            size = buf.cfg.size_bytes * buf.copies
-            self.ledger.book_static(name, price.leakage_mw(buf.cfg.memory, size), seconds)
-            if buf.cfg.memory == "edram":
-                self.ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
-        self.ledger.book_static("pe", self.price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
-        if cfg.entropy_decoder.enabled:
-            self.ledger.book_static("entropy-decoder", cfg.entropy_decoder.power_mw * cfg.entropy_decoder_instances,
-                                    seconds)
+        """Leakage of every component and eDRAM refresh over the run (see Pricing.book_static)."""
+        self.price.book_static(self.ledger, cycles)
 
 
 def _spin(env: simpy.Environment):

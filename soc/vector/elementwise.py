@@ -23,8 +23,8 @@ Cost model (one layer = one stream of tiles, loads overlapping compute by ping-p
   16-bit word, PE ``mac`` per multiply, ``add`` per add, ``nonlinear`` per table
   look-up; a compare is priced as an add (a comparator is an adder's carry chain:
   stated simplification). The CP decodes three instructions (load, compute, store) per
-  tile. Static energy: the same buffers' leakage (and eDRAM refresh) and PE leakage as
-  a matrix layer, over the layer's cycles.
+  tile. Static energy: every component's leakage (and eDRAM refresh) as a matrix layer,
+  over the layer's cycles.
 """
 from __future__ import annotations
 
@@ -62,16 +62,9 @@ def _burst_rounded(nbytes: int, tile_bytes: int, burst: int) -> int:
 
 
 def book_static(ledger: EnergyLedger, cfg: VectorArch, price: Pricing, cycles: int) -> None:
-    """Leakage (and eDRAM refresh) of every on-chip buffer and of the PEs over ``cycles``
-    (the same blocks a matrix layer books: the buffers the design has)."""
-    seconds = cycles * cfg.cycle_s
-    for name in cfg.present_buffers:
-        buf = getattr(cfg, name)
-        size = buf.size_bytes * (cfg.tn if name == "sb" else 1)
-        ledger.book_static(name, price.leakage_mw(buf.memory, size), seconds)
-        if buf.memory == "edram":
-            ledger.book_static(name, price.refresh_mw(name, size), seconds, action="refresh")
-    ledger.book_static("pe", price.table.static_value("pe_leak_mw") * cfg.tn, seconds)
+    """Leakage of every component (and eDRAM refresh) over ``cycles``: the same blocks a
+    matrix layer books."""
+    price.book_static(ledger, cycles)
 
 
 def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs: np.ndarray,
@@ -138,7 +131,7 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
         tiling={"tiles": tiles, "nfu_cycles": nfu_cycles, "dram_cycles": dram_cycles},
         traffic_estimate={}, buffer_peak_bytes={"nbin": min(half, read_values + read_masks),
                                                "nbout": min(cfg.nbout.half_bytes, out_words * word)},
-        outputs=outputs)
+        area_by_component_mm2=price.area_by_component_mm2, outputs=outputs)
 
 
 def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch) -> LayerResult:
@@ -171,4 +164,5 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
         outputs_match_reference=all(p.outputs_match_reference for p in parts),
         sim_events=sum(p.sim_events for p in parts), wall_s=sum(p.wall_s for p in parts),
         strategy="+".join(dict.fromkeys(strategies)) or "elementwise",
-        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks, outputs=parts[-1].outputs)
+        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks,
+        area_by_component_mm2=dict(parts[0].area_by_component_mm2), outputs=parts[-1].outputs)

@@ -58,6 +58,7 @@ class NeuralFunctionalUnit:
             self.ledger.book("pe", "select", useful, self.price("pe", "select"))
         elif self.cfg.step_indexed:
             self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
+            self.ledger.book("pe", "neuron-select", useful, self.price("pe", "neuron-select"))
         self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
         self.ledger.book("pe", "add", useful, self.price("pe", "add"))
         # NBout: a final word per output when the burst holds the whole reduction, else a

@@ -44,4 +44,8 @@ def fractions(n: int, parts: int = 4) -> list[int]:
     return sorted({ceil(n / 2 ** k) for k in range(parts)})
 
 
-RuleGen = Callable[[LayerShape, int], Iterator[Rule]]
+RuleGen = Callable[[LayerShape, int, "dict | None"], Iterator[Rule]]
+"""A dataflow's rules for a layer on ``pes`` PEs. The third argument is the RF words per
+data type of a fixed-storage design (``{"weights": w, "inputs": i, "psums": p}`` or
+``{"shared": n}``), None in the equal-area mode; a generator may add tiles sized to it
+(the search skips any tile that does not fit)."""

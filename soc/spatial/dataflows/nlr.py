@@ -17,7 +17,7 @@ ORDERS = (("M", "C", "R", "S", "N", "P", "Q"), ("N", "P", "Q", "M", "C", "R", "S
           ("M", "N", "P", "Q", "C", "R", "S"))
 
 
-def rules(sh: LayerShape, pes: int) -> Iterator[Rule]:
+def rules(sh: LayerShape, pes: int, rf_words: dict | None = None) -> Iterator[Rule]:
     for order in ORDERS:
         for sm in pow2(min(pes, sh.M)):
             yield Rule(rf={}, sp={"M": sm, "C": max(1, pes // sm)}, glb_order=order, dram_order=order,

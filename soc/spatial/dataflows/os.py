@@ -47,13 +47,13 @@ def _rules(rf: dict, sp: dict) -> Iterator[Rule]:
                    shrink=(("M", "N", "P", "Q"), ("N", "P", "Q", "M"), ("P", "Q", "N", "M")))
 
 
-def rules_a(sh: LayerShape, pes: int) -> Iterator[Rule]:
+def rules_a(sh: LayerShape, pes: int, rf_words: dict | None = None) -> Iterator[Rule]:
     for op in _operand_tiles(sh):
         for spp in pow2(min(pes, sh.E)):
             yield from _rules(op, {"P": spp, "Q": max(1, pes // spp)})
 
 
-def rules_b(sh: LayerShape, pes: int) -> Iterator[Rule]:
+def rules_b(sh: LayerShape, pes: int, rf_words: dict | None = None) -> Iterator[Rule]:
     for op in _operand_tiles(sh):
         for sm in (2, 4, 8, 16):
             if sm >= pes:
@@ -62,7 +62,7 @@ def rules_b(sh: LayerShape, pes: int) -> Iterator[Rule]:
                 yield from _rules(op, {"M": sm, "P": spp, "Q": max(1, pes // (sm * spp))})
 
 
-def rules_c(sh: LayerShape, pes: int) -> Iterator[Rule]:
+def rules_c(sh: LayerShape, pes: int, rf_words: dict | None = None) -> Iterator[Rule]:
     for op in _operand_tiles(sh):
         for sn in pow2(min(16, sh.N)):
             yield from _rules(op, {"N": sn, "M": max(1, pes // sn)})

@@ -21,7 +21,7 @@ from soc.spatial.shapes import LayerShape
 ORDER = ("M", "C", "R", "S", "N", "P", "Q")
 
 
-def rules(sh: LayerShape, pes: int) -> Iterator[Rule]:
+def rules(sh: LayerShape, pes: int, rf_words: dict | None = None) -> Iterator[Rule]:
     for filt in ({}, {"R": sh.R, "S": sh.S}, {"S": sh.S}):
         fsize = filt.get("R", 1) * filt.get("S", 1)
         if fsize > pes:
