@@ -58,6 +58,7 @@ seconds) and ``peak_rss_mb`` the process's peak resident memory so far
 """
 from __future__ import annotations
 
+import dataclasses
 import resource
 import runpy
 import time
@@ -72,7 +73,7 @@ from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, summarize
 from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
-                              GRUCell, Layer, LSTMCell, Mul, Network, Pool, Slice, Transpose)
+                              GRUCell, Layer, LSTMCell, Mul, Network, Pad, Pool, Slice, Transpose)
 from workloads.sparsity import LayerTensors, PruneSpec, iter_network
 
 
@@ -170,6 +171,22 @@ def fusable_relus(network: Network) -> set[str]:
                 and readers.get(prev.name) == 1):
             fused.add(layer.name)
     return fused
+
+
+def _saturate_infinite_pads(network: Network, layer: Layer, t: LayerTensors) -> LayerTensors:
+    """The one place an infinity is a value: a constant pad of -inf (or +inf), as ONNX
+    pads max pooling, stands for the extreme of the 16-bit grid. The reference run's
+    tensor read from such a pad gets its infinities saturated (NaN is still refused);
+    every other non-finite value stops the run (see :mod:`workloads.finite`)."""
+    producers = [network.layer(p) for p in network.producers(layer.name) if p != "input"]
+    if not any(isinstance(p, Pad) and p.mode == "constant" and np.isinf(p.value) for p in producers):
+        return t
+
+    def sat(a):
+        return np.nan_to_num(np.asarray(a), nan=np.nan, posinf=65536.0, neginf=-65536.0)
+
+    inputs = [sat(a) for a in t.inputs] if isinstance(t.inputs, (list, tuple)) else sat(t.inputs)
+    return dataclasses.replace(t, inputs=inputs)
 
 
 def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
@@ -470,7 +487,7 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                     nxt = order[index + 1] if index + 1 < len(order) else None
                     fuse = (nxt is not None and nxt.name in fused
                             and (chosen is None or nxt.name in chosen))
-                    result = run_layer(handle, t, fuse_relu=fuse)
+                    result = run_layer(handle, _saturate_infinite_pads(network, layer, t), fuse_relu=fuse)
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             last = result
