@@ -116,7 +116,8 @@ class VectorAccelerator:
                             latency_cycles=cfg.dram.latency_cycles, hop_cycles=cfg.htree.hop_cycles,
                             levels=cfg.htree_levels)
         # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
-        run_watched(env, layer=layer.name, bound=bound, actors=actors, driver="cp", names=names)
+        run_watched(env, layer=layer.name, bound=bound, actors=actors, driver="cp", names=names,
+                    signals={"encoder (close)": "the last compute of its output tile (from the PEs)"})
         cycles = int(env.now)
         self._book_static(buffers, cycles)
         try:

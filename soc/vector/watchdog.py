@@ -78,7 +78,12 @@ def describe_wait(event: simpy.Event | None, names: Mapping[int, str]) -> str:
     if isinstance(event, simpy.Timeout):
         return f"a delay ending at cycle {event._delay + event.env.now:,.0f}"  # type: ignore[attr-defined]
     label = names.get(id(event))
-    return label or "a signal from another actor that never came"
+    if label:
+        return label
+    if isinstance(event, simpy.events.Condition):  # e.g. the NSM waiting for its tiles
+        pending = sum(1 for e in event._events if not e.triggered)  # type: ignore[attr-defined]
+        return f"{pending} of {len(event._events)} signals (tiles or output space) that never came"  # type: ignore[attr-defined]
+    return "a signal from another actor that never came"
 
 
 def _idle(event: simpy.Event | None) -> bool:
@@ -87,11 +92,13 @@ def _idle(event: simpy.Event | None) -> bool:
 
 
 def run_watched(env: simpy.Environment, *, layer: str, bound: int, actors: Mapping[str, simpy.Process],
-                driver: str, names: Mapping[int, str], finished: Callable[[], bool] = lambda: True) -> None:
+                driver: str, names: Mapping[int, str], finished: Callable[[], bool] = lambda: True,
+                signals: Mapping[str, str] | None = None) -> None:
     """Run ``env`` until no event is pending, raising :class:`SimulationStall` on a deadlock
     or when simulated time would pass ``bound`` cycles. ``driver`` names the actor whose
     process must have ended (the control processor); ``finished`` is a last check that
-    the work is complete (every output written)."""
+    the work is complete (every output written); ``signals`` says, per actor, what a
+    plain event it waits on stands for."""
     peek, step = env.peek, env.step
     while True:
         when = peek()
@@ -99,17 +106,25 @@ def run_watched(env: simpy.Environment, *, layer: str, bound: int, actors: Mappi
             break
         if when > bound:
             raise SimulationStall(_message(layer, f"simulated time passed {bound:,} cycles, the bound derived "
-                                                  f"from the layer, without finishing", actors, names))
+                                                  f"from the layer, without finishing", actors, names, signals))
         step()
     stuck = {n: p for n, p in actors.items() if p.is_alive and (n == driver or not _idle(p.target))}
     if stuck or not finished():
         raise SimulationStall(_message(layer, f"no event is pending at cycle {env.now:,.0f} but work remains",
-                                       actors, names))
+                                       actors, names, signals))
 
 
-def _message(layer: str, what: str, actors: Mapping[str, simpy.Process], names: Mapping[int, str]) -> str:
-    waiting = [f"{n} waits for {describe_wait(p.target, names)}" for n, p in actors.items()
-               if p.is_alive and not _idle(p.target)]
+def _message(layer: str, what: str, actors: Mapping[str, simpy.Process], names: Mapping[int, str],
+             signals: Mapping[str, str] | None = None) -> str:
+    signals = signals or {}
+
+    def wait(n: str, p: simpy.Process) -> str:
+        target = p.target
+        if n in signals and type(target) is simpy.Event and id(target) not in names:
+            return signals[n]
+        return describe_wait(target, names)
+
+    waiting = [f"{n} waits for {wait(n, p)}" for n, p in actors.items() if p.is_alive and not _idle(p.target)]
     idle = [n for n, p in actors.items() if p.is_alive and _idle(p.target)]
     tail = f"; idle: {', '.join(idle)}" if idle else ""
     return (f"layer {layer!r}: simulation stalled: {what}; "
