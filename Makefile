@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: all venv build demo test bench compress-table dataflows clean
+.PHONY: all venv build demo test bench compress-table dataflows readme-figures clean
 
 all: test
 
@@ -20,6 +20,10 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py
 	@ldconfig -p 2>/dev/null | grep -q 'libjbig\.so\.0' || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get update -q && apt-get install -y -q libjbig0; } \
 		|| echo "warning: libjbig.so.0 not found; install the Debian package libjbig0 for R(Irr)"
+	@# Headless Chromium (Debian package chromium) for the browser check of the HTML report; installed only when absent and root.
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -q && apt-get install -y -q chromium; } \
+		|| echo "warning: chromium not found; the browser check of the report (tests/test_report_browser.py) will be skipped"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -45,6 +49,10 @@ compress-table: build
 
 dataflows: build
 	$(BIN)/socsim dataflows alexnet --out $(OUT)/dataflows
+
+# The README's AlexNet figures (docs/*.png): energy breakdown, roofline, per-layer comparison.
+readme-figures: build
+	$(BIN)/python docs/readme_figures.py --out docs
 
 clean:
 	rm -rf $(VENV) build *.egg-info soc/kernels/*.c soc/kernels/*.so $(OUT)

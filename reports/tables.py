@@ -15,6 +15,13 @@ Units are in the column names: ``_pj`` picojoules, ``_s`` seconds, ``_bytes`` by
 ``cycles`` accelerator clock cycles, ``_macs`` multiply-accumulates; ``utilization``
 is a fraction in [0, 1]. Energy per component of a layer becomes a column
 ``e_<component>_pj``; a component a layer did not use is 0 pJ in that layer's row.
+Energy per data type (``energy_by_data_type``: weights, inputs, outputs, psums,
+indexes, compute, control, static) becomes ``data_<type>_pj``. Given the design's roofs
+(:data:`reports.metrics.ROOF_KEYS`), rows and summaries also carry the roofline and
+efficiency metrics of :mod:`reports.metrics` (``operational_intensity``,
+``attained_macs_per_s``, ``roof_macs_per_s``, ``bound``, ``useful_macs_per_joule``,
+``energy_per_useful_mac_pj``, ``macs_per_s_per_mm2`` ...). ``docs/glossary.md`` defines
+every column.
 
 Simplifications stated here:
 - Layers run one after another, so network cycles, time and energy are sums over
@@ -32,6 +39,8 @@ from numbers import Number
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
+
+from reports.metrics import METRICS, efficiency
 
 REQUIRED_KEYS: tuple[str, ...] = (
     "name", "kind", "cycles", "time_s", "energy_pj", "energy_by_component",
@@ -52,13 +61,16 @@ SUMMED_COLUMNS: tuple[str, ...] = (
     "cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
     "dram_bytes_written", "dram_bytes", "sim_events", "wall_s",
 )
+#: Further additive quantities, summed when the rows have them.
+OPTIONAL_SUMMED: tuple[str, ...] = ("dense_macs", "effectual_macs")
 
 INTEGER_COLUMNS: frozenset[str] = frozenset(
     {"cycles", "useful_macs", "skipped_macs", "dram_bytes_read", "dram_bytes_written",
-     "dram_bytes", "sim_events"})
+     "dram_bytes", "sim_events", "dense_macs", "effectual_macs"})
 
 COMPONENT_PREFIX = "e_"
 COMPONENT_SUFFIX = "_pj"
+DATA_TYPE_PREFIX = "data_"
 
 #: Relative tolerance for "energy_by_component sums to energy_pj" (float summation order).
 ENERGY_SUM_RTOL = 1e-6
@@ -79,6 +91,26 @@ def component_columns(df: pd.DataFrame) -> list[str]:
 def component_of(column: str) -> str:
     """Inverse of :func:`component_column`."""
     return column[len(COMPONENT_PREFIX):-len(COMPONENT_SUFFIX)]
+
+
+def data_type_column(data_type: str) -> str:
+    """Column name of a data type's energy in pJ: ``data_<type>_pj``."""
+    return f"{DATA_TYPE_PREFIX}{data_type}{COMPONENT_SUFFIX}"
+
+
+def _is_data_type_column(column: str) -> bool:
+    return (column.startswith(DATA_TYPE_PREFIX) and column.endswith(COMPONENT_SUFFIX)
+            and len(column) > len(DATA_TYPE_PREFIX) + len(COMPONENT_SUFFIX))
+
+
+def data_type_columns(df: pd.DataFrame) -> list[str]:
+    """The ``data_<type>_pj`` columns of a per-layer table, in table order."""
+    return [c for c in df.columns if _is_data_type_column(c)]
+
+
+def data_type_of(column: str) -> str:
+    """Inverse of :func:`data_type_column`."""
+    return column[len(DATA_TYPE_PREFIX):-len(COMPONENT_SUFFIX)]
 
 
 def _is_scalar(value: Any) -> bool:
@@ -127,13 +159,14 @@ def _check_energy_map(where: str, key: str, mapping: Any) -> dict[str, float]:
     return out
 
 
-def layer_row(result: Any, index: int = 0) -> dict:
+def layer_row(result: Any, index: int = 0, roofs: Mapping[str, Any] | None = None) -> dict:
     """One flat table row (a dict) for one layer result; validates the result.
 
     Raises ``ValueError`` naming the layer and the field when a required key is
     missing, a number is negative or not finite, utilization is outside [0, 1], or
-    energy_by_component does not sum to energy_pj (relative tolerance
-    ``ENERGY_SUM_RTOL``).
+    energy_by_component (or energy_by_data_type, when given) does not sum to energy_pj
+    (relative tolerance ``ENERGY_SUM_RTOL``). With ``roofs`` (the design's
+    :data:`reports.metrics.ROOF_KEYS`) the row gets the roofline metrics too.
     """
     data = as_result_dict(result, index)
     where = f"layer result #{index} ({data.get('name', '?')!r})"
@@ -155,6 +188,10 @@ def layer_row(result: Any, index: int = 0) -> dict:
     comp_sum = math.fsum(by_comp.values())
     if abs(comp_sum - energy) > ENERGY_SUM_RTOL * max(1.0, abs(energy)):
         raise ValueError(f"{where}: energy_by_component sums to {comp_sum!r} pJ but energy_pj is {energy!r} pJ")
+    by_type = _check_energy_map(where, "energy_by_data_type", data.get("energy_by_data_type") or {})
+    type_sum = math.fsum(by_type.values())
+    if by_type and abs(type_sum - energy) > ENERGY_SUM_RTOL * max(1.0, abs(energy)):
+        raise ValueError(f"{where}: energy_by_data_type sums to {type_sum!r} pJ but energy_pj is {energy!r} pJ")
 
     row: dict[str, Any] = {
         "name": str(data["name"]), "kind": str(data["kind"]), "strategy": str(data["strategy"]),
@@ -168,14 +205,17 @@ def layer_row(result: Any, index: int = 0) -> dict:
         "sim_events": int(data["sim_events"]), "wall_s": float(data["wall_s"]),
     }
     for key, value in data.items():
-        if key in row or key in REQUIRED_KEYS:
+        if key in row or key in REQUIRED_KEYS or key in METRICS or key == "energy_by_data_type":
             continue
         if _is_scalar(value):
             row[key] = value
         elif isinstance(value, Mapping):
             row.update(_flatten(str(key), value, depth=1))
+    row.update(efficiency(row, roofs))
     for comp, pj in by_comp.items():
         row[component_column(comp)] = pj
+    for dtype, pj in by_type.items():
+        row[data_type_column(dtype)] = pj
     return row
 
 
@@ -186,38 +226,43 @@ def _results_list(results: Iterable[Any]) -> list[dict]:
     return dicts
 
 
-def layer_table(results: Iterable[Any]) -> pd.DataFrame:
-    """Per-layer table: one row per layer, ``LAYER_COLUMNS`` then extra scalar keys,
-    then ``e_<component>_pj`` columns (components in order of first appearance;
-    0 pJ where a layer did not use a component)."""
-    rows = [layer_row(r, i) for i, r in enumerate(_results_list(results))]
+def layer_table(results: Iterable[Any], roofs: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Per-layer table: one row per layer, ``LAYER_COLUMNS`` then extra scalar keys and
+    metrics, then ``e_<component>_pj`` columns (components in order of first appearance;
+    0 pJ where a layer did not use a component) and ``data_<type>_pj`` columns."""
+    rows = [layer_row(r, i, roofs) for i, r in enumerate(_results_list(results))]
     return rows_to_frame(rows)
 
 
+def is_energy_column(key: str) -> bool:
+    """An ``e_<component>_pj`` or ``data_<type>_pj`` column (0 pJ where a layer lacks it)."""
+    return ((key.startswith(COMPONENT_PREFIX) and key.endswith(COMPONENT_SUFFIX)
+             and len(key) > len(COMPONENT_PREFIX) + len(COMPONENT_SUFFIX)) or _is_data_type_column(key))
+
+
 def row_columns(rows: Sequence[Mapping]) -> list[str]:
-    """Column order for flat layer rows: ``LAYER_COLUMNS``, extra keys, ``e_*_pj`` columns."""
+    """Column order for flat layer rows: ``LAYER_COLUMNS``, extra keys (metrics among
+    them), ``e_*_pj`` columns, ``data_*_pj`` columns."""
     comp_cols: list[str] = []
+    type_cols: list[str] = []
     extra_cols: list[str] = []
     for row in rows:
         for key in row:
             if key in LAYER_COLUMNS:
                 continue
-            if key.startswith(COMPONENT_PREFIX) and key.endswith(COMPONENT_SUFFIX):
-                if key not in comp_cols:
-                    comp_cols.append(key)
-            elif key not in extra_cols:
-                extra_cols.append(key)
-    return list(LAYER_COLUMNS) + extra_cols + comp_cols
+            target = type_cols if _is_data_type_column(key) else comp_cols if is_energy_column(key) else extra_cols
+            if key not in target:
+                target.append(key)
+    return list(LAYER_COLUMNS) + extra_cols + comp_cols + type_cols
 
 
 def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
     """Flat layer rows (from :func:`layer_row`) as a DataFrame in :func:`row_columns` order."""
     columns = row_columns(rows)
-    comp_cols = [c for c in columns if c.startswith(COMPONENT_PREFIX) and c.endswith(COMPONENT_SUFFIX)
-                 and c not in LAYER_COLUMNS]
+    energy_cols = [c for c in columns if is_energy_column(c) and c not in LAYER_COLUMNS]
     df = pd.DataFrame([dict(r) for r in rows], columns=columns)
-    if comp_cols:
-        df[comp_cols] = df[comp_cols].fillna(0.0).astype(float)
+    if energy_cols:
+        df[energy_cols] = df[energy_cols].fillna(0.0).astype(float)
     return df
 
 
@@ -252,7 +297,8 @@ def energy_by_action_totals(results: Iterable[Any]) -> dict[str, float]:
 
 
 def network_summary(layers: pd.DataFrame | Iterable[Any],
-                    energy_by_action: Mapping[str, float] | None = None) -> dict:
+                    energy_by_action: Mapping[str, float] | None = None,
+                    roofs: Mapping[str, Any] | None = None) -> dict:
     """Network totals as a JSON-ready dict.
 
     ``layers`` is a per-layer table or the layer results themselves. Keys: ``layers``
@@ -260,24 +306,32 @@ def network_summary(layers: pd.DataFrame | Iterable[Any],
     skipped_macs, dram_bytes_read, dram_bytes_written, dram_bytes, sim_events, wall_s),
     ``utilization`` (see :func:`network_utilization`), ``outputs_match_reference``
     (True only if every layer matched), ``energy_by_component`` {component: pJ} and,
-    when known, ``energy_by_action`` {action: pJ}. When ``layers`` are raw results,
-    energy by action is computed from them; a table alone does not carry it.
+    when known, ``energy_by_action`` {action: pJ}; ``energy_by_data_type`` when the
+    rows have ``data_<type>_pj`` columns; the design's area (``area_mm2``, the same for
+    every layer) when the rows carry it; then the metrics of :mod:`reports.metrics`
+    (the roofline ones given ``roofs``). When ``layers`` are raw results, energy by
+    action is computed from them; a table alone does not carry it.
     """
     if not isinstance(layers, pd.DataFrame):
         results = _results_list(layers)
         if energy_by_action is None:
             energy_by_action = energy_by_action_totals(results)
-        layers = layer_table(results)
+        layers = layer_table(results, roofs)
     df = _layers_frame(layers)
     summary: dict[str, Any] = {"layers": int(len(df))}
-    for col in SUMMED_COLUMNS:
-        total = df[col].sum()
+    for col in SUMMED_COLUMNS + tuple(c for c in OPTIONAL_SUMMED if c in df.columns):
+        total = df[col].fillna(0).sum()
         summary[col] = int(total) if col in INTEGER_COLUMNS else float(total)
     summary["utilization"] = network_utilization(df)
     summary["outputs_match_reference"] = bool(df["outputs_match_reference"].astype(bool).all())
     summary["energy_by_component"] = {component_of(c): float(df[c].sum()) for c in component_columns(df)}
     if energy_by_action is not None:
         summary["energy_by_action"] = {str(k): float(v) for k, v in energy_by_action.items()}
+    if data_type_columns(df):
+        summary["energy_by_data_type"] = {data_type_of(c): float(df[c].sum()) for c in data_type_columns(df)}
+    if "area_mm2" in df.columns and df["area_mm2"].notna().any():
+        summary["area_mm2"] = float(df["area_mm2"].dropna().max())
+    summary.update(efficiency(summary, roofs))
     return summary
 
 
@@ -293,6 +347,16 @@ def energy_by_component_table(layers: pd.DataFrame | Iterable[Any]) -> pd.DataFr
     (percent of the network total), largest first."""
     df = _layers_frame(layers)
     return _breakdown_frame({component_of(c): float(df[c].sum()) for c in component_columns(df)}, "component")
+
+
+def energy_by_data_type_table(layers: pd.DataFrame | Iterable[Any] | Mapping[str, float]) -> pd.DataFrame:
+    """Network energy per data type: columns ``data_type, energy_pj, share_pct``, largest
+    first. Takes a per-layer table (its ``data_<type>_pj`` columns), the layer results, or
+    an already summed {data type: pJ} mapping."""
+    if isinstance(layers, Mapping):
+        return _breakdown_frame({str(k): float(v) for k, v in layers.items()}, "data_type")
+    df = _layers_frame(layers)
+    return _breakdown_frame({data_type_of(c): float(df[c].sum()) for c in data_type_columns(df)}, "data_type")
 
 
 def energy_by_action_table(results: Iterable[Any] | Mapping[str, float]) -> pd.DataFrame:
@@ -340,8 +404,131 @@ def design_comparison(summaries: Mapping[str, Mapping[str, Any]],
             base = summaries[b]
             row[f"speedup_vs_{b}"] = float(base["cycles"]) / float(s["cycles"])
             row[f"energy_ratio_vs_{b}"] = float(base["energy_pj"]) / float(s["energy_pj"])
-        for key in ("time_s", "dram_bytes", "outputs_match_reference", "layers", "status"):
-            if key in s:
+        for key in COMPARISON_EXTRAS:
+            if s.get(key) is not None:
                 row[key] = s[key]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: Summary quantities shown for each design in a comparison, when the summaries have them.
+COMPARISON_EXTRAS: tuple[str, ...] = (
+    "time_s", "dram_bytes", "utilization", "attained_macs_per_s", "useful_macs_per_joule",
+    "energy_per_useful_mac_pj", "average_power_mw", "power_mw", "area_mm2", "macs_per_s_per_mm2",
+    "accuracy", "outputs_match_reference", "layers", "status",
+)
+
+#: Accuracy difference (fraction, 0.005 = half a percentage point) above which a
+#: comparison flags a pair of designs: about the run-to-run spread of a retrained small
+#: network, and the drop the compression pipeline allows by default.
+ACCURACY_THRESHOLD = 0.005
+
+
+def accuracy_pairs(summaries: Mapping[str, Mapping[str, Any]],
+                   threshold: float = ACCURACY_THRESHOLD) -> pd.DataFrame:
+    """Every pair of designs whose summaries both know ``accuracy`` (fraction 0..1):
+    ``design_a, design_b, accuracy_a, accuracy_b, difference`` (a - b) and ``flagged``
+    (|difference| > ``threshold``). Empty when fewer than two designs know it."""
+    if not (0 <= threshold < 1):
+        raise ValueError(f"accuracy threshold must be a fraction in [0, 1), got {threshold!r}")
+    known = [(d, float(s["accuracy"])) for d, s in summaries.items() if s.get("accuracy") is not None]
+    rows = []
+    for i, (a, acc_a) in enumerate(known):
+        for b, acc_b in known[i + 1:]:
+            rows.append({"design_a": a, "design_b": b, "accuracy_a": acc_a, "accuracy_b": acc_b,
+                         "difference": acc_a - acc_b, "flagged": abs(acc_a - acc_b) > threshold})
+    return pd.DataFrame(rows, columns=["design_a", "design_b", "accuracy_a", "accuracy_b", "difference", "flagged"])
+
+
+def layer_ratios(layers_by_design: Mapping[str, pd.DataFrame], baseline: str) -> pd.DataFrame:
+    """Per layer (in the baseline's order) and design: cycles, energy, speed-up
+    (baseline cycles / design cycles) and energy ratio (baseline energy / design energy).
+    Layers that take no time on the baseline or on a design (ReLUs fused into their
+    producer) are left out. Columns: ``name, kind, arch, cycles, energy_pj, speedup,
+    energy_ratio``."""
+    if baseline not in layers_by_design:
+        raise ValueError(f"baseline design {baseline!r} is not among {list(layers_by_design)}")
+    base = _layers_frame(layers_by_design[baseline]).set_index("name")
+    rows = []
+    for design, layers in layers_by_design.items():
+        df = _layers_frame(layers).set_index("name")
+        for name in base.index:
+            if name not in df.index:
+                continue
+            b, d = base.loc[name], df.loc[name]
+            if not (b["cycles"] > 0 and d["cycles"] > 0):
+                continue
+            rows.append({"name": name, "kind": d["kind"], "arch": design, "cycles": int(d["cycles"]),
+                         "energy_pj": float(d["energy_pj"]),
+                         "speedup": float(b["cycles"]) / float(d["cycles"]),
+                         "energy_ratio": (float(b["energy_pj"]) / float(d["energy_pj"])
+                                          if d["energy_pj"] > 0 else math.nan)})
+    return pd.DataFrame(rows, columns=["name", "kind", "arch", "cycles", "energy_pj", "speedup", "energy_ratio"])
+
+
+#: Columns of the long-form energy table (one row per layer, component, action, data type).
+ENTRY_COLUMNS: tuple[str, ...] = ("layer", "component", "action", "data_type", "count", "energy_pj")
+
+
+def energy_entries_table(entries_by_layer: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> pd.DataFrame:
+    """The aggregated ledger of a run in long form: one row per (layer, component,
+    action, data type) with its ``count`` (of the action; bytes for DRAM, 16-bit words for
+    buffers) and ``energy_pj``. ``entries_by_layer`` yields (layer name, entries) with
+    entries (component, action, data_type, count, energy_pj)."""
+    rows = []
+    for layer, entries in entries_by_layer:
+        for i, entry in enumerate(entries):
+            if len(entry) != 5:
+                raise ValueError(f"layer {layer!r}: energy entry #{i} must be (component, action, data_type, "
+                                 f"count, energy_pj), got {entry!r}")
+            comp, action, dtype, count, pj = entry
+            rows.append((str(layer), str(comp), str(action), str(dtype), float(count), float(pj)))
+    return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS))
+
+
+ENERGY_KEYS: tuple[str, ...] = ("layer", "component", "action", "data_type")
+
+
+def energy_breakdown(entries: pd.DataFrame, by: str | Sequence[str] = "component") -> pd.DataFrame:
+    """Energy of a long-form table (:func:`energy_entries_table`) summed by one or more of
+    ``layer, component, action, data_type``: those columns, ``energy_pj`` and
+    ``share_pct`` (percent of the total), largest first (by layer: in layer order)."""
+    keys = [by] if isinstance(by, str) else list(by)
+    bad = [k for k in keys if k not in ENERGY_KEYS]
+    if not keys or bad:
+        raise ValueError(f"energy breakdown by {bad or keys!r}: allowed keys are {', '.join(ENERGY_KEYS)}")
+    if entries.empty:
+        return pd.DataFrame(columns=keys + ["energy_pj", "share_pct"])
+    df = entries.groupby(keys, as_index=False, sort=False)["energy_pj"].sum()
+    total = float(df["energy_pj"].sum())
+    df["share_pct"] = 100.0 * df["energy_pj"] / total if total > 0 else 0.0
+    if "layer" not in keys:
+        df = df.sort_values("energy_pj", ascending=False, kind="stable")
+    return df.reset_index(drop=True)
+
+
+#: Name under which the per-layer "by component" views gather every block's static energy.
+LEAKAGE = "leakage"
+
+
+def energy_by_layer_table(entries: pd.DataFrame, by: str = "component",
+                          layers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Energy (pJ) per layer (rows) and component, action or data type (columns) from
+    the long-form table of :func:`energy_entries_table`. By component, the static energy
+    of every block (data type ``static``: leakage, refresh) is gathered in one column
+    ``leakage``, so the dynamic energy of each block and the static energy of the chip
+    read apart. ``layers`` gives the row order (default: order of appearance); a layer
+    without entries gets a row of zeros."""
+    if by not in ("component", "action", "data_type"):
+        raise ValueError(f"energy by layer: 'by' must be component, action or data_type, got {by!r}")
+    df = entries
+    key = df[by]
+    if by == "component":
+        key = df["component"].where(df["data_type"] != "static", LEAKAGE)
+    table = (df.assign(_key=key).pivot_table(index="layer", columns="_key", values="energy_pj",
+                                             aggfunc="sum", fill_value=0.0, sort=False))
+    order = list(layers) if layers is not None else list(dict.fromkeys(df["layer"]))
+    table = table.reindex(order, fill_value=0.0)
+    table.columns.name = by
+    table.index.name = "layer"
+    return table.astype(float)

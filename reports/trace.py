@@ -23,6 +23,14 @@ simulator keeps a bounded number per layer) count as dropped too: a trace says
 streams over the records keeping a heap of ``max_events`` entries, so memory does not
 grow with the number of records.
 
+Whole networks (:func:`write_network_trace`, ``socsim run --trace`` and ``socsim
+compare --trace``): one process per run (design), a ``layers`` track marking every
+layer, a track per actor, and counter tracks of the DRAM bandwidth in use and of each
+buffer's occupancy; events are streamed to disk one at a time, the size is reported,
+and a trace that reaches the size limit (default 100 MB) is refused and removed. The
+trace says ``"truncated": true`` and ``dropped_events`` when the simulator kept fewer
+activity records than it made (its per-layer activity limit).
+
 Simplification: layers simulated one after another each count cycles from 0;
 :func:`network_activity` places them end to end (layer i starts at the sum of the
 cycles of layers before it), which assumes no overlap between consecutive layers.
@@ -216,3 +224,184 @@ def write_chrome_trace(path: str | os.PathLike, records: Iterable[Any], *, clock
         json.dump(trace, fh, separators=(",", ":"), default=str, allow_nan=False)
     os.replace(tmp, path)
     return trace["otherData"]
+
+
+# ----------------------------------------------------------------------------- whole networks
+#: Traces of this size (MB) or more are refused unless the caller raises the limit.
+DEFAULT_LIMIT_MB = 100.0
+#: The DRAM bandwidth counter is sampled in this many bins over each run.
+BANDWIDTH_BINS = 2000
+LAYERS_TRACK = "layers"
+
+
+class TraceTooLarge(ValueError):
+    """A trace that would reach its size limit; nothing is left on disk."""
+
+
+@dataclass
+class TraceRun:
+    """One run to place in a network trace (plain data): a process named ``name``, the
+    design's clock and DRAM bytes per cycle, and its layers in order, each a mapping
+    with ``name``, ``cycles`` and optionally ``kind``, ``energy_pj``, ``dram_bytes``,
+    ``activity`` (records as for :func:`as_activity`, cycles from the layer's start),
+    ``counters`` ((buffer, cycle, bytes held) samples) and ``activity_dropped``."""
+    name: str
+    clock_ghz: float
+    layers: list
+    dram_bytes_per_cycle: float | None = None
+
+
+class _Stream:
+    """Writes a JSON array of events to a file one event at a time, counting bytes."""
+
+    def __init__(self, fh, limit_bytes: int, what: str):
+        self.fh, self.limit, self.what = fh, limit_bytes, what
+        self.bytes = 0
+        self.events = 0
+
+    def write(self, text: str) -> None:
+        self.bytes += len(text.encode("utf-8"))
+        if self.bytes >= self.limit:
+            raise TraceTooLarge(f"{self.what}: the trace reaches the {self.limit / 1e6:g} MB limit after "
+                                f"{self.events:,} events; choose layers (--trace-layers) or raise the limit "
+                                f"(--trace-limit-mb)")
+        self.fh.write(text)
+
+    def event(self, ev: dict) -> None:
+        self.write(("," if self.events else "") + "\n" + json.dumps(ev, separators=(",", ":"), default=str,
+                                                                    allow_nan=False))
+        self.events += 1
+
+
+def _bandwidth_samples(intervals: list[tuple[float, float]], t0: float, t1: float, bin_cycles: float,
+                       bytes_per_cycle: float, clock_ghz: float) -> Iterator[tuple[float, float]]:
+    """(cycle, GB/s) at the start of each bin of [t0, t1): the DRAM channel moves
+    ``bytes_per_cycle`` while a transfer holds it, so a bin's bandwidth is its busy
+    fraction times the peak."""
+    if t1 <= t0:
+        return
+    n = max(1, math.ceil((t1 - t0) / bin_cycles))
+    busy = [0.0] * n
+    for s, e in intervals:
+        s, e = max(s, t0), min(e, t1)
+        i = min(n - 1, int((s - t0) // bin_cycles))
+        while s < e:  # walk the bins the interval covers (the index always advances)
+            edge = e if i >= n - 1 else min(e, t0 + (i + 1) * bin_cycles)
+            busy[i] += max(0.0, edge - s)
+            s, i = edge, i + 1
+    for i, b in enumerate(busy):
+        width = min(bin_cycles, t1 - (t0 + i * bin_cycles))
+        yield t0 + i * bin_cycles, (b / width if width > 0 else 0.0) * bytes_per_cycle * clock_ghz
+
+
+def write_network_trace(path: str | os.PathLike, runs: list[TraceRun], *, layers: Iterable[str] | None = None,
+                        limit_mb: float = DEFAULT_LIMIT_MB) -> dict:
+    """Stream one Chrome/Perfetto trace of whole networks to ``path``.
+
+    Each run is a process (several runs: designs side by side); in it a ``layers``
+    track marks every layer (a complete event spanning its cycles, zero-length for a
+    layer that takes no time), every actor has its own track, and counter tracks show
+    the DRAM bandwidth in use (GB/s, in ``BANDWIDTH_BINS`` bins per run) and each
+    buffer's occupancy (bytes per copy). Layers run one after another: layer i starts at
+    the sum of the cycles before it. ``layers`` selects the layers whose activity and
+    counters are written (every layer is still marked). Events are written to disk as
+    they are made; a trace that reaches ``limit_mb`` megabytes is refused
+    (:class:`TraceTooLarge`) and removed. Returns what was written: ``path``,
+    ``bytes``, ``events``, ``truncated`` and ``dropped_events`` (activity records the
+    simulator did not keep: see its activity limit).
+    """
+    if not (isinstance(limit_mb, Number) and not isinstance(limit_mb, bool) and 0 < float(limit_mb) < math.inf):
+        raise ValueError(f"trace size limit must be a number of MB > 0, got {limit_mb!r}")
+    chosen = set(layers) if layers is not None else None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    dropped = 0
+    per_run = []
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            out = _Stream(fh, int(float(limit_mb) * 1e6), str(path))
+            out.write('{"displayTimeUnit":"ns","traceEvents":[')
+            for pid, run in enumerate(runs, start=1):
+                clock = _check_clock(run.clock_ghz)
+                us = 1.0 / (clock * 1e3)
+                out.event({"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": run.name}})
+                out.event({"name": "process_sort_index", "ph": "M", "pid": pid, "tid": 0, "args": {"sort_index": pid}})
+                tids = {LAYERS_TRACK: 1}
+                out.event({"name": "thread_name", "ph": "M", "pid": pid, "tid": 1, "args": {"name": LAYERS_TRACK}})
+                total = sum(float(l.get("cycles") or 0) for l in run.layers)
+                bin_cycles = max(1.0, total / BANDWIDTH_BINS)
+                offset, events_before, run_dropped, last_gbps = 0.0, out.events, 0, None
+                for i, layer in enumerate(run.layers):
+                    name, cycles = layer.get("name"), layer.get("cycles")
+                    if name is None or cycles is None:
+                        raise ValueError(f"{run.name}: layer #{i} needs 'name' and 'cycles'")
+                    cycles = float(cycles)
+                    args = {k: layer[k] for k in ("kind", "cycles", "energy_pj", "dram_bytes") if k in layer}
+                    out.event({"name": str(name), "cat": "layer", "ph": "X", "pid": pid, "tid": 1,
+                               "ts": offset * us, "dur": cycles * us, "args": {**args, "start_cycle": offset}})
+                    if chosen is None or name in chosen:
+                        run_dropped += int(layer.get("activity_dropped") or 0)
+                        dram: list[tuple[float, float]] = []
+                        for j, rec in enumerate(layer.get("activity") or ()):
+                            actor, start, end, label, _ = _fields(rec, j)
+                            if actor not in tids:
+                                tids[actor] = len(tids) + 1
+                                out.event({"name": "thread_name", "ph": "M", "pid": pid, "tid": tids[actor],
+                                           "args": {"name": actor}})
+                            if actor == "dram":
+                                dram.append((start + offset, end + offset))
+                            out.event({"name": str(label)[:MAX_LABEL_CHARS], "cat": str(name), "ph": "X",
+                                       "pid": pid, "tid": tids[actor], "ts": (start + offset) * us,
+                                       "dur": (end - start) * us,
+                                       "args": {"layer": str(name), "start_cycle": start + offset,
+                                                "end_cycle": end + offset}})
+                        if run.dram_bytes_per_cycle and cycles > 0:
+                            if dram:
+                                samples = _bandwidth_samples(dram, offset, offset + cycles, bin_cycles,
+                                                             float(run.dram_bytes_per_cycle), clock)
+                            elif layer.get("dram_bytes"):  # a transaction-level layer: its average
+                                samples = iter([(offset, float(layer["dram_bytes"]) / cycles * clock)])
+                            else:
+                                samples = iter(())
+                            for t, gbps in samples:
+                                gbps = round(gbps, 6)
+                                if gbps != last_gbps:  # a counter holds its value until the next sample
+                                    out.event({"name": "DRAM bandwidth (GB/s)", "ph": "C", "pid": pid,
+                                               "ts": round(t * us, 6), "args": {"GB/s": gbps}})
+                                    last_gbps = gbps
+                        held: dict[str, float] = {}
+                        for buffer, t, value in layer.get("counters") or ():
+                            if buffer not in held:
+                                out.event({"name": f"{buffer} occupancy (bytes)", "ph": "C", "pid": pid,
+                                           "ts": offset * us, "args": {"bytes": 0}})
+                            held[buffer] = value
+                            out.event({"name": f"{buffer} occupancy (bytes)", "ph": "C", "pid": pid,
+                                       "ts": (float(t) + offset) * us, "args": {"bytes": value}})
+                        for buffer in held:  # every buffer is empty when its layer ends
+                            out.event({"name": f"{buffer} occupancy (bytes)", "ph": "C", "pid": pid,
+                                       "ts": (offset + cycles) * us, "args": {"bytes": 0}})
+                    offset += cycles
+                if run.dram_bytes_per_cycle:
+                    out.event({"name": "DRAM bandwidth (GB/s)", "ph": "C", "pid": pid, "ts": offset * us,
+                               "args": {"GB/s": 0}})
+                dropped += run_dropped
+                per_run.append({"process": run.name, "pid": pid, "layers": len(run.layers), "cycles": offset,
+                                "actors": [a for a in tids if a != LAYERS_TRACK],
+                                "events": out.events - events_before, "dropped_events": run_dropped})
+            other = {"time_unit": "microseconds (ts = cycles / (clock_GHz * 1e3))", "runs": per_run,
+                     "layers_selected": sorted(chosen) if chosen is not None else "all",
+                     "events": out.events, "truncated": dropped > 0, "dropped_events": dropped}
+            if dropped:
+                other["note"] = (f"{dropped:,} activity records were not kept by the simulator (its activity "
+                                 "limit per layer); the tracks of those layers end early")
+            out.write('\n],"otherData":' + json.dumps(other, default=str) + "}\n")
+            size = out.bytes
+            events = out.events
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return {"path": path, "bytes": size, "mb": size / 1e6, "events": events, "truncated": dropped > 0,
+            "dropped_events": dropped, "runs": per_run}

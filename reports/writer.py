@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 
 from reports.tables import (
-    COMPONENT_PREFIX, COMPONENT_SUFFIX, as_result_dict, layer_row, network_summary, row_columns,
-    rows_to_frame,
+    as_result_dict, is_energy_column, layer_row, network_summary, row_columns, rows_to_frame,
 )
 
 LAYERS_CSV = "layers.csv"
@@ -111,7 +110,11 @@ class RunWriter:
     """
 
     def __init__(self, out_dir: str | os.PathLike, *, layers_file: str = LAYERS_CSV,
-                 summary_file: str = SUMMARY_JSON) -> None:
+                 summary_file: str = SUMMARY_JSON, roofs: Mapping[str, Any] | None = None) -> None:
+        """``roofs``: the design's compute and DRAM roofs and word size
+        (:data:`reports.metrics.ROOF_KEYS`); with them every row and the summary carry the
+        roofline metrics."""
+        self.roofs = dict(roofs) if roofs else None
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.layers_path = self.out_dir / layers_file
@@ -144,7 +147,7 @@ class RunWriter:
         """Validate one layer result, append its row to layers.csv, flush to disk; returns the row."""
         self._check_open()
         data = as_result_dict(result, len(self._rows))
-        row = layer_row(data, len(self._rows))
+        row = layer_row(data, len(self._rows), self.roofs)
         for act, pj in data.get("energy_by_action", {}).items():
             self._actions[str(act)] = self._actions.get(str(act), 0.0) + float(pj)
         self._rows.append(row)
@@ -160,7 +163,7 @@ class RunWriter:
         cells = []
         for col in header:
             value = row.get(col)
-            if value is None and col.startswith(COMPONENT_PREFIX) and col.endswith(COMPONENT_SUFFIX):
+            if value is None and is_energy_column(col):
                 value = 0.0
             cells.append(_csv_cell(value))
         csv.writer(buf, lineterminator="\n").writerow(cells)
@@ -189,7 +192,7 @@ class RunWriter:
         """Network summary of the layers written so far (see tables.network_summary)."""
         if not self._rows:
             raise ValueError("no layer has been written yet, so there is no summary")
-        return network_summary(rows_to_frame(self._rows), energy_by_action=dict(self._actions))
+        return network_summary(rows_to_frame(self._rows), energy_by_action=dict(self._actions), roofs=self.roofs)
 
     def finish(self, summary: Mapping[str, Any] | None = None, *, failed_layer: str | None = None,
                error: BaseException | str | None = None) -> Path:

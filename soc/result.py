@@ -27,7 +27,8 @@ class MatrixRun:
     program: Program
     activity: list
     buffer_peak_bytes: dict[str, int]
-    activity_dropped: int = 0  # activity records beyond the kept cap (counted, not stored)
+    activity_dropped: int = 0     # activity records beyond the accelerator's activity_limit
+    counters: list = field(default_factory=list)   # (buffer, cycle, bytes held) samples
 
 
 @dataclass
@@ -64,9 +65,17 @@ class LayerResult:
     power_mw: float = 0.0
     dram_energy_pj: float = 0.0
     entropy_decoder_area_mm2: float = 0.0
+    #: {data type: pJ} (weights, inputs, outputs, psums, indexes, compute, control, static; see
+    #: energy.ledger); sums to energy_pj.
+    energy_by_data_type: dict[str, float] = field(default_factory=dict)
+    #: The layer's aggregated ledger: (component, action, data_type, count, energy_pj) tuples.
+    energy_entries: list = field(default_factory=list, repr=False)
     activity: list = field(default_factory=list, repr=False)
+    #: Activity records left out by the accelerator's activity_limit (the trace says so).
+    activity_dropped: int = field(default=0, repr=False)
+    #: Buffer occupancy samples (buffer, cycle, bytes held), for the trace's counter tracks.
+    counters: list = field(default_factory=list, repr=False)
     outputs: np.ndarray | None = field(default=None, repr=False)
-    activity_dropped: int = field(default=0, repr=False)  # records beyond the cap, counted not kept
 
     def __post_init__(self) -> None:
         self.area_mm2 = float(sum(self.area_by_component_mm2.values()))
@@ -79,9 +88,22 @@ class LayerResult:
         return self.dram_bytes_read + self.dram_bytes_written
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("activity", "outputs", "activity_dropped")}
+        d = {k: v for k, v in self.__dict__.items()
+             if k not in ("activity", "outputs", "energy_entries", "counters", "activity_dropped")}
         d["dram_bytes"] = self.dram_bytes
         return d
+
+
+def merge_entries(*groups) -> list[tuple[str, str, str, float, float]]:
+    """Ledger entries (component, action, data_type, count, energy_pj) of several steps
+    summed by (component, action, data_type), in order of first appearance."""
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for entries in groups:
+        for comp, act, dtype, count, energy in entries:
+            e = out.setdefault((comp, act, dtype), [0.0, 0.0])
+            e[0] += count
+            e[1] += energy
+    return [(c, a, d, n, e) for (c, a, d), (n, e) in out.items()]
 
 
 def on_chip_power_mw(energy_pj: float, dram_energy_pj: float, time_s: float) -> float:
@@ -90,15 +112,27 @@ def on_chip_power_mw(energy_pj: float, dram_energy_pj: float, time_s: float) -> 
 
 
 # Quantities of a network that are sums over its layers (layers run one after another).
-SUMMED = ("cycles", "time_s", "energy_pj", "dram_energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
-          "dram_bytes_written", "dram_bytes", "sim_events", "wall_s")
+SUMMED = ("cycles", "time_s", "energy_pj", "dram_energy_pj", "useful_macs", "skipped_macs", "effectual_macs",
+          "dense_macs", "dram_bytes_read", "dram_bytes_written", "dram_bytes", "sim_events", "wall_s")
 
 
-def summarize(results: list[LayerResult]) -> dict[str, Any]:
+def design_roofs(cfg: Any) -> dict[str, Any]:
+    """The design figures the roofline and efficiency metrics need, as plain numbers:
+    its compute roof (Tn x Tm x clock, MAC/s), DRAM roof (bytes/s), data word (bytes),
+    and the Tn, Tm and clock they come from."""
+    return {"compute_roof_macs_per_s": float(cfg.compute_roof_macs_per_s),
+            "dram_roof_bytes_per_s": float(cfg.dram_roof_bytes_per_s), "word_bytes": int(cfg.word_bytes),
+            "tn": int(cfg.tn), "tm": int(cfg.tm), "clock_ghz": float(cfg.clock_ghz)}
+
+
+def summarize(results: list[LayerResult], roofs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Network totals of layer results: the sums of :data:`SUMMED`, the cycle-weighted
     multiplier utilization, whether every layer matched its reference, energy by
-    component and by action (pJ, largest first), the chip's area and its breakdown
-    (mm^2), and the average on-chip power over the whole run (mW, DRAM excluded)."""
+    component, by action and by data type (pJ, largest first), the chip's area and its
+    breakdown (mm^2), the average on-chip power over the whole run (mW, DRAM excluded),
+    ``roofs`` (see :func:`design_roofs`) and the metrics of :mod:`reports.metrics`
+    computed from them."""
+    from reports.metrics import efficiency  # plain arithmetic on the totals
     if not results:
         return {"layers": 0}
     out: dict[str, Any] = {"layers": len(results)}
@@ -107,7 +141,7 @@ def summarize(results: list[LayerResult]) -> dict[str, Any]:
     cycles = out["cycles"]
     out["utilization"] = (sum(r.utilization * r.cycles for r in results) / cycles) if cycles else 0.0
     out["outputs_match_reference"] = all(r.outputs_match_reference for r in results)
-    for attr in ("energy_by_component", "energy_by_action"):
+    for attr in ("energy_by_component", "energy_by_action", "energy_by_data_type"):
         totals: dict[str, float] = {}
         for r in results:
             for k, v in getattr(r, attr).items():
@@ -117,4 +151,7 @@ def summarize(results: list[LayerResult]) -> dict[str, Any]:
     out["area_mm2"] = float(sum(areas.values()))
     out["area_by_component_mm2"] = dict(areas)
     out["power_mw"] = on_chip_power_mw(out["energy_pj"], out["dram_energy_pj"], out["time_s"])
+    if roofs:
+        out.update(roofs)
+    out.update(efficiency(out, roofs))
     return out

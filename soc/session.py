@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from soc.arch import VectorArch, design_record
+from soc.result import design_roofs
 from soc.rundir import claim
 from soc.runtime.api import check_strategy
 from soc.runtime.network import (NetworkRunError, RunOutcome, check_network, check_seed, load_script, resolve,
@@ -28,9 +29,11 @@ from workloads.layers import Network
 
 
 def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
-             **kwargs: Any) -> RunOutcome:
+             accuracy: float | None = None, parameters: int | None = None, **kwargs: Any) -> RunOutcome:
     """Run ``target`` (a network, a workload script path, a loaded model, or a name/file
-    that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``."""
+    that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``.
+    ``accuracy`` (fraction 0..1, when known) and ``parameters`` (weights stored) add
+    accuracy per joule and per parameter to the summary."""
     from reports.writer import LAYERS_CSV, SUMMARY_JSON, RunWriter
     if isinstance(target, str):
         target = resolve(target)
@@ -49,7 +52,7 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
         kwargs["fn"] = load_script(target)  # a script that cannot load is refused here
     with claim(out) as rundir:
         rundir.register(LAYERS_CSV, SUMMARY_JSON)
-        writer = RunWriter(out)
+        writer = RunWriter(out, roofs=design_roofs(cfg))
         record = design_record(cfg)
         try:
             if isinstance(target, Path):
@@ -68,12 +71,15 @@ def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, 
                 writer.finish(summary, failed_layer=_running(target, writer, kwargs.get("layers")), error=exc)
             raise
         summary = {**writer.summary(), **outcome.summary, **record}
+        if accuracy is not None:
+            add_accuracy(summary, accuracy, parameters if parameters is not None else getattr(target, "weights", None))
         writer.finish(summary)
         outcome.summary, outcome.out_dir = summary, out
         if report:
             from reports.bundle import write_run_outputs
             outcome.paths = write_run_outputs(out, layers=writer.table(), summary=summary,
-                                              title=f"{summary['network']} on {cfg.name}", config=cfg)
+                                              title=f"{summary['network']} on {cfg.name}", config=cfg,
+                                              entries=energy_entries(outcome.results), roofs=design_roofs(cfg))
             rundir.register(*outcome.paths.values())
     return outcome
 
@@ -88,3 +94,94 @@ def _running(target: Network | Path, writer, layers: list[str] | None) -> str | 
         return pending[0] if pending else None
     current = writer.current_layer
     return current if current not in done else None
+
+
+def energy_entries(results) -> "pd.DataFrame":
+    """The aggregated ledger of a run's layers in long form (one row per layer,
+    component, action and data type; see :func:`reports.tables.energy_entries_table`)."""
+    from reports.tables import energy_entries_table
+    return energy_entries_table((r.name, r.energy_entries) for r in results)
+
+
+def trace_layers(results) -> list[dict]:
+    """The layers of a run as the plain data a network trace needs."""
+    return [{"name": r.name, "kind": r.kind, "cycles": r.cycles, "energy_pj": r.energy_pj,
+             "dram_bytes": r.dram_bytes, "activity": r.activity, "counters": r.counters,
+             "activity_dropped": r.activity_dropped} for r in results]
+
+
+def write_trace(path: str | Path, runs: list[tuple[str, VectorArch, list]], *, layers: list[str] | None = None,
+                limit_mb: float | None = None) -> dict:
+    """One Chrome/Perfetto trace of whole-network runs (``(title, design, results)``
+    each; several: one process per design), streamed to ``path`` by
+    :func:`reports.trace.write_network_trace`. ``layers`` selects the layers whose
+    activity is written; a name that no run has is refused before anything is written."""
+    from reports.trace import DEFAULT_LIMIT_MB, TraceRun, write_network_trace
+    if layers:
+        known = {r.name for _, _, results in runs for r in results}
+        unknown = [n for n in layers if n not in known]
+        if unknown:
+            raise ValueError(f"--trace-layers: unknown layer(s) {unknown}; allowed: "
+                             f"{', '.join(dict.fromkeys(r.name for _, _, rs in runs for r in rs))}")
+    trace_runs = [TraceRun(title, cfg.clock_ghz, trace_layers(results), cfg.dram.bandwidth_bytes_per_cycle)
+                  for title, cfg, results in runs]
+    return write_network_trace(path, trace_runs, layers=layers,
+                               limit_mb=DEFAULT_LIMIT_MB if limit_mb is None else limit_mb)
+
+
+class AccuracyError(ValueError):
+    """An --accuracy value that is neither a fraction nor a compression result."""
+
+
+def load_accuracy(spec: str | float) -> tuple[float, int | None]:
+    """(accuracy, parameters) from a fraction in [0, 1], or from the output of ``socsim
+    compress`` (its directory or its ``accuracy.json``: the test accuracy ``after``
+    compression, and from ``compression.csv`` beside it the non-zero weights of the
+    ``total`` row)."""
+    import json
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        value, params = float(spec), None
+    else:
+        path = Path(str(spec))
+        if path.is_dir():
+            path = path / "accuracy.json"
+        if path.suffix == ".json" or path.exists():
+            if not path.is_file():
+                raise AccuracyError(f"--accuracy {spec}: no such file (give a fraction in [0, 1], or the output "
+                                    f"directory of socsim compress, or its accuracy.json)")
+            try:
+                data = json.loads(path.read_text())
+                value = float(data["after"] if "after" in data else data["accuracy"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AccuracyError(f"--accuracy {path}: expected a JSON object with 'after' (socsim compress) "
+                                    f"or 'accuracy', a fraction in [0, 1] ({type(exc).__name__}: {exc})") from None
+            params = None
+            table = path.parent / "compression.csv"
+            if table.is_file():
+                import pandas as pd
+                rows = pd.read_csv(table)
+                total = rows[rows["layer"] == "total"]
+                if not total.empty:
+                    params = int(total["nonzero"].iloc[0])
+        else:
+            try:
+                value, params = float(str(spec)), None
+            except ValueError:
+                raise AccuracyError(f"--accuracy {spec!r}: give a fraction in [0, 1], or the output directory "
+                                    f"of socsim compress, or its accuracy.json") from None
+    if not (0.0 <= value <= 1.0):
+        raise AccuracyError(f"--accuracy: accuracy must be a fraction in [0, 1], got {value}")
+    return value, params
+
+
+def add_accuracy(summary: dict, accuracy: float, parameters: int | None = None) -> dict:
+    """Put ``accuracy`` and ``parameters`` in a network summary and recompute its
+    metrics (accuracy per joule and per parameter); returns the summary."""
+    from reports.metrics import efficiency
+    summary["accuracy"] = float(accuracy)
+    if parameters is not None:
+        summary["parameters"] = int(parameters)
+    roofs = {k: summary[k] for k in ("compute_roof_macs_per_s", "dram_roof_bytes_per_s", "word_bytes")
+             if k in summary}
+    summary.update(efficiency(summary, roofs or None))
+    return summary

@@ -1,6 +1,7 @@
 """Layer lists of other tools run end to end: ``socsim run`` (and the other network
-commands) on SCALE-Sim topologies and Timeloop problem files at the densities they
-state, ``socsim layers``, and bad input exiting 2 with one line."""
+commands) on SCALE-Sim topologies and Timeloop problem files (written in those tools'
+formats for these tests, tests/data/README.md) at the densities they state, ``socsim
+layers``, and bad input exiting 2 with one line."""
 import csv
 import json
 import math
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from soc.arch import design as preset
 from soc.runtime.network import run_model
@@ -51,11 +53,15 @@ def check_stated_densities(model, table: list[dict]) -> None:
             assert float(r["input_density"]) == pytest.approx(stated.input, abs=1e-3)
 
 
+def instance(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())["problem"]["instance"]
+
+
 def test_scalesim_convolution_form_runs_at_its_stated_sparsity(tmp_path):
-    path = SCALESIM / "sparsity" / "alexnet_part.csv"  # AlexNet Conv1, Sparsity 1:4
+    path = SCALESIM / "sparsity" / "alexnet_conv1.csv"  # AlexNet conv1, Sparsity 2:8
     r = socsim("run", path, "--out", tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "weights: synthetic at density 0.2498 (file)" in r.stdout
+    assert "weights: synthetic at density 0.2498 (file)" in r.stdout  # 2:8 kept as closely as the blocks allow
     check_stated_densities(load_model(str(path)), rows(tmp_path))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "ok" and summary["connected"] is False
@@ -69,36 +75,40 @@ def test_scalesim_gemm_and_conv_forms_together(tmp_path):
     model = load_model([str(f) for f in files])
     table = rows(tmp_path)
     check_stated_densities(model, table)
-    assert [float(t["weight_density"]) for t in table] == [0.75, 0.25, 0.5]  # 3:4, 1:4, 2:4, exact here
+    assert [float(t["weight_density"]) for t in table] == [0.75, 0.25, 0.5]  # 3:4, 1:4, 2:4: whole blocks here
 
 
 def test_timeloop_folder_runs_at_its_stated_densities():
-    model = load_model(str(TIMELOOP / "sparseloop"))
+    model = load_model(str(TIMELOOP / "sparse"))
     outcome = run_model(model, preset("coarse-sparse"))
-    assert len(outcome.results) == 5 and all(r.outputs_match_reference for r in outcome.results)
+    files = list((TIMELOOP / "sparse").glob("*.yaml"))
+    assert len(outcome.results) == len(files) and all(r.outputs_match_reference for r in outcome.results)
     table = [{**{k: str(v) for k, v in outcome.sources[r.name].items()}, "name": r.name,
               "outputs_match_reference": str(r.outputs_match_reference)} for r in outcome.results]
     check_stated_densities(model, table)
-    spmspm = outcome.sources["02.2.1-spMspM"]
+    spmspm = outcome.sources["3-spmspm"]  # A 16x12 and B 8x12: both densities whole blocks and elements
     assert spmspm["weight_density"] == 0.25 and spmspm["input_density"] == 0.5
-    dense = outcome.sources["01.2.1-DUDU-dot-product"]  # states nothing, no measured row: dense
+    dense = outcome.sources["1-dot-product"]  # states nothing, no measured row: dense
     assert dense["density_source"] == "dense-default" and dense["weight_density"] == 1.0
 
 
 def test_timeloop_batch_and_both_densities_run(tmp_path):
-    """Sparseloop's eyeriss-like gating problem: N=4, weights 0.446133, inputs 0.275."""
-    model = load_model(str(TIMELOOP / "eyeriss-like-gating.yaml"))
+    """A batch of 4 through one tower of AlexNet's conv5 at the weight and input densities
+    the file states (the output's density is not an input and is ignored)."""
+    path = TIMELOOP / "alexnet_conv5_sparse.yaml"
+    inst = instance(path)
+    model = load_model(str(path))
     outcome = run_model(model, preset("coarse-sparse"))
     (res,) = outcome.results
-    src = outcome.sources["eyeriss-like-gating"]
+    src = outcome.sources["alexnet_conv5_sparse"]
     layer = model.network.layers[0]
-    assert res.outputs_match_reference and res.dense_macs == layer.macs * 4
-    assert abs(src["weight_density"] - 0.446133) <= block_tolerance(layer)
-    assert src["input_density"] == pytest.approx(0.275, abs=1e-4)
+    assert res.outputs_match_reference and res.dense_macs == layer.macs * inst["N"]
+    assert abs(src["weight_density"] - inst["densities"]["Weights"]["density"]) <= block_tolerance(layer)
+    assert src["input_density"] == pytest.approx(inst["densities"]["Inputs"]["density"], abs=1e-4)
 
 
 def test_options_override_the_file_and_the_measured_defaults(tmp_path):
-    r = socsim("run", TIMELOOP / "sparseloop" / "02.2.1-spMspM.yaml", "--weight-density", "0.5",
+    r = socsim("run", TIMELOOP / "sparse" / "3-spmspm.yaml", "--weight-density", "0.5",
                "--input-density", "0.25", "--out", tmp_path)
     assert r.returncode == 0, r.stderr
     (row,) = rows(tmp_path)
@@ -130,9 +140,7 @@ layers:
 
 
 CONV_HEADER = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
-NOT_A_CONV = ("problem:\n  shape:\n    dimensions: [M, K]\n    data_spaces:\n"  # Z[M+K] = A[M] B[K]
-              "    - {name: A, projection: [[[M]]]}\n    - {name: B, projection: [[[K]]]}\n"
-              "    - {name: Z, projection: [[[M], [K]]], read_write: true}\n  instance: {M: 4, K: 4}\n")
+NOT_A_CONV = (TIMELOOP / "refused" / "outer_sum.yaml").read_text()  # Z[M+K] = A[M] B[K]
 BAD_INPUTS = [  # (file name, its text, further arguments, message)
     ("t.csv", CONV_HEADER + "Conv1, 8, 8, 3, 3, 4, 4, 1\n", [], "t.csv: line 2: the row does not end with ','"),
     ("t.csv", "Layer, M, N, K,\nG, 8, eight, 4,\n", [], "t.csv: line 2: 'N' must be an integer >= 1, got 'eight'"),
@@ -158,7 +166,7 @@ BAD_INPUTS = [  # (file name, its text, further arguments, message)
 def test_bad_input_exits_2_with_one_line(tmp_path, command, name, text, args, message):
     if name is not None:
         (tmp_path / name).write_text(text)
-    model = tmp_path / name if name is not None else TIMELOOP / "sparseloop"
+    model = tmp_path / name if name is not None else TIMELOOP / "sparse"
     extra = ["--out", tmp_path / "o"] if command in ("run", "compare", "dataflows", "compress") else []
     r = socsim(command, model, *args, *extra)
     assert r.returncode == 2, (r.stdout, r.stderr)
@@ -175,9 +183,9 @@ def test_layers_lists_every_kind_of_model(tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w])
     onnx_path = tmp_path / "m.onnx"
     onnx_path.write_bytes(helper.make_model(graph).SerializeToString())
-    cases = {"alexnet": "conv1", str(SCALESIM / "GEMM_mnk" / "test_mnk_input.csv"): "Test 1",
-             str(TIMELOOP / "AlexNet"): "AlexNet_layer1", str(onnx_path): "conv",
-             str(TIMELOOP / "default_problem.yaml"): "default_problem"}
+    cases = {"alexnet": "conv1", str(SCALESIM / "gemm" / "single.csv"): "attn_qkv",
+             str(TIMELOOP / "AlexNet"): "conv1", str(onnx_path): "conv",
+             str(TIMELOOP / "resnet18_conv1.yaml"): "resnet18_conv1"}
     for spec, first in cases.items():
         r = socsim("layers", spec, "--json")
         assert r.returncode == 0, r.stderr
@@ -186,12 +194,15 @@ def test_layers_lists_every_kind_of_model(tmp_path):
         assert layer["name"] == first
         assert {"input_shape", "output_shape", "macs", "weights", "weights_source", "weight_density",
                 "density_source", "input_density", "input_density_source"} <= set(layer)
-    data = json.loads(socsim("layers", str(TIMELOOP / "eyeriss-like-gating.yaml"), "--json").stdout)
+    path = TIMELOOP / "alexnet_conv5_sparse.yaml"
+    inst = instance(path)
+    data = json.loads(socsim("layers", str(path), "--json").stdout)
     (layer,) = data["layers"]
-    assert layer["batch"] == 4 and layer["macs"] == 256 * 384 * 9 * 13 * 13 * 4
-    assert (layer["weight_density"], layer["input_density"]) == (0.446133, 0.275)
+    assert layer["batch"] == inst["N"] and layer["macs"] == math.prod(inst[d] for d in "CMRSNPQ")
+    assert (layer["weight_density"], layer["input_density"]) == (inst["densities"]["Weights"]["density"],
+                                                                 inst["densities"]["Inputs"]["density"])
     table = socsim("layers", str(SCALESIM / "sparsity" / "gemm.csv"))
-    assert table.returncode == 0 and "GEMM_1#2" in table.stdout and "0.25 file" in table.stdout
+    assert table.returncode == 0 and "proj#2" in table.stdout and "0.25 file" in table.stdout
     script = socsim("layers", "workloads/examples/small_cnn.py")
     assert script.returncode == 2 and "exist only when it runs" in script.stderr
 
@@ -202,11 +213,11 @@ def test_dataflows_compress_and_explain_take_the_same_sources(tmp_path):
     assert r.returncode == 0, r.stderr
     with (tmp_path / "df" / "dataflows.csv").open() as fh:
         df = list(csv.DictReader(fh))
-    assert {d["layer"] for d in df} == {"CONV_1"} and all(d["outputs_match_reference"] == "True" for d in df)
-    r = socsim("explain", TIMELOOP / "sparseloop", "--layer", "02.2.1-spMspM", "--json")
+    assert {d["layer"] for d in df} == {"conv_2of4"} and all(d["outputs_match_reference"] == "True" for d in df)
+    r = socsim("explain", TIMELOOP / "sparse", "--layer", "3-spmspm", "--json")
     assert r.returncode == 0, r.stderr
     explained = json.loads(r.stdout)
-    assert explained["layer"] == "02.2.1-spMspM"
+    assert explained["layer"] == "3-spmspm"
     assert explained["tensors"]["weight_density"] == 0.25 and explained["tensors"]["density_source"] == "file"
     from workloads.compress import jbig
     if jbig.available():
@@ -214,4 +225,4 @@ def test_dataflows_compress_and_explain_take_the_same_sources(tmp_path):
         assert r.returncode == 0, r.stderr
         with (tmp_path / "c" / "compression.csv").open() as fh:
             sparsity = {row["layer"]: float(row["sparsity"]) for row in csv.DictReader(fh)}
-        assert sparsity["GEMM_1"] == pytest.approx(0.25) and sparsity["GEMM_1#2"] == pytest.approx(0.75)
+        assert sparsity["proj"] == pytest.approx(0.25) and sparsity["proj#2"] == pytest.approx(0.75)

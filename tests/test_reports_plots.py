@@ -24,7 +24,7 @@ def _comparison():
 
 def test_energy_unit_choice():
     assert energy_unit(500.0) == ("pJ", 1.0)
-    assert energy_unit(2.5e6) == ("uJ", 1e6)
+    assert energy_unit(2.5e6) == ("µJ", 1e6)
     assert energy_unit(3e9) == ("mJ", 1e9)
 
 
@@ -53,10 +53,11 @@ def test_energy_stack_heights_equal_layer_energy_and_unit_is_on_axis():
 def test_cycles_figure_and_many_layers_thin_labels():
     results = sample_results(150)
     df = layer_table(results)
+    df.loc[df.index[::10], "cycles"] = 0  # layers that take no time (fused) get no bar
     fig = cycles_by_layer_figure(df)
     ax = fig.axes[0]
     assert ax.get_ylabel().startswith("cycles")
-    assert len(ax.containers[0]) == 150
+    assert len(ax.containers[0]) == 135
     assert len(ax.get_xticklabels()) <= 60
 
 

@@ -49,6 +49,14 @@ def test_writes_table_and_plots(tiny_zoo, tmp_path):
     assert (abs(levels - df.energy_per_mac) < 1e-9).all()
     assert (tmp_path / "energy_by_level.png").stat().st_size > 0
     assert (tmp_path / "energy_by_type.png").stat().st_size > 0
+    for name, keys in (("energy_by_level.csv", ["alu", "rf", "noc", "glb", "dram"]),
+                       ("energy_by_data_type.csv", ["alu", "weights", "inputs", "psums"])):
+        split = pd.read_csv(tmp_path / name)
+        assert split[keys].sum(axis=1).to_numpy() == pytest.approx(split["energy_per_mac"].to_numpy())
+        for (kind, flow), part in df.dropna(subset=["energy_per_mac"]).groupby(["kind", "dataflow"]):
+            row = split[(split.kind == kind) & (split.dataflow == flow)]
+            expected = (part.energy_per_mac * part.macs).sum() / part.macs.sum()
+            assert row["energy_per_mac"].iloc[0] == pytest.approx(expected)
 
 
 def test_one_layer_and_another_table(tiny_zoo, tmp_path):

@@ -1,6 +1,11 @@
 """Layer lists of other tools (SCALE-Sim topologies, Timeloop problem files), YAML
-densities and the density plan, read from those tools' own files (tests/data, origin in
-ORIGIN.md there) and checked against the tools' own parser or published figures."""
+densities and the density plan. The files under tests/data are written in those tools'
+formats for these tests (tests/data/README.md); SCALE-Sim's own parser
+(scalesim.topology_utils) reads the same topologies as the reference, and every count
+checked here is worked out in the test from the dimensions the file states."""
+import csv
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -14,66 +19,131 @@ DATA = Path(__file__).parent / "data"
 SCALESIM = DATA / "scalesim"
 TIMELOOP = DATA / "timeloop"
 CSV_FILES = sorted(SCALESIM.rglob("*.csv"))
-GEMM_FILES = {"NCF.csv", "test_mnk_input.csv", "gemm.csv"}
+
+
+def _is_gemm(path: Path) -> bool:
+    """SCALE-Sim is told the form by its caller (mnk_inputs); the header says which."""
+    header = [h.strip().lower() for h in path.read_text().splitlines()[0].split(",")]
+    return {"m", "n", "k"} <= set(header)
+
+
+def _rows(path: Path) -> list[dict]:
+    """The file's rows by column name, read with the csv module alone."""
+    with path.open(newline="") as fh:
+        lines = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    header = [h.strip() for h in lines[0] if h.strip()]
+    return [dict(zip(header, (c.strip() for c in r))) for r in lines[1:]]
+
+
+def _instance(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())["problem"]["instance"]
+
+
+def _computes(path: Path) -> int:
+    """Timeloop's compute count: the product of the instance's bounds over the shape's
+    dimensions (a dimension the instance leaves out is 1)."""
+    problem = yaml.safe_load(path.read_text())["problem"]
+    return math.prod(problem["instance"].get(d, 1) for d in problem["shape"]["dimensions"])
 
 
 # --------------------------------------------------------------------------- SCALE-Sim
 @pytest.mark.parametrize("path", CSV_FILES, ids=lambda p: p.name)
 def test_scalesim_files_read_as_scalesim_reads_them(path):
     """Layer count, MACs, output size, filters and the N:M sparsity of every layer equal
-    what SCALE-Sim's own parser (scalesim.topology_utils) makes of the same file."""
+    what SCALE-Sim's own parser (scalesim.topology_utils) makes of the same file. A
+    depthwise (DP) row is one grouped layer here and one layer per channel there."""
     topology_utils = pytest.importorskip("scalesim.topology_utils")
-    gemm = path.name in GEMM_FILES
+    gemm = _is_gemm(path)
     ref = topology_utils.topologies()
     ref.load_arrays(str(path), mnk_inputs=gemm)
     ref.topo_calc_hyperparams()
     model = read_topology_csv(path)
     layers = list(model.network)
     assert not model.network.connected
-    assert len(layers) == ref.get_num_layers()
-    for i, layer in enumerate(layers):
-        assert layer.macs == ref.get_layer_mac_ops(i), layer.name
-        assert layer.out_channels == ref.get_layer_num_filters(i)
-        if gemm:  # IFMAP M x K, filter 1 x K: M x 1 outputs per filter
-            assert layer.out_hw == (ref.get_layer_ifmap_dims(i)[0], 1)
-            assert layer.in_channels == ref.get_layer_window_size(i)
-        else:
-            assert list(layer.out_hw) == list(ref.get_layer_ofmap_dims(i))
-            assert layer.input_shape[1:] == tuple(ref.get_layer_ifmap_dims(i))
-        n, m = ref.get_layer_sparsity_ratio(i)
-        stated = model.stated.get(layer.name)
-        if "Sparsity" in path.read_text().splitlines()[0]:
-            assert stated.weight == pytest.approx(n / m)
-        else:
-            assert stated is None and (n, m) == (1, 1)
+    assert len(layers) == len(_rows(path))
+    i = 0  # index into SCALE-Sim's layers
+    for layer in layers:
+        parts = range(i, i + layer.groups)  # a DP row: SCALE-Sim's single-channel layers
+        i += layer.groups
+        assert layer.macs == sum(ref.get_layer_mac_ops(j) for j in parts), layer.name
+        assert layer.out_channels == sum(ref.get_layer_num_filters(j) for j in parts)
+        for j in parts:
+            if gemm:  # IFMAP M x K, filter 1 x K: M x 1 outputs per filter
+                assert layer.out_hw == (ref.get_layer_ifmap_dims(j)[0], 1)
+                assert layer.in_channels == ref.get_layer_window_size(j)
+            else:
+                assert list(layer.out_hw) == list(ref.get_layer_ofmap_dims(j))
+                assert layer.input_shape[1:] == tuple(ref.get_layer_ifmap_dims(j))
+            n, m = ref.get_layer_sparsity_ratio(j)
+            stated = model.stated.get(layer.name)
+            if "Sparsity" in path.read_text().splitlines()[0]:
+                assert stated.weight == pytest.approx(n / m)
+            else:
+                assert stated is None and (n, m) == (1, 1)
+    assert i == ref.get_num_layers()
 
 
-def test_scalesim_shapes_and_published_macs():
+def _out(size: int, kernel: int, stride: int) -> int:
+    return -(-(size - kernel + stride) // stride)  # SCALE-Sim: ceil((H - R + U) / U)
+
+
+@pytest.mark.parametrize("path", [p for p in CSV_FILES if not _is_gemm(p)], ids=lambda p: p.name)
+def test_scalesim_convolution_rows_give_the_networks_shapes(path):
+    """Every convolution row, worked out from its own columns: SCALE-Sim's output count,
+    MACs = outputs x filter window x channels x filters, weights = window x channels x
+    filters (a DP row: one window per channel)."""
+    model = read_topology_csv(path)
+    for row, layer in zip(_rows(path), model.network):
+        ih, iw, fh, fw = (int(row[c]) for c in ("IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width"))
+        c, f, u = int(row["Channels"]), int(row["Num Filter"]), int(row["Strides"])
+        oh, ow = _out(ih, fh, u), _out(iw, fw, u)
+        per_channel = "DP" in row["Layer name"]
+        filters = c * f if per_channel else f
+        assert layer.input_shape == (c, ih, iw) and layer.output_shape == (filters, oh, ow), row
+        assert layer.macs == oh * ow * fh * fw * (1 if per_channel else c) * filters, row
+        assert layer.weights == fh * fw * (1 if per_channel else c) * filters, row
+
+
+def test_scalesim_shapes_of_the_published_networks():
     alex = read_topology_csv(SCALESIM / "conv_nets" / "alexnet.csv").network
-    conv1 = alex.layer("Conv1")  # 224 input, 11x11 stride 4: SCALE-Sim counts 55 outputs
-    assert conv1.output_shape == (96, 55, 55) and conv1.macs == 105_415_200 and conv1.input_shape == (3, 224, 224)
-    mnk = read_topology_csv(SCALESIM / "GEMM_mnk" / "test_mnk_input.csv").network.layer("Test 1")
-    assert mnk.macs == 256 * 128 * 256 and mnk.weights == 256 * 128  # M, N, K = 256, 128, 256
-    assert mnk.weight_shape == (128, 256, 1, 1) and mnk.input_shape == (256, 256, 1)
-    ncf = read_topology_csv(SCALESIM / "GEMM_mnk" / "NCF.csv").network  # CRLF, no final newline
-    assert [l.name for l in ncf][:3] == ["1", "2", "3"] and len(ncf) == 12
+    conv1 = alex.layer("conv1")  # the paper's 224 input, 11x11 stride 4: SCALE-Sim counts 55 outputs
+    assert conv1.output_shape == (96, 55, 55) and conv1.macs == 55 * 55 * 11 * 11 * 3 * 96
+    assert conv1.input_shape == (3, 224, 224) and conv1.padding_hw == (2, 2)  # (55-1)*4 + 11 = 227 = 224 + 3
+    assert [alex.layer(f"conv{k}_gpu{g}").output_shape for k, g in ((2, 1), (4, 2), (5, 1))] == \
+        [(128, 27, 27), (192, 13, 13), (128, 13, 13)]  # the paper's two towers, one row each
+    assert alex.layer("fc6").output_shape == (4096, 1, 1) and alex.layer("fc6").weights == 6 * 6 * 256 * 4096
+    resnet = read_topology_csv(SCALESIM / "conv_nets" / "resnet18.csv").network
+    assert [resnet.layer(n).out_hw for n in ("conv1", "res2a_branch2a", "res3a_branch1", "res4a_branch2a",
+                                             "res5b_branch2b")] == [(112, 112), (56, 56), (28, 28), (14, 14), (7, 7)]
+    assert resnet.layer("fc1000").weights == 512 * 1000
+    (row,) = _rows(SCALESIM / "gemm" / "single.csv")
+    m, n, k = (int(row[c]) for c in "MNK")
+    mnk = read_topology_csv(SCALESIM / "gemm" / "single.csv").network.layer(row["Layer Name"])
+    assert mnk.macs == m * n * k and mnk.weights == k * n
+    assert mnk.weight_shape == (n, k, 1, 1) and mnk.input_shape == (k, m, 1)
+    path = SCALESIM / "gemm" / "ncf_mlp.csv"
+    assert b"\r\n" in path.read_bytes() and not path.read_bytes().endswith(b"\n")  # CRLF, no final newline
+    ncf = read_topology_csv(path).network
+    assert [l.name for l in ncf] == [r["Layer"] for r in _rows(path)] and len(ncf) == 12
+    assert [l.macs for l in ncf] == [int(r["M"]) * int(r["N"]) * int(r["K"]) for r in _rows(path)]
     gemm = read_topology_csv(SCALESIM / "sparsity" / "gemm.csv")
-    assert [l.name for l in gemm.network] == ["GEMM_1", "GEMM_1#2"]  # the file repeats the name
-    assert gemm.stated["GEMM_1#2"].weight_origin == "gemm.csv line 3 Sparsity 1:4"
+    assert [l.name for l in gemm.network] == ["proj", "proj#2"]  # the file repeats the name
+    assert gemm.stated["proj#2"].weight_origin == "gemm.csv line 3 Sparsity 1:4"
 
 
-def test_depthwise_rows_are_grouped_convolutions(tmp_path):
-    path = tmp_path / "mobile.csv"
-    path.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
-                    "Conv_DP1, 112, 112, 3, 3, 32, 1, 1,\n")
-    layer = read_topology_csv(path).network.layer("Conv_DP1")
-    assert layer.groups == 32 and layer.out_channels == 32 and layer.weights == 32 * 9
+def test_depthwise_rows_are_grouped_convolutions():
+    path = SCALESIM / "conv_nets" / "mobilenet_v1_head.csv"
+    row = next(r for r in _rows(path) if r["Layer name"] == "DP_block1")
+    channels = int(row["Channels"])
+    layer = read_topology_csv(path).network.layer("DP_block1")
+    assert layer.groups == channels and layer.out_channels == channels and layer.weights == channels * 3 * 3
     topology_utils = pytest.importorskip("scalesim.topology_utils")
     ref = topology_utils.topologies()
     ref.load_arrays(str(path))
     ref.topo_calc_hyperparams()
-    assert ref.get_num_layers() == 32  # SCALE-Sim: one single-channel layer per channel
-    assert layer.macs == sum(ref.get_layer_mac_ops(i) for i in range(32))
+    first = 1  # conv1 comes before it; SCALE-Sim: one single-channel layer per channel
+    assert ref.get_num_layers() == sum(int(r["Channels"]) if "DP" in r["Layer name"] else 1 for r in _rows(path))
+    assert layer.macs == sum(ref.get_layer_mac_ops(i) for i in range(first, first + channels))
 
 
 HEADER = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
@@ -107,45 +177,67 @@ def test_header_without_trailing_comma_takes_rows_with_or_without_one(tmp_path):
 
 
 # --------------------------------------------------------------------------- Timeloop
-def test_timeloop_convolution_matches_timeloops_reported_computes():
-    """Timeloop's own output for default_problem.yaml reports 10838016 computes
-    (eyeriss_like ref_outputs), for sparse_tensor_core_like.yaml 64."""
-    m = read_timeloop(TIMELOOP / "default_problem.yaml")
-    layer = m.network.layer("default_problem")
-    assert layer.macs == 10_838_016
-    assert layer.input_shape == (3, 224, 224) and layer.padding_hw == (1, 1) and layer.stride_hw == (2, 2)
-    assert layer.output_shape == (32, 112, 112) and m.stated == {} and m.batches == {}
-    stc = read_timeloop(TIMELOOP / "sparse_tensor_core_like.yaml")
-    assert stc.network.layers[0].macs == 64 and stc.stated["sparse_tensor_core_like"].weight == 0.5
+def test_timeloop_convolution_with_stated_input_size_and_padding():
+    """ResNet-18's conv1: 224 x 224 input with padding 3, stride 2; the computes are the
+    product of the instance's bounds, as Timeloop counts them."""
+    path = TIMELOOP / "resnet18_conv1.yaml"
+    inst = _instance(path)
+    m = read_timeloop(path)
+    layer = m.network.layer("resnet18_conv1")
+    assert layer.macs == _computes(path) == 3 * 64 * 7 * 7 * 112 * 112
+    assert layer.input_shape == (inst["C"], inst["H"], inst["W"]) and layer.padding_hw == (inst["Hpad"], inst["Wpad"])
+    assert layer.stride_hw == (inst["Hstride"], inst["Wstride"])
+    assert layer.output_shape == (inst["M"], inst["Q"], inst["P"]) and m.stated == {} and m.batches == {}
+    ffn = TIMELOOP / "bert_base_ffn1.yaml"
+    big = read_timeloop(ffn)
+    layer = big.network.layers[0]
+    inst = _instance(ffn)
+    assert layer.macs == _computes(ffn) == inst["M"] * inst["N"] * inst["K"]
+    assert layer.weight_shape == (inst["M"], inst["K"], 1, 1) and layer.input_shape == (inst["K"], inst["N"], 1)
+    assert big.stated["bert_base_ffn1"].weight == inst["densities"]["A"]["density"]
 
 
 def test_timeloop_folder_in_natural_order_with_the_instance_products():
     m = read_timeloop(TIMELOOP / "AlexNet")
-    assert m.name == "AlexNet" and [l.name for l in m.network] == [f"AlexNet_layer{i}" for i in range(1, 6)]
-    for layer, path in zip(m.network, sorted((TIMELOOP / "AlexNet").glob("*.yaml"))):
-        inst = yaml.safe_load(path.read_text())["problem"]["instance"]
-        dims = [inst[d] for d in "CMRSNPQ"]
-        assert layer.macs == __import__("math").prod(dims)  # Timeloop's computes: the product of the dims
+    assert m.name == "AlexNet" and [l.name for l in m.network] == [f"conv{i}" for i in range(1, 6)]
+    for layer in m.network:
+        path = TIMELOOP / "AlexNet" / f"{layer.name}.yaml"
+        inst = _instance(path)
+        assert layer.macs == _computes(path)  # Timeloop's computes: the product of the dims
+        assert layer.groups == inst.get("G", 1)  # a dimension in all three data spaces
+        assert layer.out_channels == inst.get("G", 1) * inst["M"]
         assert layer.out_hw == (inst["Q"], inst["P"]) and layer.kernel_hw == (inst["S"], inst["R"])
-    assert m.network.layer("AlexNet_layer1").input_shape == (3, 227, 227)  # (55-1)*4 + 11
+    assert m.network.layer("conv1").input_shape == (3, 227, 227)  # (55-1)*4 + 11: no H, W stated
+    assert m.network.layer("conv2").input_shape == (96, 27, 27) and m.network.layer("conv2").padding_hw == (2, 2)
+    sp = read_timeloop(TIMELOOP / "sparse")
+    names = [l.name for l in sp.network]
+    assert names == sorted((p.stem for p in (TIMELOOP / "sparse").glob("*.yaml")),
+                           key=lambda s: int(s.split("-")[0]))  # 10- after 4-
+    assert names[-1] == "10-conv1d-channels"
 
 
 def test_timeloop_densities_batch_and_matrix_products():
-    gating = read_timeloop(TIMELOOP / "eyeriss-like-gating.yaml")
-    s = gating.stated["eyeriss-like-gating"]
-    assert (s.weight, s.input) == (0.446133, 0.275) and gating.batches == {"eyeriss-like-gating": 4}
-    assert s.weight_origin == "eyeriss-like-gating.yaml problem.instance.densities.Weights.density"
-    sp = read_timeloop(TIMELOOP / "sparseloop")
-    names = [l.name for l in sp.network]
-    assert names == ["01.2.1-DUDU-dot-product", "01.2.2-SUDU-dot-product", "02.2.1-spMspM", "03.2.1-conv1d",
-                     "03.2.2-conv1d+oc"]
-    mm = sp.network.layer("02.2.1-spMspM")  # Z[M][N] = A[M][K] B[N][K], 8x8x8; A the weights
-    assert mm.macs == 512 and mm.weight_shape == (8, 8, 1, 1)
-    assert (sp.stated["02.2.1-spMspM"].weight, sp.stated["02.2.1-spMspM"].input) == (0.25, 0.5)
-    conv1d = sp.network.layer("03.2.2-conv1d+oc")  # Weights[M][S], Inputs[S+Q], Outputs[M][Q]
-    assert conv1d.macs == 16 * 3 * 9 and conv1d.input_shape == (1, 1, 11) and conv1d.output_shape == (16, 1, 9)
-    big = read_timeloop(TIMELOOP / "M1024-K512-N256.yaml").network.layers[0]
-    assert big.macs == 1024 * 512 * 256
+    path = TIMELOOP / "alexnet_conv5_sparse.yaml"
+    inst = _instance(path)
+    gating = read_timeloop(path)
+    s = gating.stated["alexnet_conv5_sparse"]
+    assert (s.weight, s.input) == (inst["densities"]["Weights"]["density"], inst["densities"]["Inputs"]["density"])
+    assert gating.batches == {"alexnet_conv5_sparse": inst["N"]}
+    assert s.weight_origin == "alexnet_conv5_sparse.yaml problem.instance.densities.Weights.density"
+    sp = read_timeloop(TIMELOOP / "sparse")
+    for layer in sp.network:
+        assert layer.macs == _computes(TIMELOOP / "sparse" / f"{layer.name}.yaml"), layer.name
+    inst = _instance(TIMELOOP / "sparse" / "3-spmspm.yaml")
+    mm = sp.network.layer("3-spmspm")  # Outputs[M][N] = Weights[M][K] Inputs[N][K], Inputs listed first
+    assert mm.weight_shape == (inst["M"], inst["K"], 1, 1) and mm.output_shape == (inst["M"], inst["N"], 1)
+    assert (sp.stated["3-spmspm"].weight, sp.stated["3-spmspm"].input) == (0.25, 0.5)
+    assert "1-dot-product" not in sp.stated  # states nothing
+    inst = _instance(TIMELOOP / "sparse" / "10-conv1d-channels.yaml")
+    conv1d = sp.network.layer("10-conv1d-channels")  # Weights[M][C][R], Inputs[C][P+R], Outputs[M][P]
+    assert conv1d.input_shape == (inst["C"], 1, inst["P"] + inst["R"] - 1)
+    assert conv1d.output_shape == (inst["M"], 1, inst["P"]) and conv1d.kernel_hw == (1, inst["R"])
+    inst = _instance(TIMELOOP / "sparse" / "4-conv1d.yaml")
+    assert sp.network.layer("4-conv1d").input_shape == (1, 1, inst["P"] + inst["R"] - 1)
 
 
 def _problem(tmp_path, name, outputs, extra="", dil=1):
@@ -193,9 +285,16 @@ def test_bad_timeloop_problems_name_file_field_and_what_is_allowed(tmp_path, out
         assert "allowed: a convolution" in text and "or a matrix product" in text
 
 
-def test_timeloop_templates_and_non_problems_are_refused(tmp_path):
-    with pytest.raises(TimeloopProblemError, match="templates"):
-        read_timeloop(TIMELOOP / "templated_alexnet_0.yaml")
+def test_timeloop_templates_other_projections_and_non_problems_are_refused(tmp_path):
+    templated = TIMELOOP / "refused" / "templated_conv.yaml"
+    assert "{{include_text(" in templated.read_text() and "<<<:" in templated.read_text()
+    with pytest.raises(TimeloopProblemError, match="templates") as err:
+        read_timeloop(templated)
+    assert str(err.value).startswith(f"{templated}: ")
+    outer = TIMELOOP / "refused" / "outer_sum.yaml"
+    with pytest.raises(TimeloopProblemError, match=re.escape(f"{outer}: problem.shape.data_spaces: the projection "
+                                                             "is not a convolution or a matrix product")):
+        read_timeloop(outer)
     (tmp_path / "arch.yaml").write_text("architecture: {version: 0.4}\n")
     with pytest.raises(TimeloopProblemError, match="arch.yaml: not a Timeloop problem"):
         read_timeloop(tmp_path)
@@ -203,14 +302,15 @@ def test_timeloop_templates_and_non_problems_are_refused(tmp_path):
 
 # --------------------------------------------------------------------------- one argument or several
 def test_several_files_comma_separated_repeated_or_a_folder_are_the_same_layers():
-    files = sorted(str(p) for p in (TIMELOOP / "sparseloop").glob("*.yaml"))
-    by_folder = load_model(str(TIMELOOP / "sparseloop"))
+    by_folder = load_model(str(TIMELOOP / "sparse"))
+    files = [str(TIMELOOP / "sparse" / f"{l.name}.yaml") for l in by_folder.network]
+    assert sorted(files) != files  # the folder's natural order is not the names' sort order
     by_list = load_model(files)
     by_commas = load_model(",".join(files))
     for m in (by_list, by_commas):
         assert [l for l in m.network] == [l for l in by_folder.network] and m.stated == by_folder.stated
-    mixed = load_model([str(SCALESIM / "sparsity" / "conv.csv"), str(TIMELOOP / "default_problem.yaml")])
-    assert [l.name for l in mixed.network] == ["CONV_1", "default_problem"] and not mixed.network.connected
+    mixed = load_model([str(SCALESIM / "sparsity" / "conv.csv"), str(TIMELOOP / "resnet18_conv1.yaml")])
+    assert [l.name for l in mixed.network] == ["conv_2of4", "resnet18_conv1"] and not mixed.network.connected
     assert load_model("alexnet").format == "zoo"
     with pytest.raises(ModelSpecError, match="connected network"):
         load_model(["alexnet", str(SCALESIM / "sparsity" / "conv.csv")])
@@ -266,7 +366,7 @@ def test_plan_measured_dense_and_option_errors():
     lstm = plan_densities(get_network("lstm"))
     assert {d.weight_source for d in lstm.values()} == {"dense-default"}
     timeloop = load_model(str(TIMELOOP / "AlexNet"))  # the folder's name picks AlexNet's measured row
-    assert plan_densities(timeloop.network)["AlexNet_layer2"].weight == pytest.approx(1 - 0.6475)
+    assert plan_densities(timeloop.network)["conv2"].weight == pytest.approx(1 - 0.6475)
     with pytest.raises(DensityError, match=r"--weight-density: density must be in \(0, 1\], got 0.0"):
         plan_densities(get_network("alexnet"), weight_density=0.0)
     with pytest.raises(DensityError, match="--input-density"):

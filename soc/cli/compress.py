@@ -4,7 +4,9 @@ MODEL is any model argument of ``socsim run`` (zoo name, YAML/CSV/ONNX file, Tim
 problem files or folder). Writes ``DIR/compression.csv`` (one row per conv/fc layer plus
 ``total``; columns in :mod:`workloads.compress.report`) and, for zoo networks with
 trained weights (lenet5, mlp), ``DIR/accuracy.json`` (test accuracy ``before`` and
-``after`` compression, fractions 0..1). Other models use synthetic weights: a zoo
+``after`` compression, fractions 0..1, and accuracy per parameter before (dense
+weights) and after (non-zero weights); ``socsim run NETWORK --accuracy DIR`` adds accuracy
+per joule of an inference). Other models use synthetic weights: a zoo
 network at the measured sparsities of SPEC section 1 per layer kind, any other model at
 the densities of :mod:`workloads.density` (``--weight-density``, else what the file
 states, else the measured defaults). Prints the table unless ``--quiet``.
@@ -18,7 +20,7 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import SEED_MAX, MODEL_HELP, parse_density, plan, resolve_model, spec_of
+from soc.cli.netopts import MODEL_HELP, SEED_MAX, parse_density, plan, resolve_model, spec_of
 
 TRAINED = ("lenet5", "mlp")
 
@@ -121,6 +123,12 @@ def compress(
             raise UserError(str(exc)) from exc
         write_csv(out / "compression.csv", result.layers)
         if result.accuracy is not None:
+            # accuracy per stored parameter: before (dense weights) and after (non-zero weights kept)
+            dense = sum(row.weights for row in result.layers)
+            kept = sum(row.nonzero for row in result.layers)
+            result.accuracy.update({"parameters_before": dense, "parameters_after": kept,
+                                    "accuracy_per_parameter_before": result.accuracy["before"] / dense,
+                                    "accuracy_per_parameter_after": result.accuracy["after"] / kept})
             (out / "accuracy.json").write_text(json.dumps(result.accuracy, indent=2) + "\n")
         if not quiet:
             typer.echo(format_table(result.layers, title=f"{name} ({result.notes.get('weights')}), bytes"))

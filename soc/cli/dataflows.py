@@ -67,12 +67,16 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
     """Energy per MAC (by level and data type), DRAM accesses, cycles, latency and
     utilization of WS, OS-A/B/C, NLR and RS on a spatial design: in the equal-area mode
     at equal PEs, storage area and batch; in the fixed-storage mode on the design's own
-    RFs and GLB. Writes OUT/dataflows.csv, OUT/dataflows_summary.csv, two plots and
-    OUT/design.json (the resolved design, its hash and the socsim version)."""
+    RFs and GLB. Writes OUT/dataflows.csv, OUT/dataflows_summary.csv, the Eyeriss-style
+    breakdowns OUT/energy_by_level.csv and OUT/energy_by_data_type.csv (per layer kind and
+    dataflow, MAC-weighted) with their plots, and OUT/design.json (the resolved design,
+    its hash and the socsim version)."""
+    import pandas as pd
+
+    from reports.plots import save_figure, spatial_breakdown_figure, spatial_breakdown_table
     from soc.arch import design_record
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, latency_table, network_shapes, summarize
-    from soc.spatial.plots import write_plots
 
     from soc.rundir import claim
     if not 1 <= batch <= 4096:
@@ -97,11 +101,26 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
     if not shapes:
         raise UserError(f"network {network!r} has no conv or fc layers")
     with claim(out) as rundir:  # writable and ours before the first layer is mapped
-        rundir.register("dataflows.csv", "dataflows_summary.csv", "design.json")
+        rundir.register("dataflows.csv", "dataflows_summary.csv", "design.json", "energy_by_level.csv",
+                        "energy_by_data_type.csv")
         df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
         df.to_csv(out / "dataflows.csv", index=False)
         (out / "design.json").write_text(json.dumps(design_record(cfg), indent=2) + "\n")
-        plots = write_plots(df, out)
+        plots, tables = [], []
+        for by, stem, csv_name in (("level", "energy_by_level", "energy_by_level.csv"),
+                                   ("data_type", "energy_by_type", "energy_by_data_type.csv")):
+            plots.append(save_figure(spatial_breakdown_figure(df, by), out / f"{stem}.png"))
+            rows = []
+            for kind, part in df.dropna(subset=["energy_per_mac"]).groupby("kind", sort=False):
+                t = spatial_breakdown_table(part, by)
+                t.insert(0, "dataflow", t.index)
+                t.insert(0, "kind", kind)
+                t["energy_per_mac"] = t[[c for c in t.columns if c not in ("kind", "dataflow")]].sum(axis=1)
+                rows.append(t.reset_index(drop=True))
+            if rows:
+                pd.concat(rows, ignore_index=True).to_csv(out / csv_name, index=False)
+                tables.append(out / csv_name)
+        rundir.register(*tables, *plots)
         summary = summarize(df)
         summary.to_csv(out / "dataflows_summary.csv", index=False)
         typer.echo(f"{cfg.name}: {cfg.array.rows}x{cfg.array.columns} PEs at {cfg.clock_ghz * 1e3:g} MHz, "
@@ -109,4 +128,4 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
         typer.echo(latency_table(df).to_string(index=False))
         typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, {out / 'design.json'}, "
-                   + ", ".join(str(p) for p in plots))
+                   + ", ".join(str(p) for p in [*tables, *plots]))

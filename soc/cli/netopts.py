@@ -102,6 +102,71 @@ def resolve_network(spec):
         raise UserError(f"{spec}: {type(exc).__name__}: {exc}") from None
 
 
+TRACE_HELP = ("write OUT/trace.json: one Chrome/Perfetto trace of the whole network (a track per actor, layers "
+              "marked, DRAM bandwidth and buffer occupancy as counters)")
+TRACE_LAYERS_HELP = "trace only these layers' activity (comma-separated names; every layer is still marked)"
+TRACE_LIMIT_HELP = "refuse a trace of this many MB or more (default 100)"
+
+
+def check_trace_options(spec: str, trace: bool, layers: Optional[str], limit_mb: float) -> Optional[list[str]]:
+    """The ``--trace-layers`` names, checked against the network before any simulation
+    (a workload script's layers are known only after it ran), and the size limit."""
+    if not trace and (layers is not None):
+        raise UserError("--trace-layers needs --trace")
+    if not (limit_mb > 0):
+        raise UserError(f"--trace-limit-mb must be > 0 MB, got {limit_mb}")
+    names = parse_layers(layers) if layers is not None else None
+    if names:
+        target = resolve_network(spec)
+        network = getattr(target, "network", target)  # a loaded model, or a workload script's path
+        if not hasattr(network, "layers"):
+            return names
+        allowed = [layer.name for layer in network.layers]
+        unknown = [n for n in names if n not in allowed]
+        if unknown:
+            raise UserError(f"--trace-layers: unknown layer(s) {unknown} in {spec}; allowed: {', '.join(allowed)}")
+    return names
+
+
+def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
+    """Write the network trace; a trace over the size limit or an unknown layer exits 2."""
+    import typer
+    from soc.session import write_trace
+    try:
+        info = write_trace(path, runs, layers=layers, limit_mb=limit_mb)
+    except ValueError as exc:  # includes reports.trace.TraceTooLarge
+        raise UserError(str(exc)) from None
+    note = f", {info['dropped_events']:,} activity records not kept (truncated)" if info["truncated"] else ""
+    typer.echo(f"wrote {path} ({info['mb']:.1f} MB, {info['events']:,} events{note})")
+    return info
+
+
+ACCURACY_HELP = ("the network's accuracy, when known: a fraction in [0, 1], or the output directory of socsim "
+                 "compress (its accuracy.json and compression.csv); adds accuracy per joule and per parameter")
+
+
+def parse_accuracy(spec: str) -> tuple[float, int | None]:
+    from soc.session import AccuracyError, load_accuracy
+    try:
+        return load_accuracy(spec)
+    except AccuracyError as exc:
+        raise UserError(str(exc)) from None
+
+
+def parse_design_accuracies(specs: Optional[list[str]], designs: list[str]) -> dict[str, tuple[float, int | None]]:
+    """``--accuracy DESIGN=VALUE`` (repeatable) for compare: each design's accuracy."""
+    out: dict[str, tuple[float, int | None]] = {}
+    for spec in specs or []:
+        name, sep, value = spec.partition("=")
+        if not sep or not value:
+            raise UserError(f"--accuracy {spec!r}: expected DESIGN=VALUE (VALUE a fraction in [0, 1] or a socsim "
+                            f"compress output directory); designs: {', '.join(designs)}")
+        if name not in designs:
+            raise UserError(f"--accuracy {spec!r}: {name!r} is not a compared design; allowed: {', '.join(designs)}")
+        out[name] = parse_accuracy(value)
+    return out
+
+
 def resolve_model(spec, command: str):
     """Like :func:`resolve_network`, refusing a workload script (``command`` needs layers)."""
     from pathlib import Path

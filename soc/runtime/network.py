@@ -71,7 +71,7 @@ import numpy as np
 from soc.runtime import api
 from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
-from soc.result import LayerResult, summarize
+from soc.result import LayerResult, design_roofs, summarize
 from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
                               GRUCell, Layer, LSTMCell, Mul, Network, Pad, Pool, Slice, Transpose)
 from workloads.sparsity import LayerTensors, PruneSpec, iter_network
@@ -329,6 +329,7 @@ class RunOutcome:
     results: list[LayerResult]
     out_dir: Path | None = None
     paths: dict = field(default_factory=dict)
+    roofs: dict = field(default_factory=dict)   # the design's roofs (soc.result.design_roofs)
     sources: dict = field(default_factory=dict)
 
 
@@ -413,18 +414,19 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
     bar = _Progress(progress, total, title)
     extra = meta if meta is not None else {}
     meta = {"arch": cfg.name, "network": network_name, "seed": seed, "strategy_forced": strategy}
+    roofs = design_roofs(cfg)
     try:
         steps(handle, bar)
     except BaseException as exc:  # a failed layer, or an interrupt: keep what was simulated
         bar.close()
-        exc.partial_summary = {**summarize(handle.results), **meta, **extra,  # type: ignore[attr-defined]
+        exc.partial_summary = {**summarize(handle.results, roofs), **meta, **extra,  # type: ignore[attr-defined]
                                "wall_s": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
         exc.partial_results = list(handle.results)  # type: ignore[attr-defined]
         raise
     bar.close()
-    summary = {**summarize(handle.results), **meta, **extra, "wall_s": time.perf_counter() - t0,
+    summary = {**summarize(handle.results, roofs), **meta, **extra, "wall_s": time.perf_counter() - t0,
                "peak_rss_mb": peak_rss_mb(), "status": "ok"}
-    return RunOutcome(summary, handle.results)
+    return RunOutcome(summary, handle.results, roofs=roofs)
 
 
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,

@@ -39,7 +39,8 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
     return LayerResult(
         name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
-        energy_by_action=own.action_totals(), useful_macs=useful, skipped_macs=dense - useful,
+        energy_by_action=own.action_totals(), energy_by_data_type=own.data_type_totals(),
+        energy_entries=own.entries(), useful_macs=useful, skipped_macs=dense - useful,
         effectual_macs=sum(r.effectual_macs for r in runs), dense_macs=dense,
         dram_bytes_read=sum(r.dram_bytes_read for r in runs),
         dram_bytes_written=sum(r.dram_bytes_written for r in runs),
@@ -48,9 +49,23 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
         sim_events=sum(r.sim_events for r in runs), wall_s=time.perf_counter() - wall,
         strategy=t.strategy, tiling={"p_tile": t.p_tile, "i_tile": t.i_tile, "o_tile": t.o_tile},
         traffic_estimate=traffic, buffer_peak_bytes=peaks,
-        activity=[a for r in runs for a in r.activity], outputs=outputs,
-        activity_dropped=sum(r.activity_dropped for r in runs),
+        activity=_end_to_end(runs, "activity"), activity_dropped=sum(r.activity_dropped for r in runs),
+        counters=_end_to_end(runs, "counters"), outputs=outputs,
         area_by_component_mm2=acc.price.area_by_component_mm2)
+
+
+def _end_to_end(runs: list, attr: str) -> list:
+    """Activity (or counter samples) of the parts of a layer, each part placed after the
+    ones before it (parts run one after another; each counts cycles from 0)."""
+    out, offset = [], 0
+    for r in runs:
+        for rec in getattr(r, attr):
+            if attr == "activity":
+                out.append((rec[0], rec[1] + offset, rec[2] + offset, *rec[3:]))
+            else:
+                out.append((rec[0], rec[1] + offset, rec[2]))
+        offset += r.cycles
+    return out
 
 
 def _shifted(parts: list[MatrixLayer], shift: int) -> list[MatrixLayer]:

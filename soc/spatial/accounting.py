@@ -183,7 +183,8 @@ def book(ledger: EnergyLedger, m: Mapping, acc: dict[tuple[str, str], float], cf
     costs = mapping_costs(m, cfg)
     ge = cfg.zero_gating.gated_energy
     for (lvl, action), n in acc.items():
-        ledger.book(lvl, action, n * share, action_cost(costs, lvl, action, ge), layer=layer)
+        dtype = action.split(":")[1] if ":" in action else "compute"  # the ALU's MACs
+        ledger.book(lvl, action, n * share, action_cost(costs, lvl, action, ge), layer=layer, data_type=dtype)
 
 
 def breakdown(ledger: EnergyLedger, m: Mapping, cfg: "SpatialArch") -> dict[str, float]:

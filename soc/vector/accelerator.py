@@ -54,11 +54,13 @@ class VectorAccelerator:
         cfg, ledger, price = self.cfg, self.ledger, self.price
         env = CountingEnvironment()
         activity: list = []
+        counters: list = []   # buffer occupancy samples (buffer, cycle, bytes), for traces
         tiles = tiles if tiles is not None and tiles.tiling == tiling else TileMaker(layer, cfg, tiling)
         program = generate(tiling, layer.p, layer.n_in, layer.n_out)
         word = cfg.word_bytes
         buffers = {name: Buffer(env, name, getattr(cfg, name), ledger, price(name, "read"), price(name, "write"),
-                                word, copies=cfg.tn if name == "sb" else 1) for name in cfg.present_buffers}
+                                word, copies=cfg.tn if name == "sb" else 1, counters=counters)
+                   for name in cfg.present_buffers}
         dram = Dram(env, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: simpy.Store(env, capacity=QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
         to_htree = simpy.Store(env, capacity=1)
@@ -135,6 +137,7 @@ class VectorAccelerator:
             outputs=outputs, outputs_match_reference=bool(np.array_equal(outputs, reference)),
             tiling=tiling, program=program, activity=activity[: self.activity_limit],
             activity_dropped=max(0, len(activity) - self.activity_limit),
+            counters=counters[: self.activity_limit],
             buffer_peak_bytes={n: b.peak_bytes for n, b in buffers.items()})
 
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:

@@ -47,4 +47,4 @@ class ControlProcessor:
                 yield self.queues["close"].put((visits.pop(id(ins.visit)), ins.final))
             else:  # pragma: no cover - the compiler emits only the kinds above
                 raise TypeError(f"unknown instruction {ins!r}")
-        self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"))
+        self.ledger.book("cp", "decode", self.instructions, self.price("cp", "decode"), data_type="control")

@@ -27,7 +27,8 @@ class LoadEngine:
             label, parts = self.fill(resident.tile)
             for buf, claimed, _ in parts:
                 resident.claims.append((buf, (yield from buf.claim(label, claimed))))
-            yield from self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label)
+            yield from self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label,
+                                          data=[(buf.data_type, w) for buf, _, w in parts if w])
             for buf, _, written in parts:
                 buf.write(buf.words(written))
             self.activity.append((self.name, start, self.env.now, label))
@@ -51,8 +52,8 @@ class OutputOpener:
             if visit.op.reload_partial:
                 visit.psums = self.dram.regions.pop(("psum", (visit.op.p, visit.op.o)))
                 yield from self.dram.transfer(n * self.cfg.acc_bits // 8, write=False,
-                                              label=f"psum p{visit.op.p} o{visit.op.o}")
-                self.nbout.write(n * self.cfg.acc_bits / 16)
+                                              label=f"psum p{visit.op.p} o{visit.op.o}", data="psums")
+                self.nbout.write(n * self.cfg.acc_bits / 16, "psums")
             else:
                 visit.psums = np.zeros((visit.rows, visit.outs), np.int64)
             self.activity.append(("dma-out", start, self.env.now, f"open p{visit.op.p} o{visit.op.o}"))

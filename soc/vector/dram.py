@@ -4,13 +4,16 @@ A transfer is rounded up to whole bursts and holds the channel for bytes / bandw
 cycles; a read completes ``latency_cycles`` later (the latency of one transfer overlaps
 the next transfer's occupancy: the channel is pipelined), a write is posted (the
 writer goes on once its data has crossed the channel). Energy is booked per byte at
-the technology's pJ/bit. The DRAM also really stores what is written to it (named
+the technology's pJ/bit, with the data type(s) the transfer carries: a transfer of several
+parts (a weight tile's codes and its synapse index) books each part's share of the bytes
+moved, burst padding shared in proportion to the parts' bytes (stated simplification).
+The DRAM also really stores what is written to it (named
 regions holding NumPy arrays), so layer outputs are read back from simulated DRAM.
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import simpy
 
@@ -30,8 +33,9 @@ class Dram:
         self.regions: dict[Any, Any] = {}
         self.activity = activity
 
-    def transfer(self, nbytes: int, write: bool, label: str):
-        """SimPy process: move ``nbytes`` to (write) or from DRAM."""
+    def transfer(self, nbytes: int, write: bool, label: str, data: str | Sequence[tuple[str, float]] = "unattributed"):
+        """SimPy process: move ``nbytes`` to (write) or from DRAM. ``data`` is the data type
+        carried, or ``[(data type, bytes), ...]`` parts of the transfer."""
         if nbytes <= 0:
             return
         moved = math.ceil(nbytes / self.cfg.burst_bytes) * self.cfg.burst_bytes
@@ -46,6 +50,12 @@ class Dram:
             self.bytes_written += moved
         else:
             self.bytes_read += moved
-        self.ledger.book("dram", "write" if write else "read", moved, self.pj_per_byte)
+        action = "write" if write else "read"
+        if isinstance(data, str):
+            self.ledger.book("dram", action, moved, self.pj_per_byte, data_type=data)
+        else:
+            total = sum(b for _, b in data)
+            for dtype, part in data:
+                self.ledger.book("dram", action, moved * part / total, self.pj_per_byte, data_type=dtype)
         if self.cfg.latency_cycles and not write:  # writes are posted: the writer does not wait
             yield self.env.timeout(self.cfg.latency_cycles)

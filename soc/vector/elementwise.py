@@ -25,6 +25,9 @@ Cost model (one layer = one stream of tiles, loads overlapping compute by ping-p
   stated simplification). The CP decodes three instructions (load, compute, store) per
   tile. Static energy: every component's leakage (and eDRAM refresh) as a matrix layer,
   over the layer's cycles.
+* Data types: input values are ``inputs``, output values ``outputs``, masks ``indexes``
+  (a DRAM burst's bytes shared between values and masks in proportion), NFU operations
+  ``compute``, CP decode ``control``, leakage ``static``.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ import numpy as np
 from energy.ledger import EnergyLedger
 from soc.arch.vector import VectorArch
 from soc.vector.pricing import Pricing
-from soc.result import LayerResult
+from soc.result import LayerResult, merge_entries
 
 OPS = ("compare", "add", "multiply", "nonlinear")
 _ACTION = {"compare": ("pe", "add"), "add": ("pe", "add"), "multiply": ("pe", "mac"),
@@ -91,26 +94,32 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
     write_values, write_masks = stored_bytes(outputs, cfg)
     dram_read = _burst_rounded(read_values + read_masks, half, burst)
     dram_written = _burst_rounded(write_values + write_masks, cfg.nbout.half_bytes, burst)
-    own.book("dram", "read", dram_read, price.dram_pj_per_byte)
-    own.book("dram", "write", dram_written, price.dram_pj_per_byte)
+    # DRAM bursts carry values and masks: each gets its share of the bytes moved
+    for action, moved, values, masks, dtype in (("read", dram_read, read_values, read_masks, "inputs"),
+                                                ("write", dram_written, write_values, write_masks, "outputs")):
+        if moved:
+            for part, kind in ((values, dtype), (masks, "indexes")):
+                if part:
+                    own.book("dram", action, moved * part / (values + masks), price.dram_pj_per_byte,
+                             data_type=kind)
 
     in_words = read_values / word
     out_words = int(outputs.size)
-    own.book("nbin", "write", in_words, price("nbin", "write"))
-    own.book("nbin", "read", in_words, price("nbin", "read"))
+    own.book("nbin", "write", in_words, price("nbin", "write"), data_type="inputs")
+    own.book("nbin", "read", in_words, price("nbin", "read"), data_type="inputs")
     if read_masks:
-        own.book("nibin", "write", read_masks / 2, price("nibin", "write"))
-        own.book("nibin", "read", read_masks / 2, price("nibin", "read"))
-    own.book("nbout", "write", out_words, price("nbout", "write"))
-    own.book("nbout", "read", out_words, price("nbout", "read"))
+        own.book("nibin", "write", read_masks / 2, price("nibin", "write"), data_type="indexes")
+        own.book("nibin", "read", read_masks / 2, price("nibin", "read"), data_type="indexes")
+    own.book("nbout", "write", out_words, price("nbout", "write"), data_type="outputs")
+    own.book("nbout", "read", out_words, price("nbout", "read"), data_type="outputs")
     for op, count in ops.items():
         comp, action = _ACTION[op]
-        own.book(comp, action, count, price(comp, action))
+        own.book(comp, action, count, price(comp, action), data_type="compute")
     if cfg.compressed_neurons:
-        own.book("encoder", "compare", out_words, price("encoder", "compare"))
-        own.book("encoder", "compact", write_values // word, price("encoder", "compact"))
+        own.book("encoder", "compare", out_words, price("encoder", "compare"), data_type="outputs")
+        own.book("encoder", "compact", write_values // word, price("encoder", "compact"), data_type="outputs")
     tiles = max(1, math.ceil((read_values + read_masks) / half), math.ceil(out_words * word / cfg.nbout.half_bytes))
-    own.book("cp", "decode", 3 * tiles, price("cp", "decode"))
+    own.book("cp", "decode", 3 * tiles, price("cp", "decode"), data_type="control")
 
     lanes = cfg.tn * cfg.tm
     nfu_cycles = math.ceil(sum(ops.values()) / lanes)
@@ -124,7 +133,8 @@ def run_elementwise(name: str, kind: str, inputs: Sequence[np.ndarray], outputs:
     return LayerResult(
         name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=own.total_pj(), energy_by_component=own.component_totals(),
-        energy_by_action=own.action_totals(), useful_macs=0, skipped_macs=0, effectual_macs=0,
+        energy_by_action=own.action_totals(), energy_by_data_type=own.data_type_totals(),
+        energy_entries=own.entries(), useful_macs=0, skipped_macs=0, effectual_macs=0,
         dense_macs=0, dram_bytes_read=dram_read, dram_bytes_written=dram_written, utilization=0.0,
         outputs_match_reference=bool(matches), sim_events=0, wall_s=time.perf_counter() - wall,
         strategy="elementwise",
@@ -142,12 +152,13 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
         raise ValueError(f"{name}: nothing to combine")
     comp: dict[str, float] = {}
     act: dict[str, float] = {}
+    dtypes: dict[str, float] = {}
     peaks: dict[str, int] = {}
     for p in parts:
-        for k, v in p.energy_by_component.items():
-            comp[k] = comp.get(k, 0.0) + v
-        for k, v in p.energy_by_action.items():
-            act[k] = act.get(k, 0.0) + v
+        for total, part in ((comp, p.energy_by_component), (act, p.energy_by_action),
+                            (dtypes, p.energy_by_data_type)):
+            for k, v in part.items():
+                total[k] = total.get(k, 0.0) + v
         for k, v in p.buffer_peak_bytes.items():
             peaks[k] = max(peaks.get(k, 0), v)
     cycles = sum(p.cycles for p in parts)
@@ -156,6 +167,7 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
     return LayerResult(
         name=name, kind=kind, arch=cfg.name, cycles=cycles, time_s=cycles * cfg.cycle_s,
         energy_pj=sum(p.energy_pj for p in parts), energy_by_component=comp, energy_by_action=act,
+        energy_by_data_type=dtypes, energy_entries=merge_entries(*(p.energy_entries for p in parts)),
         useful_macs=useful, skipped_macs=sum(p.skipped_macs for p in parts),
         effectual_macs=sum(p.effectual_macs for p in parts), dense_macs=sum(p.dense_macs for p in parts),
         dram_bytes_read=sum(p.dram_bytes_read for p in parts),
@@ -164,5 +176,19 @@ def combine(name: str, kind: str, parts: Sequence[LayerResult], cfg: VectorArch)
         outputs_match_reference=all(p.outputs_match_reference for p in parts),
         sim_events=sum(p.sim_events for p in parts), wall_s=sum(p.wall_s for p in parts),
         strategy="+".join(dict.fromkeys(strategies)) or "elementwise",
-        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks,
-        area_by_component_mm2=dict(parts[0].area_by_component_mm2), outputs=parts[-1].outputs)
+        tiling={}, traffic_estimate={}, buffer_peak_bytes=peaks, outputs=parts[-1].outputs,
+        area_by_component_mm2=dict(parts[0].area_by_component_mm2),
+        activity=_after_each_other(parts, "activity"), counters=_after_each_other(parts, "counters"),
+        activity_dropped=sum(p.activity_dropped for p in parts))
+
+
+def _after_each_other(parts: Sequence[LayerResult], attr: str) -> list:
+    """Activity records or counter samples of steps run one after another, each step's
+    cycles shifted by the cycles of the steps before it."""
+    out, offset = [], 0
+    for p in parts:
+        for rec in getattr(p, attr):
+            out.append((rec[0], rec[1] + offset, rec[2] + offset, *rec[3:]) if attr == "activity"
+                       else (rec[0], rec[1] + offset, rec[2]))
+        offset += p.cycles
+    return out

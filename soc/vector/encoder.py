@@ -37,27 +37,29 @@ class Encoder:
         cfg, n = self.cfg, visit.rows * visit.outs
         key = (visit.op.p, visit.op.o)
         entry_words = visit.entry_bytes / 2
-        self.nbout.read(n * entry_words)
+        held = "outputs" if visit.entry_bytes == cfg.word_bytes else "psums"  # final words or partial sums
+        self.nbout.read(n * entry_words, held)
         read_cycles = math.ceil(n * entry_words * 16 / cfg.nbout.bandwidth_bits)
         if not final:
             yield self.env.timeout(read_cycles)
             self.dram.regions[("psum", key)] = visit.psums.copy()
-            yield from self.dram.transfer(n * cfg.acc_bits // 8, write=True, label=f"psum {key}")
+            yield from self.dram.transfer(n * cfg.acc_bits // 8, write=True, label=f"psum {key}", data="psums")
             return
         y = activate(quantize(visit.psums, self.frac_bits), self.activation)
-        self.ledger.book("pe", "nonlinear", n, self.price("pe", "nonlinear"))
+        self.ledger.book("pe", "nonlinear", n, self.price("pe", "nonlinear"), data_type="compute")
         if cfg.compressed_neurons:  # the encoder compacts non-zeros and builds the mask
             mask = y != 0
             values = y[mask]
-            self.ledger.book("encoder", "compare", n, self.price("encoder", "compare"))
-            self.ledger.book("encoder", "compact", values.size, self.price("encoder", "compact"))
-            nbytes = values.size * cfg.word_bytes + math.ceil(n / 8)
+            self.ledger.book("encoder", "compare", n, self.price("encoder", "compare"), data_type="outputs")
+            self.ledger.book("encoder", "compact", values.size, self.price("encoder", "compact"), data_type="outputs")
+            parts = [("outputs", values.size * cfg.word_bytes), ("indexes", math.ceil(n / 8))]
             self.dram.regions[("out", key)] = (values, np.packbits(mask, axis=None), mask.shape)
         else:
-            nbytes = n * cfg.word_bytes
+            parts = [("outputs", n * cfg.word_bytes)]
             self.dram.regions[("out", key)] = y
         yield self.env.timeout(read_cycles)
-        yield from self.dram.transfer(nbytes, write=True, label=f"out {key}")
+        yield from self.dram.transfer(sum(b for _, b in parts), write=True, label=f"out {key}",
+                                      data=[p for p in parts if p[1]])
 
 
 def read_outputs(regions: dict, shape: tuple[int, int], p_ranges, o_ranges) -> np.ndarray:

@@ -4,7 +4,7 @@ Every PE sits log2(Tn) levels from the root, so one broadcast reaches all PEs at
 same time, ``levels x hop_cycles`` after it enters the tree (the tree is pipelined: a
 new burst may enter while the previous one is in flight). A broadcast word is driven
 down every branch of the tree, 2 + 4 + ... + Tn = 2 Tn - 2 hops, each booked at the
-per-hop energy of the table.
+per-hop energy of the table, as energy spent on inputs (the broadcast neurons).
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class HTree:
         while True:
             token = yield self.inbox.get()
             start = self.env.now
-            self.ledger.book("htree", "hop", token.broadcast_words * self.hops_per_word, self.price("htree", "hop"))
+            self.ledger.book("htree", "hop", token.broadcast_words * self.hops_per_word, self.price("htree", "hop"),
+                             data_type="inputs")  # the broadcast carries the selected neurons
             if self.latency:
                 yield self.env.timeout(self.latency)
             self.activity.append(("htree", start, self.env.now, "broadcast"))

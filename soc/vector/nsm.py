@@ -79,10 +79,11 @@ class NeuronSelector:
                 self.buffers["sib"].read(bits / 16)
                 masks += 1
             if masks == 2:
-                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"))
-            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"))
+                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"), data_type="indexes")
+            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"),
+                             data_type="indexes")
             gathered = int(sel.sum())
-            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"))
+            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"), data_type="inputs")
             self.buffers["nbin"].read(gathered)
             per_out = np.repeat(sel.sum(axis=0), tn)[:outs]
             useful = wtile.per_pe(per_out, tn)

@@ -12,6 +12,9 @@ Booked per burst, summed over the PEs: SB reads and WDM decodes of every stored 
 each PE walks (once per input row), SSM selections (coarse-sparse) or step-index walks
 (weight-sparse), multiplies and adder-tree adds per useful product, and NBout
 writes (final words, or partial sums at accumulator width read back and rewritten).
+Data types: SB reads, decodes and SSM selections serve weights, step-index walks serve
+indexes, multiplies and adds are compute, NBout accesses serve outputs (final words) or
+partial sums.
 """
 from __future__ import annotations
 
@@ -50,20 +53,23 @@ class NeuralFunctionalUnit:
         self.busy_cycles += np.where(working, token.pe_busy, 0)
         self.cycles += token.cycles
         self.buffers["sb"].read(walked * self.cfg.weight_code_bits / 16)
+        book, price = self.ledger.book, self.price
         if self.cfg.entropy_decoder.enabled:
-            self.ledger.book("entropy-decoder", "decode", walked, self.price("entropy-decoder", "decode"))
+            book("entropy-decoder", "decode", walked, price("entropy-decoder", "decode"), data_type="weights")
         if self.cfg.weight_decoder == "lut":
-            self.ledger.book("pe", "decode", walked, self.price("pe", "decode"))
+            book("pe", "decode", walked, price("pe", "decode"), data_type="weights")
         if self.cfg.has_nsm:  # the SSM picks the weights named by the synapse flags
-            self.ledger.book("pe", "select", useful, self.price("pe", "select"))
+            book("pe", "select", useful, price("pe", "select"), data_type="weights")
         elif self.cfg.step_indexed:
-            self.ledger.book("pe", "index-step", walked, self.price("pe", "index-step"))
-            self.ledger.book("pe", "neuron-select", useful, self.price("pe", "neuron-select"))
-        self.ledger.book("pe", "mac", useful, self.price("pe", "mac"))
-        self.ledger.book("pe", "add", useful, self.price("pe", "add"))
+            book("pe", "index-step", walked, price("pe", "index-step"), data_type="indexes")
+            # the indexing module picks each weight's neuron out of the broadcast inputs
+            book("pe", "neuron-select", useful, price("pe", "neuron-select"), data_type="inputs")
+        book("pe", "mac", useful, price("pe", "mac"), data_type="compute")
+        book("pe", "add", useful, price("pe", "add"), data_type="compute")
         # NBout: a final word per output when the burst holds the whole reduction, else a
         # partial sum at accumulator width read back (after the first burst) and rewritten
         entry_words = rows * int(token.pe_outputs.sum()) * token.visit.entry_bytes / 2
+        held = "outputs" if token.visit.entry_bytes == self.cfg.word_bytes else "psums"
         if not token.compute.first:
-            self.buffers["nbout"].read(entry_words)
-        self.buffers["nbout"].write(entry_words)
+            self.buffers["nbout"].read(entry_words, held)
+        self.buffers["nbout"].write(entry_words, held)
