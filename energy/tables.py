@@ -177,7 +177,8 @@ def load_table_file(path: Path) -> EnergyTable:
         got = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise EnergyTableError(f"energy table {path}: kind: must be one of {sorted(_KINDS)}; got {got!r}")
     try:
-        return _KINDS[data["kind"]].model_validate(data)
+        model: type[BaseModel] = _KINDS[data["kind"]]
+        return model.model_validate(data)  # type: ignore[return-value]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}; got {e.get('input')!r}"[:300]
                              for e in exc.errors()[:5])

@@ -22,13 +22,18 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
 
 from reports.tables import (
-    as_result_dict, is_energy_column, layer_row, network_summary, row_columns, rows_to_frame,
+    as_result_dict,
+    is_energy_column,
+    layer_row,
+    network_summary,
+    row_columns,
+    rows_to_frame,
 )
 
 LAYERS_CSV = "layers.csv"
@@ -235,7 +240,7 @@ class RunWriter:
     def __enter__(self) -> "RunWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc is not None and not self._finished:
             self.finish(error=exc)
         return False

@@ -17,18 +17,31 @@ finished and the layer that was running.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soc.arch import VectorArch, design_record
 from soc.result import design_roofs
 from soc.rundir import claim
 from soc.runtime.api import check_strategy
-from soc.runtime.network import (NetworkRunError, RunOutcome, check_network, check_seed, load_script, resolve,
-                                 run_network, run_script)
+from soc.runtime.network import (
+    NetworkRunError,
+    RunOutcome,
+    check_network,
+    check_seed,
+    load_script,
+    resolve,
+    run_network,
+    run_script,
+)
 from workloads.layers import Network
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def run_into(out: str | Path, target: Network | Path | str, cfg: VectorArch, *, report: bool = True,
+    from workloads.io.model import LoadedModel
+
+
+def run_into(out: str | Path, target: "Network | Path | str | LoadedModel", cfg: VectorArch, *, report: bool = True,
              accuracy: float | None = None, parameters: int | None = None, **kwargs: Any) -> RunOutcome:
     """Run ``target`` (a network, a workload script path, a loaded model, or a name/file
     that :func:`soc.runtime.network.resolve` accepts) on ``cfg`` into directory ``out``.

@@ -190,9 +190,9 @@ def test_mutated_energy_tables(data):
     path = _write("table.yaml", mutate(TABLE, data, rounds=2))
     table = loads_or_refuses(load_table_file, path)
     if table is not None:  # a design priced by it: complete, or refused naming what is missing
+        from energy.tables import load_table
         from soc.arch import design
         from soc.vector.pricing import check_prices
-        from energy.tables import load_table
         load_table.cache_clear()
         loads_or_refuses(check_prices, design("coarse-sparse", energy={"source": "table", "table": str(path)}))
 
@@ -265,6 +265,7 @@ def test_the_small_onnx_model_loads():
 @given(st.data())
 def test_mutated_onnx_graphs(data):
     from onnx import helper
+
     from workloads.io import load_network
     sources = ["small"] + [p.name for p in LIGHT]
     source = data.draw(st.sampled_from(sources))

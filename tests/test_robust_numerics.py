@@ -183,6 +183,7 @@ def test_an_onnx_models_own_weights_holding_nan_or_inf_are_refused(tmp_path, val
     """A model file's weights (ONNX initializers) are tensors a model provides: the run
     stops at the layer that uses them, naming it and the tensor."""
     from onnx import TensorProto, helper, numpy_helper
+
     from soc.cli import run_cli
     rng = np.random.default_rng(0)
     w1 = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)

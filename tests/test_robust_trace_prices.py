@@ -14,7 +14,7 @@ import yaml
 from reports.trace import chrome_trace, write_chrome_trace
 from soc.arch import design, design_names
 from soc.runtime.api import Handle
-from soc.runtime.network import run_layer, reference_tensors
+from soc.runtime.network import reference_tensors, run_layer
 from soc.vector.components import vector_components
 from soc.vector.pricing import PriceTableError, booked_actions, check_prices
 from workloads.zoo import get_network

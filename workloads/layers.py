@@ -921,6 +921,9 @@ class Network:
     layers: tuple
     input_shape: tuple
     connected: bool = True
+    # set once in __post_init__: layer name -> position, and the dependency order
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _order: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))

@@ -41,8 +41,17 @@ from scipy.ndimage import gaussian_filter
 
 from workloads.finite import NonFiniteError, describe_nonfinite
 from workloads.forward import forward
-from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
-                              is_placeholder, param_array)
+from workloads.layers import (
+    LSTM,
+    NETWORK_INPUT,
+    WEIGHTED_KINDS,
+    Activation,
+    Layer,
+    LSTMCell,
+    Network,
+    is_placeholder,
+    param_array,
+)
 
 # Spec section 1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {

@@ -8,13 +8,29 @@ from typing import List, Optional
 
 import typer
 
-from soc.cli import UserError, app
-from soc.cli.netopts import (BLOCK_HELP, INPUT_HELP, MODEL_HELP, PRUNE_HELP, SEED_MAX, SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP,
-                             TRACE_LIMIT_HELP, check_trace_options, load_input, parse_density,
-                             parse_design_accuracies, parse_prune, parse_strategy, resolve_designs, resolve_network,
-                             spec_of)
-from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch
+from soc.cli import UserError, app
+from soc.cli.netopts import (
+    BLOCK_HELP,
+    INPUT_HELP,
+    MODEL_HELP,
+    PRUNE_HELP,
+    SEED_MAX,
+    SET_HELP,
+    TRACE_HELP,
+    TRACE_LAYERS_HELP,
+    TRACE_LIMIT_HELP,
+    check_trace_options,
+    load_input,
+    parse_density,
+    parse_design_accuracies,
+    parse_prune,
+    parse_strategy,
+    resolve_designs,
+    resolve_network,
+    spec_of,
+)
+from soc.compiler.program import STRATEGIES
 
 
 def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=None, seed: int = 0,

@@ -64,8 +64,7 @@ def compress(
 ) -> None:
     """Prune, quantize and entropy-code a network's weights; report sizes and ratios."""
     from workloads.compress import jbig
-    from workloads.compress.pipeline import (compress_synthetic, compress_trained, measured_targets,
-                                             trained_targets)
+    from workloads.compress.pipeline import compress_synthetic, compress_trained, measured_targets, trained_targets
     from workloads.compress.report import format_table, write_csv
 
     if weights not in ("auto", "trained", "synthetic"):

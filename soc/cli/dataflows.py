@@ -75,10 +75,9 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
 
     from reports.plots import save_figure, spatial_breakdown_figure, spatial_breakdown_table
     from soc.arch import design_record
+    from soc.rundir import claim
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, latency_table, network_shapes, summarize
-
-    from soc.rundir import claim
     if not 1 <= batch <= 4096:
         raise UserError(f"--batch: must be in [1, 4096], got {batch}")
     if not 1 <= workers <= 64:

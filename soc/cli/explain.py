@@ -8,8 +8,18 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, MODEL_HELP, PRESET_HELP, SEED_MAX, SET_HELP, parse_strategy, plan,
-                             resolve_design, resolve_model, spec_of)
+from soc.cli.netopts import (
+    ARCH_HELP,
+    MODEL_HELP,
+    PRESET_HELP,
+    SEED_MAX,
+    SET_HELP,
+    parse_strategy,
+    plan,
+    resolve_design,
+    resolve_model,
+    spec_of,
+)
 from soc.compiler.program import STRATEGIES
 
 

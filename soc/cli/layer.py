@@ -15,9 +15,8 @@ from typing import Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.compiler.program import STRATEGIES
 from soc.cli.netopts import ARCH_HELP, PRESET_HELP, SEED_MAX, SET_HELP, resolve_design
-
+from soc.compiler.program import STRATEGIES
 
 MAX_WEIGHTS = 1 << 28  # 1 GiB of float32 weights
 
@@ -78,9 +77,9 @@ def layer(
     trace: bool = typer.Option(False, help="also write trace.json (actor timeline, Chrome trace format)"),
 ) -> None:
     """Simulate one generated layer and write OUT/result.json."""
+    from soc.rundir import claim
     from soc.runtime.simulate import simulate_layer
     from workloads.layers import FC, Conv
-    from soc.rundir import claim
     from workloads.sparsity import layer_tensors
 
     if strategy is not None and strategy not in STRATEGIES:

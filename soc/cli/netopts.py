@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from soc.arch import ConfigError, VectorArch, design_names, load_design
 from soc.cli import UserError
 from soc.compiler.program import STRATEGIES
-from soc.arch import ConfigError, VectorArch, design_names, load_design
 
 # Seeds of NumPy's generator.
 SEED_MAX = 2**32 - 1
@@ -131,6 +131,7 @@ def check_trace_options(spec: str, trace: bool, layers: Optional[str], limit_mb:
 def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
     """Write the network trace; a trace over the size limit or an unknown layer exits 2."""
     import typer
+
     from soc.session import write_trace
     try:
         info = write_trace(path, runs, layers=layers, limit_mb=limit_mb)
@@ -233,8 +234,9 @@ def load_input(path):
     """--input FILE.npy: the network input as an array (checked against the network before the run)."""
     if path is None:
         return None
-    import numpy as np
     from pathlib import Path
+
+    import numpy as np
     p = Path(path)
     if not p.is_file():
         raise UserError(f"--input {p}: no such file")

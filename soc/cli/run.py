@@ -8,11 +8,31 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ACCURACY_HELP, ARCH_HELP, BLOCK_HELP, INPUT_HELP, MODEL_HELP, PRESET_HELP, PRUNE_HELP,
-                             SEED_MAX,
-                             SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
-                             load_input, parse_accuracy, parse_density, parse_layers, parse_prune, parse_strategy,
-                             resolve_design, resolve_network, spec_of, write_trace_or_exit)
+from soc.cli.netopts import (
+    ACCURACY_HELP,
+    ARCH_HELP,
+    BLOCK_HELP,
+    INPUT_HELP,
+    MODEL_HELP,
+    PRESET_HELP,
+    PRUNE_HELP,
+    SEED_MAX,
+    SET_HELP,
+    TRACE_HELP,
+    TRACE_LAYERS_HELP,
+    TRACE_LIMIT_HELP,
+    check_trace_options,
+    load_input,
+    parse_accuracy,
+    parse_density,
+    parse_layers,
+    parse_prune,
+    parse_strategy,
+    resolve_design,
+    resolve_network,
+    spec_of,
+    write_trace_or_exit,
+)
 from soc.compiler.program import STRATEGIES
 
 

@@ -65,17 +65,31 @@ from typing import Sequence
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.compiler.lowering import lower_fc
-from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch, load_design
-from soc.vector.elementwise import combine, run_elementwise
+from soc.compiler.lowering import lower_fc, weight_frac_bits
+from soc.compiler.program import STRATEGIES
 from soc.result import LayerResult
-from soc.compiler.lowering import weight_frac_bits
 from soc.runtime.simulate import simulate_layer, simulate_matrices
+from soc.vector.elementwise import combine, run_elementwise
 from workloads import forward as ref
-from workloads.layers import (ACTIVATION_FUNCTIONS, FC, LRN, Activation, Add, BatchNorm, Concat, Conv, GRUCell,
-                              LSTMCell, Mul, Pad, Pool, Slice, Transpose)
 from workloads.finite import check_finite
+from workloads.layers import (
+    ACTIVATION_FUNCTIONS,
+    FC,
+    LRN,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    GRUCell,
+    LSTMCell,
+    Mul,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+)
 from workloads.sparsity import block_sparse_weights, to_fixed
 
 PLACEMENTS = ("dram",)

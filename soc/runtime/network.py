@@ -64,17 +64,39 @@ import runpy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
-from soc.runtime import api
 from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, design_roofs, summarize
-from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
-                              GRUCell, Layer, LSTMCell, Mul, Network, Pad, Pool, Slice, Transpose)
+from soc.runtime import api
+from workloads.layers import (
+    FC,
+    GRU,
+    LRN,
+    LSTM,
+    MOVEMENT_KINDS,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    GRUCell,
+    Layer,
+    LSTMCell,
+    Mul,
+    Network,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+)
 from workloads.sparsity import LayerTensors, PruneSpec, iter_network
+
+if TYPE_CHECKING:
+    from workloads.io.model import LoadedModel
 
 
 class NetworkRunError(RuntimeError):
@@ -216,6 +238,7 @@ def _view(x, batch: int, shape) -> np.ndarray:
 def _recurrent(handle: api.Handle, t: LayerTensors, x: np.ndarray, batch: int) -> LayerResult:
     """An LSTM/GRU sequence: one cell call per step, the state carried between steps."""
     layer = t.layer
+    assert isinstance(layer, (LSTM, GRU))
     x = _view(x, batch, layer.input_shape)
     w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
     h = layer.hidden_size
@@ -298,6 +321,7 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False) -
         elif isinstance(layer, Transpose):
             desc = api.TransformDescriptor("transpose", shapes, perm=layer.perm)
         else:
+            assert isinstance(layer, Pad)
             desc = api.TransformDescriptor("pad", shapes, pads=layer.pads, mode=layer.mode, value=layer.value)
         xs = [_tensor(_view(a, batch, s)) for a, s in zip(arrays, shapes)]
         return api.transform_forward(handle, desc, xs, y, name=name)
@@ -502,7 +526,7 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
     return outcome
 
 
-def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
+def load_script(path: str | Path) -> Callable[..., Any]:
     """The ``run(handle)`` function of a workload script (a Python file using the API)."""
     path = Path(path)
     if not path.is_file():

@@ -12,22 +12,22 @@ import numpy as np
 import simpy
 
 from energy.ledger import EnergyLedger
-from soc.vector.buffer import Buffer
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling, generate
 from soc.compiler.tiles import InputTile, TileMaker, WeightTile
-from soc.arch.vector import VectorArch
+from soc.kernels import count_effectual, reference_mac
+from soc.result import MatrixRun
+from soc.vector.buffer import Buffer
 from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
 from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
 from soc.vector.dram import Dram
 from soc.vector.encoder import Encoder, activate, read_outputs
 from soc.vector.htree import HTree
-from soc.kernels import count_effectual, reference_mac
 from soc.vector.nsm import NeuronSelector
 from soc.vector.pe import NeuralFunctionalUnit
 from soc.vector.pricing import Pricing
 from soc.vector.watchdog import SimulationStall, cycle_bound, injected_fault, run_watched
-from soc.result import MatrixRun
 
 
 class CountingEnvironment(simpy.Environment):

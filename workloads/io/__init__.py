@@ -20,8 +20,13 @@ from workloads.io.csv import TopologyError, load_topology_csv, read_topology_csv
 from workloads.io.model import LoadedModel
 from workloads.io.onnx import OnnxImportError, UnsupportedOperatorError, load_onnx
 from workloads.io.timeloop import TimeloopProblemError, load_timeloop, read_timeloop
-from workloads.io.yaml import (NetworkFileError, load_network_yaml, network_from_dict, read_network_dict,
-                               read_network_yaml)
+from workloads.io.yaml import (
+    NetworkFileError,
+    load_network_yaml,
+    network_from_dict,
+    read_network_dict,
+    read_network_yaml,
+)
 from workloads.layers import Network
 
 FILE_TYPES = (".onnx", ".csv", ".yaml", ".yml")
