@@ -220,7 +220,7 @@ def derive_design_table(base: PrimitiveTable, node_nm: float = 65, vdd_v: float 
                         buffer_bytes: dict[str, int] | None = None, dram: str = "lpddr4") -> dict:
     """Price every (component, action) of the reference accelerator.
 
-    Returns the YAML-ready dict of a ``design`` table. Buffer sizes default to spec 2.3.
+    Returns the YAML-ready dict of a ``design`` table. Buffer sizes default to docs/hardware.md §2.3.
     """
     sizes = {"nbin": 8192, "nbout": 8192, "sb": 32768, "nibin": 1024, "sib": 1024, "ib": 1024}
     sizes.update(buffer_bytes or {})

@@ -139,7 +139,7 @@ def test_wider_units_cost_more():
 
 # --------------------------------------------------------------------------- the reference table
 def reference_prices():
-    """The reference accelerator of reference-65nm.yaml: spec 2.3 sizes, 4-bit codes
+    """The reference accelerator of reference-65nm.yaml: docs/hardware.md §2.3 sizes, 4-bit codes
     (16-entry WDM tables), 65 nm, 1.0 V; its step-index adders and entropy decoders are
     those of the same parts in the weight-sparse design and with decoders enabled."""
     cfg = design("coarse-sparse", weight_bits=4)

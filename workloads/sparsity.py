@@ -5,7 +5,7 @@ where ``s = sqrt(2 / fan_in)`` (He initialisation scale) and ``m`` is a log-norm
 magnitude field that is smooth across neighbouring blocks (a Gaussian-filtered random
 field on the block grid, correlation length ``correlation`` blocks, log-std
 ``spread``). Large weights are therefore clustered locally and block means vary, as
-spec 2.1 assumes. Coarse-grained pruning then removes whole non-overlapping blocks
+docs/hardware.md §2.1 assumes. Coarse-grained pruning then removes whole non-overlapping blocks
 (stride = block size) with the smallest mean |w| until the kept fraction is as close as
 the block granularity allows to ``density``. For speed only the surviving blocks are drawn:
 every block's mean |w| is first sampled from its distribution (mean of ``n`` half-normal
@@ -53,7 +53,7 @@ from workloads.layers import (
     param_array,
 )
 
-# Spec section 1 (percent converted to fractions); None where the network has no such layers.
+# docs/hardware.md §1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
     "lenet5": dict(conv_sss=0.8898, conv_sns=0.2539, conv_dns=0.0000,
                    fc_sss=0.9147, fc_sns=0.4770, fc_dns=0.1150),
@@ -72,8 +72,8 @@ MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
 # Networks without a measured row borrow one (stated here, used by `layer_sparsity`).
 SPARSITY_SUBSTITUTES = {"resnet18": "resnet152", "resnet50": "resnet152"}
 
-DEFAULT_CONV_BLOCK = (16, 1, 1, 1)  # (B_fout, B_fin, Bx, By): spec 2.1 typical conv block
-DEFAULT_FC_BLOCK = (32, 32)         # (B_out, B_in): spec 2.1 typical FC block
+DEFAULT_CONV_BLOCK = (16, 1, 1, 1)  # (B_fout, B_fin, Bx, By): docs/hardware.md §2.1 typical conv block
+DEFAULT_FC_BLOCK = (32, 32)         # (B_out, B_in): docs/hardware.md §2.1 typical FC block
 
 
 def _rng(seed: int, *stream: int) -> np.random.Generator:
@@ -112,7 +112,7 @@ MIN_BLOCKS_PER_AXIS = 4
 
 
 def default_block(weight_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Spec 2.1 typical block ((16, 1, 1, 1) conv, (32, 32) FC), shrunk on small layers so
+    """docs/hardware.md §2.1 typical block ((16, 1, 1, 1) conv, (32, 32) FC), shrunk on small layers so
     that every axis has at least ``MIN_BLOCKS_PER_AXIS`` blocks (or blocks of size 1)."""
     base = DEFAULT_FC_BLOCK if len(weight_shape) == 2 else DEFAULT_CONV_BLOCK
     return tuple(max(1, min(b, s // MIN_BLOCKS_PER_AXIS)) for b, s in zip(base, weight_shape))
@@ -134,7 +134,7 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     """Weights of ``shape`` with whole blocks removed to keep ``density`` of them.
 
     Returns ``(weights float32, keep bool)``; pruned weights are exactly 0. ``block`` is
-    (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: spec 2.1 typical
+    (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: docs/hardware.md §2.1 typical
     block, see :func:`default_block`). ``input_neuron_sparsity`` (SNS), if given, is the
     fraction of input neurons (axis 1) to leave without any connection: the weakest whole
     block columns are disconnected and every other block column keeps at least its

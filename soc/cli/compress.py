@@ -7,7 +7,7 @@ trained weights (lenet5, mlp), ``DIR/accuracy.json`` (test accuracy ``before`` a
 ``after`` compression, fractions 0..1, and accuracy per parameter before (dense
 weights) and after (non-zero weights); ``socsim run NETWORK --accuracy DIR`` adds accuracy
 per joule of an inference). Other models use synthetic weights: a zoo
-network at the measured sparsities of SPEC section 1 per layer kind, any other model at
+network at the measured sparsities of docs/hardware.md §1 per layer kind, any other model at
 the densities of :mod:`workloads.density` (``--weight-density``, else what the file
 states, else the measured defaults). Prints the table unless ``--quiet``.
 """

@@ -1,5 +1,5 @@
 """What the compiler decides for one layer: its tiling, the estimated DRAM traffic of each
-reuse strategy (bytes, spec 6 model of :func:`soc.compiler.tiling.traffic`) and the
+reuse strategy (bytes, docs/hardware.md §6 model of :func:`soc.compiler.tiling.traffic`) and the
 strategy chosen (least traffic, or the forced one).
 
 A layer is lowered exactly as :func:`soc.runtime.simulate.simulate_layer` lowers it (fixed-point

@@ -9,7 +9,7 @@
 * ``dense``: NBin holds every neuron; SB every weight; no indexes.
 
 Sizes are real (counted from the data); :func:`estimate` gives the dense x density
-estimates that the compiler's traffic model uses (spec 6).
+estimates that the compiler's traffic model uses (docs/hardware.md §6).
 """
 from __future__ import annotations
 

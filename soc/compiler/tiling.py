@@ -1,4 +1,4 @@
-"""Loop tiling and the reuse-strategy traffic model (spec 6).
+"""Loop tiling and the reuse-strategy traffic model (docs/hardware.md §6).
 
 Tile sizes of sparse data are estimated as dense size x density (the compiler does not
 look at individual values when it plans); the chosen tiling is then checked against the

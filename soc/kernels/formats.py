@@ -1,4 +1,4 @@
-"""Compressed formats of the reference design (direct indexing, spec 1 and 2.2).
+"""Compressed formats of the reference design (direct indexing, docs/hardware.md §1 and 2.2).
 
 Neurons: non-zero values + a bitmask with one bit per position.
 Synapses: groups of ``group_size`` consecutive outputs share one bitmask; each output

@@ -1,4 +1,4 @@
-"""The programming model: a cuDNN-style library API over the simulated accelerator (spec 6).
+"""The programming model: a cuDNN-style library API over the simulated accelerator (docs/hardware.md §6).
 
 Describe the data, describe the operation, then call a forward function::
 
@@ -406,7 +406,7 @@ def check_strategy(strategy: str | None) -> None:
 
 
 def data_placement(cfg: VectorArch) -> dict[str, tuple[str, ...]]:
-    """Where the compiler places each operand's tiles on chip for a design (spec 6)."""
+    """Where the compiler places each operand's tiles on chip for a design (docs/hardware.md §6)."""
     return {"inputs": ("nbin", "nibin") if cfg.compressed_neurons else ("nbin",),
             "weights": ("sb", "sib") if cfg.shared_index else ("sb",),
             "outputs": ("nbout",)}

@@ -9,7 +9,7 @@ with the semantics of :func:`workloads.sparsity.iter_network`. A layer that carr
 trained weights (an imported ONNX model) computes with them: their zeros are its static
 sparsity, the design's quantization makes the codes; ``prune`` prunes them first with
 :mod:`workloads.compress.prune`. Other weighted layers get synthetic block-sparse weights
-at their target densities (by default the network's measured sparsities, spec 1; none for
+at their target densities (by default the network's measured sparsities, docs/hardware.md §1; none for
 networks without a measured row), each scaled once so its output has unit RMS, and every
 ReLU biased so that the zeros reaching the next weighted layer are its target. The
 activations are a forward pass from the input the user gave (``inputs``) or from a

@@ -2,7 +2,7 @@
 
 With an NSM (a shared synapse index, or zero activations skipped): for each input row
 and each group of Tn outputs, AND the neuron mask with the group's synapse mask,
-prefix-count the masks and gather the neurons at the set positions (spec 2.2). With
+prefix-count the masks and gather the neurons at the set positions (docs/hardware.md §2.2). With
 dense weights the synapse mask is all ones (only the neuron mask is counted); with dense
 neurons the neuron mask is all ones (only the synapse mask is counted). The counts that set the PEs' work are computed here from
 the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
