@@ -108,3 +108,21 @@ def test_the_check_covers_what_a_run_books(name, changes):
     assert dynamic <= set(booked_actions(cfg))
     static_components = {c for c, a in booked if a in ("leakage", "refresh")}
     assert static_components <= {spec.name for spec in vector_components(cfg)}
+
+
+def test_a_network_trace_beyond_the_simulators_cap_is_marked_and_warned(tmp_path):
+    """The whole-network trace (socsim run --trace) of a layer with more activities than
+    the simulator keeps says truncated, with the number dropped, and warns on stderr."""
+    net = tmp_path / "bigconv.yaml"
+    net.write_text("name: bigconv\ninput_shape: [64, 48, 48]\nlayers:\n"
+                   "  - {type: conv, name: c1, out_channels: 64, kernel: 3, padding: 1}\n")
+    out = tmp_path / "run"
+    res = subprocess.run([sys.executable, "-m", "soc.cli", "run", str(net), "--trace", "--set", "nbin.size_bytes=1024",
+                          "--set", "sb.size_bytes=2048", "--out", str(out)], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    trace = json.loads((out / "trace.json").read_text())
+    other = trace["otherData"]
+    assert other["truncated"] is True and other["dropped_events"] > 0
+    warning = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and f'"dropped_events": {other["dropped_events"]}' in warning[0]

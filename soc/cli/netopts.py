@@ -139,6 +139,9 @@ def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
         raise UserError(str(exc)) from None
     note = f", {info['dropped_events']:,} activity records not kept (truncated)" if info["truncated"] else ""
     typer.echo(f"wrote {path} ({info['mb']:.1f} MB, {info['events']:,} events{note})")
+    if info["truncated"]:
+        typer.echo(f"warning: {path}: \"truncated\": true, \"dropped_events\": {info['dropped_events']} (activity "
+                   f"records the simulator did not keep; the trace holds the rest)", err=True)
     return info
 
 
