@@ -34,7 +34,7 @@ RNN_NET = {"name": "rnn", "input_shape": [16], "layers": [
 CSV_HEADER = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
 
 # --------------------------------------------------------------------------- files
-FILES: dict[str, str | bytes] = {}
+FILES: dict[str, str | bytes] = {"cmp-with-file/weight-sparse": "a file where a design's directory goes"}
 
 
 def _design(fname: str, /, **changes) -> str:
@@ -375,6 +375,8 @@ OPT = [
     ("compare-seed", ["compare", "mlp", "--out", "{d}/out", "--seed", "-1"], "--seed"),
     ("compare-strategy", ["compare", "mlp", "--out", "{d}/out", "--strategy", "x"], "--strategy"),
     ("compare-out-file", ["compare", "mlp", "--out", _raw("d-file", "x")], "--out"),
+    ("compare-design-dir-is-file", ["compare", "mlp", "--out", "{d}/cmp-with-file", "--arch", "dense",
+                                    "--arch", "weight-sparse"], "weight-sparse"),
     ("explain-layer-unknown", ["explain", "lenet5", "--layer", "conv9"], "--layer"),
     ("explain-layer-pool", ["explain", "lenet5", "--layer", "pool1"], "--layer"),
     ("explain-strategy", ["explain", "lenet5", "--strategy", "x"], "--strategy"),
@@ -420,6 +422,7 @@ def test_catalogue_is_large_and_distinct():
 def data_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("catalogue")
     for name, content in FILES.items():
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
         text = content.replace("{d}", str(d)) if isinstance(content, str) else content
         (d / name).write_bytes(text.encode() if isinstance(text, str) else text)
     return d

@@ -44,9 +44,11 @@ def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=N
     from soc.cli.run import print_summary, run_one
     from soc.result import design_roofs
     summaries, tables, roofs, runs = {}, {}, {}, []
-    from soc.rundir import claim
+    from soc.rundir import check_writable, claim
     target = resolve_network(network)
     with claim(out) as rundir:  # one comparison per directory; each design's run claims its own
+        for cfg in designs:  # every design's directory can be written before the first one runs
+            check_writable(out / cfg.name)
         rundir.register(*(d.name for d in designs), "trace.json")
         for cfg in designs:
             name = cfg.name
