@@ -46,9 +46,9 @@ def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=N
     summaries, tables, roofs, runs = {}, {}, {}, []
     from soc.rundir import check_writable, claim
     target = resolve_network(network)
+    for cfg in designs:  # every design's directory can be written before anything is touched
+        check_writable(out / cfg.name)
     with claim(out) as rundir:  # one comparison per directory; each design's run claims its own
-        for cfg in designs:  # every design's directory can be written before the first one runs
-            check_writable(out / cfg.name)
         rundir.register(*(d.name for d in designs), "trace.json")
         for cfg in designs:
             name = cfg.name
