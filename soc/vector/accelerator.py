@@ -27,7 +27,7 @@ from soc.vector.htree import HTree
 from soc.vector.nsm import NeuronSelector
 from soc.vector.pe import NeuralFunctionalUnit
 from soc.vector.pricing import Pricing
-from soc.vector.watchdog import SimulationStall, cycle_bound, injected_fault, run_watched
+from soc.vector.watchdog import ProcessWatch, SimulationStall, cycle_bound, injected_fault, run_watched
 
 
 class CountingEnvironment(simpy.Environment):
@@ -118,8 +118,9 @@ class VectorAccelerator:
                             latency_cycles=cfg.dram.latency_cycles, hop_cycles=cfg.htree.hop_cycles,
                             levels=cfg.htree_levels)
         # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
-        run_watched(env, layer=layer.name, bound=bound, actors=actors, driver="cp", names=names,
-                    signals={"encoder (close)": "the last compute of its output tile (from the PEs)"})
+        watch = ProcessWatch(actors, "cp", names,
+                             signals={"encoder (close)": "the last compute of its output tile (from the PEs)"})
+        run_watched(env, layer=layer.name, bound=bound, watch=watch)
         cycles = int(env.now)
         self._book_static(buffers, cycles)
         try:

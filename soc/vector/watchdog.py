@@ -11,6 +11,10 @@ message names every actor still waiting and what each waits for:
 * **runaway time**: the next event lies beyond a bound derived from the layer
   (:func:`cycle_bound`), far above any cycle count the layer can legitimately take.
 
+What "finished" means and what each actor waits for comes from a :class:`Watch`:
+:class:`ProcessWatch` reads it off actors that are SimPy processes; actors kept as state
+machines on the same SimPy clock provide their own (the loop only needs the clock).
+
 For tests, :func:`inject_fault` makes the next simulations stall on purpose
 (``"deadlock"``: the PEs never free what they hold; ``"livelock"``: an extra process
 keeps time moving without progress). It is a test hook: nothing in socsim sets it.
@@ -20,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Protocol
 
 import simpy
 from simpy.resources.resource import Request
@@ -91,41 +95,57 @@ def _idle(event: simpy.Event | None) -> bool:
     return isinstance(event, StoreGet) and not event.resource.items
 
 
-def run_watched(env: simpy.Environment, *, layer: str, bound: int, actors: Mapping[str, simpy.Process],
-                driver: str, names: Mapping[int, str], finished: Callable[[], bool] = lambda: True,
-                signals: Mapping[str, str] | None = None) -> None:
-    """Run ``env`` until no event is pending, raising :class:`SimulationStall` on a deadlock
-    or when simulated time would pass ``bound`` cycles. ``driver`` names the actor whose
-    process must have ended (the control processor); ``finished`` is a last check that
-    the work is complete (every output written); ``signals`` says, per actor, what a
-    plain event it waits on stands for."""
+class Watch(Protocol):
+    """What the watchdog asks of the actors of a run: whether the work is complete, and
+    what each actor still waits for (``"name waits for ..."``, and idle ones)."""
+
+    def finished(self) -> bool: ...
+
+    def report(self) -> str: ...
+
+
+class ProcessWatch:
+    """:class:`Watch` of actors that are SimPy processes: a layer is finished when the
+    ``driver`` (the control processor) has ended and every other actor waits for work on
+    an empty queue. ``names`` names queues, buffers and channels by ``id``; ``signals``
+    says, per actor, what a plain event it waits on stands for."""
+
+    def __init__(self, actors: Mapping[str, simpy.Process], driver: str, names: Mapping[int, str],
+                 signals: Mapping[str, str] | None = None):
+        self.actors, self.driver, self.names, self.signals = actors, driver, names, signals or {}
+
+    def finished(self) -> bool:
+        return not any(p.is_alive and (n == self.driver or not _idle(p.target)) for n, p in self.actors.items())
+
+    def _wait(self, n: str, p: simpy.Process) -> str:
+        target = p.target
+        if n in self.signals and type(target) is simpy.Event and id(target) not in self.names:
+            return self.signals[n]
+        return describe_wait(target, self.names)
+
+    def report(self) -> str:
+        waiting = [f"{n} waits for {self._wait(n, p)}" for n, p in self.actors.items()
+                   if p.is_alive and not _idle(p.target)]
+        idle = [n for n, p in self.actors.items() if p.is_alive and _idle(p.target)]
+        tail = f"; idle: {', '.join(idle)}" if idle else ""
+        return f"{'; '.join(waiting) if waiting else 'no actor is blocked'}{tail}"
+
+
+def run_watched(env: simpy.Environment, *, layer: str, bound: int, watch: Watch,
+                complete: Callable[[], bool] = lambda: True) -> None:
+    """Run ``env`` until no event is pending, raising :class:`SimulationStall` when the
+    actors' work is not finished then (a deadlock), or when simulated time would pass
+    ``bound`` cycles. ``complete`` is a last check that the work is whole (every output
+    written). The message names every actor still waiting and what it waits for."""
     peek, step = env.peek, env.step
     while True:
         when = peek()
         if when == math.inf:
             break
         if when > bound:
-            raise SimulationStall(_message(layer, f"simulated time passed {bound:,} cycles, the bound derived "
-                                                  f"from the layer, without finishing", actors, names, signals))
+            raise SimulationStall(f"layer {layer!r}: simulation stalled: simulated time passed {bound:,} cycles, "
+                                  f"the bound derived from the layer, without finishing; {watch.report()}")
         step()
-    stuck = {n: p for n, p in actors.items() if p.is_alive and (n == driver or not _idle(p.target))}
-    if stuck or not finished():
-        raise SimulationStall(_message(layer, f"no event is pending at cycle {env.now:,.0f} but work remains",
-                                       actors, names, signals))
-
-
-def _message(layer: str, what: str, actors: Mapping[str, simpy.Process], names: Mapping[int, str],
-             signals: Mapping[str, str] | None = None) -> str:
-    signals = signals or {}
-
-    def wait(n: str, p: simpy.Process) -> str:
-        target = p.target
-        if n in signals and type(target) is simpy.Event and id(target) not in names:
-            return signals[n]
-        return describe_wait(target, names)
-
-    waiting = [f"{n} waits for {wait(n, p)}" for n, p in actors.items() if p.is_alive and not _idle(p.target)]
-    idle = [n for n, p in actors.items() if p.is_alive and _idle(p.target)]
-    tail = f"; idle: {', '.join(idle)}" if idle else ""
-    return (f"layer {layer!r}: simulation stalled: {what}; "
-            f"{'; '.join(waiting) if waiting else 'no actor is blocked'}{tail}")
+    if not watch.finished() or not complete():
+        raise SimulationStall(f"layer {layer!r}: simulation stalled: no event is pending at cycle {env.now:,.0f} "
+                              f"but work remains; {watch.report()}")
