@@ -21,12 +21,13 @@ import itertools
 import pytest
 
 from energy.ledger import EnergyLedger
-from soc.vector.accelerator import VectorAccelerator
+from soc.arch import design
 from soc.compiler.explain import lower_layer
 from soc.compiler.program import STRATEGIES, LoadInput, LoadWeights, OpenOutput, Tiling
 from soc.compiler.tiles import TileMaker
 from soc.compiler.tiling import choose, measure_densities, real_overflow, traffic
-from soc.arch import design
+from soc.vector.accelerator import VectorAccelerator
+
 PRESETS = ("coarse-sparse", "weight-sparse", "dense")
 from workloads.layers import FC, Conv
 from workloads.sparsity import layer_tensors

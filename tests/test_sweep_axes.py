@@ -29,8 +29,8 @@ def test_sparsity_axes_change_the_work_done():
 
 def test_generated_densities_are_the_ones_asked():
     from soc.sweep.evaluate import reference_tensors
-    from soc.sweep.spec import load_spec
     from soc.sweep.points import enumerate_points, make_task
+    from soc.sweep.spec import load_spec
     spec = load_spec({"workloads": ["lenet5"], "axes": {"weight_density": [0.25], "input_density": [0.5],
                                                         "block": [[2, 2]]}}, probe=False)
     task = make_task(spec, enumerate_points(spec)[0])

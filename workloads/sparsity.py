@@ -39,9 +39,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from workloads.finite import NonFiniteError, describe_nonfinite
 from workloads.forward import forward
-from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
-                              is_placeholder, param_array)
+from workloads.layers import (
+    LSTM,
+    NETWORK_INPUT,
+    WEIGHTED_KINDS,
+    Activation,
+    Layer,
+    LSTMCell,
+    Network,
+    is_placeholder,
+    param_array,
+)
 
 # docs/hardware.md §1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -299,12 +309,17 @@ def measured_density(x: np.ndarray) -> float:
 
 
 def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
-    """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767]."""
+    """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767].
+    NaN and infinity are refused (:class:`workloads.finite.NonFiniteError`)."""
     if isinstance(frac_bits, bool) or not isinstance(frac_bits, (int, np.integer)) or not 0 <= frac_bits <= 15:
         raise ValueError(f"frac_bits must be an integer in [0, 15], got {frac_bits!r}")
     a = np.asarray(x)
+    problem = describe_nonfinite(a)
+    if problem is not None:  # NaN would round to 0 and infinity saturate: never silently
+        raise NonFiniteError(f"to_fixed: a tensor holds {problem}; every value must be finite")
     if a.dtype != np.float32:  # float32 stays float32: scaling by 2^f and rounding to int16 range are exact
         a = a.astype(np.float64)
+    a = np.clip(a, -65536.0, 65536.0)  # saturates all the same, and 2^f x a cannot overflow
     scaled = np.rint(a * a.dtype.type(1 << frac_bits))
     np.clip(scaled, -32768, 32767, out=scaled)
     return scaled.astype(np.int16)

@@ -9,11 +9,10 @@ layer has the same shape).
 """
 from __future__ import annotations
 
-from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc
+from soc.arch.vector import VectorArch
+from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.program import STRATEGIES
 from soc.compiler.tiling import choose
-from soc.arch.vector import VectorArch
-from soc.compiler.lowering import weight_frac_bits
 
 
 def strategy_key(strategy: str) -> str:

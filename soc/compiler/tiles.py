@@ -18,9 +18,9 @@ from functools import cached_property
 
 import numpy as np
 
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling
-from soc.arch.vector import VectorArch
 from soc.kernels import CompressedNeurons, CompressedSynapses, compress_synapses
 
 STEP_INDEX_BITS = 8   # step index width of the weight-sparse baseline (per non-zero weight)

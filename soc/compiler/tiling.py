@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import STRATEGIES, Tiling
 from soc.compiler.tiles import STEP_INDEX_BITS, TileMaker
-from soc.arch.vector import VectorArch
 
 
 class TilingError(ValueError):

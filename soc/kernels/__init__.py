@@ -1,7 +1,12 @@
 """Sparse multiply-accumulate kernels: the compiled kernel and its NumPy reference."""
-from soc.kernels.formats import (CompressedNeurons, CompressedSynapses, compress_neurons,
-                                 compress_synapses, decompress_neurons)
-from soc.kernels.mac import MacResult, sparse_mac, sparse_mac_raw, reference_mac, count_effectual, quantize, MAX_INPUTS
+from soc.kernels.formats import (
+                                 CompressedNeurons,
+                                 CompressedSynapses,
+                                 compress_neurons,
+                                 compress_synapses,
+                                 decompress_neurons,
+)
+from soc.kernels.mac import MAX_INPUTS, MacResult, count_effectual, quantize, reference_mac, sparse_mac, sparse_mac_raw
 
 __all__ = ["CompressedNeurons", "CompressedSynapses", "compress_neurons", "compress_synapses",
            "decompress_neurons", "MacResult", "sparse_mac", "sparse_mac_raw", "reference_mac", "count_effectual", "quantize", "MAX_INPUTS"]

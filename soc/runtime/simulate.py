@@ -6,11 +6,11 @@ import time
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.vector.accelerator import VectorAccelerator
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.tiling import choose
-from soc.arch.vector import VectorArch
 from soc.result import LayerResult
+from soc.vector.accelerator import VectorAccelerator
 
 
 def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: VectorArch, *,

@@ -10,7 +10,7 @@ Public entry points:
 * :func:`soc.spatial.array.simulate_mapping` -> SimPy run (cycles, ledger)
 * :func:`soc.spatial.functional.execute_mapping` -> pass-by-pass arithmetic and counts
 """
-from soc.spatial.shapes import LayerShape, from_layer  # noqa: F401
 from soc.arch.spatial import SpatialArch, make_spatial_config  # noqa: F401
+from soc.spatial.shapes import LayerShape, from_layer  # noqa: F401
 
 DATAFLOWS = ("WS", "OSA", "OSB", "OSC", "NLR", "RS")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from soc.sweep.errors import SweepError
 from soc.sweep.points import Task
@@ -91,7 +91,7 @@ class ProcessEngine(Engine):
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise SweepError(f"--workers: must be an integer >= 1, got {workers!r}")
         self.workers = workers or default_workers()
-        self.pool = None
+        self.pool: Any = None  # a ProcessPoolExecutor once started
 
     def start(self) -> None:
         import multiprocessing
@@ -108,6 +108,7 @@ class ProcessEngine(Engine):
         from collections import deque
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
+
         from soc.sweep.evaluate import evaluate
         source = iter(tasks)
         pending: dict = {}
@@ -172,8 +173,8 @@ class DaskEngine(Engine):
         self.scheduler = scheduler
         self.timeout = float(timeout)
         self.workers = workers or (default_workers() if scheduler is None else 0)
-        self.cluster = None
-        self.client = None
+        self.cluster: Any = None  # a dask LocalCluster (--dask local)
+        self.client: Any = None  # a dask.distributed Client once started
         self.name = f"dask scheduler {scheduler}" if scheduler else "dask LocalCluster"
 
     def start(self) -> None:
@@ -208,6 +209,7 @@ class DaskEngine(Engine):
 
     def imap_unordered(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
         from distributed import as_completed
+
         from soc.sweep.evaluate import evaluate
         source = iter(tasks)
         pending: dict = {}

@@ -259,8 +259,8 @@ def evaluate(task: Task) -> dict:
 
 # --------------------------------------------------------------------------- metric names
 def _probe_network():
-    from workloads.zoo.builder import NetworkBuilder
     from workloads.layers import Network
+    from workloads.zoo.builder import NetworkBuilder
     b = NetworkBuilder("probe", (2, 8, 8))
     b.conv("conv", 4, 3)
     b.act("relu")

@@ -405,6 +405,7 @@ def check_design_value(base: dict, engine: str, path: str, value: Any, label: st
     that only clashes with another field of the base design is accepted: another axis
     may change that field, and a combination that cannot be built fails as its point."""
     from pydantic import ValidationError
+
     from soc.arch.errors import describe_error
     from soc.arch.loader import KINDS, apply_sets
     try:

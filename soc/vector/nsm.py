@@ -23,10 +23,10 @@ import math
 import numpy as np
 import simpy
 
-from soc.vector.buffer import Buffer
 from soc.arch.vector import VectorArch
-from soc.vector.tokens import ResidentTile, OutputVisit, Selection
 from soc.compiler.program import Compute
+from soc.vector.buffer import Buffer
+from soc.vector.tokens import OutputVisit, ResidentTile, Selection
 
 
 def decode_per_slice(weight_bits: int) -> int:

@@ -29,8 +29,7 @@ import numpy as np
 
 from workloads.compress import huffman, indexing, jbig
 from workloads.compress.prune import check_block, check_density, check_sparsity, prune, sparsity_schedule
-from workloads.compress.quantize import (DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, quantize,
-                                         refit_codebooks)
+from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, quantize, refit_codebooks
 from workloads.compress.report import LayerCompression
 
 WEIGHTED_KINDS = ("conv", "fc")
