@@ -35,7 +35,13 @@ build: $(STAMP) $(wildcard soc/kernels/*.pyx soc/kernels/*.h)
 demo: build
 	$(BIN)/socsim demo --out $(OUT)/demo
 
-test: build
+# Static checks first (configured in pyproject.toml): ruff (lint, import order) and mypy
+# (soc/, energy/, workloads/, reports/); either one's findings fail the target.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: build lint
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: build

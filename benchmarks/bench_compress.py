@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from timing import median_s  # benchmarks/ is on sys.path (run.py)
 
 from workloads.compress import huffman, jbig
 from workloads.compress.pipeline import compress_synthetic, measured_targets
 from workloads.compress.prune import prune
 from workloads.compress.quantize import choose_k
 from workloads.zoo import get_network
-
-from timing import median_s  # benchmarks/ is on sys.path (run.py)
 
 REPEATS = 3
 STEP_TARGET_S = 30.0

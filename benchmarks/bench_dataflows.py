@@ -1,4 +1,4 @@
-"""Wall time of the full dataflow comparison on AlexNet (spec section 4, issue 4).
+"""Wall time of the full dataflow comparison on AlexNet (docs/hardware.md §4, issue 4).
 
 All six dataflows (WS, OS-A, OS-B, OS-C, NLR, RS) on all conv and FC layers of the
 zoo's AlexNet at batch 16 on the spatial-16x16 design (256 PEs, equal-area storage,

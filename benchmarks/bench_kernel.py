@@ -11,7 +11,7 @@ Layers (issue 2 benchmark layers):
   (169 windows x 2304 inputs; the padding adds more zeros to border windows).
 
 The kernel runs on the compressed formats with synapse groups of 16 outputs (B_fout = Tn =
-16, spec 2.2/2.3; a 32-row FC block is two groups with the same mask), 16-bit fixed point
+16, docs/hardware.md §2.2/2.3; a 32-row FC block is two groups with the same mask), 16-bit fixed point
 with 8 fraction bits. Compression is not timed for the kernel (weights are compressed
 offline; neurons arrive compressed from the previous layer's encoder); the time of
 ``compress_neurons`` is reported separately. Likewise scipy's CSR matrix and the dense

@@ -6,11 +6,10 @@ Wall times are medians of ``REPEATS`` runs in seconds. Target (issue 3 / workloa
 """
 from __future__ import annotations
 
+from timing import median_s  # benchmarks/ is on sys.path (run.py)
 
 from workloads.sparsity import MEASURED_SPARSITY, layer_tensors, run_network
 from workloads.zoo import get_network, list_networks
-
-from timing import median_s  # benchmarks/ is on sys.path (run.py)
 
 REPEATS = 3
 TARGET_S = 0.5

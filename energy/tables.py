@@ -34,8 +34,12 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationErro
 TABLE_DIR = Path(__file__).parent / "tables"
 
 
+class EnergyTableError(ValueError):
+    """An energy table file that cannot be read or is invalid (one line naming the file and field)."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SramPoint(_Strict):
@@ -158,13 +162,27 @@ def available_tables() -> list[str]:
 
 
 def load_table_file(path: Path) -> EnergyTable:
-    data = yaml.safe_load(Path(path).read_text())
-    if not isinstance(data, dict) or data.get("kind") not in _KINDS:
-        raise ValueError(f"{path}: field 'kind' must be one of {sorted(_KINDS)}")
     try:
-        return _KINDS[data["kind"]].model_validate(data)
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise EnergyTableError(f"energy table {path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise EnergyTableError(f"energy table {path}: not a text file (byte {exc.start} is not UTF-8)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}:" if mark is not None else ""
+        raise EnergyTableError(f"energy table {path}:{where} not valid YAML "
+                               f"({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data.get("kind") not in _KINDS:
+        got = data.get("kind") if isinstance(data, dict) else type(data).__name__
+        raise EnergyTableError(f"energy table {path}: kind: must be one of {sorted(_KINDS)}; got {got!r}")
+    try:
+        model: type[BaseModel] = _KINDS[data["kind"]]
+        return model.model_validate(data)  # type: ignore[return-value]
     except ValidationError as exc:
-        raise ValueError(f"{path}: invalid energy table:\n{exc}") from None
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}; got {e.get('input')!r}"[:300]
+                             for e in exc.errors()[:5])
+        raise EnergyTableError(f"energy table {path}: {problems}") from None
 
 
 @lru_cache(maxsize=None)
@@ -174,7 +192,8 @@ def load_table(name: str) -> EnergyTable:
     if not path.suffix:
         path = TABLE_DIR / f"{name}.yaml"
         if not path.exists():
-            raise ValueError(f"unknown energy table {name!r}; allowed: {available_tables()}")
+            raise EnergyTableError(f"unknown energy table {name!r}; allowed: {', '.join(available_tables())}, "
+                                   f"or a .yaml table file")
     return load_table_file(path)
 
 
@@ -201,7 +220,7 @@ def derive_design_table(base: PrimitiveTable, node_nm: float = 65, vdd_v: float 
                         buffer_bytes: dict[str, int] | None = None, dram: str = "lpddr4") -> dict:
     """Price every (component, action) of the reference accelerator.
 
-    Returns the YAML-ready dict of a ``design`` table. Buffer sizes default to spec 2.3.
+    Returns the YAML-ready dict of a ``design`` table. Buffer sizes default to docs/hardware.md §2.3.
     """
     sizes = {"nbin": 8192, "nbout": 8192, "sb": 32768, "nibin": 1024, "sib": 1024, "ib": 1024}
     sizes.update(buffer_bytes or {})

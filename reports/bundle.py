@@ -27,12 +27,26 @@ from matplotlib.figure import Figure
 
 from reports.html import write_comparison_report, write_report
 from reports.plots import (
-    area_power_figure, cycles_by_layer_designs_figure, design_ratios_figure, energy_by_design_figure,
-    figure_png, layer_ratios_figure, roofline_figure, run_figures,
+    area_power_figure,
+    cycles_by_layer_designs_figure,
+    design_ratios_figure,
+    energy_by_design_figure,
+    figure_png,
+    layer_ratios_figure,
+    roofline_figure,
+    run_figures,
 )
 from reports.tables import (
-    ACCURACY_THRESHOLD, LEAKAGE, accuracy_pairs, design_comparison, energy_breakdown,
-    energy_by_action_table, energy_by_component_table, energy_by_data_type_table, layer_ratios, layer_table,
+    ACCURACY_THRESHOLD,
+    LEAKAGE,
+    accuracy_pairs,
+    design_comparison,
+    energy_breakdown,
+    energy_by_action_table,
+    energy_by_component_table,
+    energy_by_data_type_table,
+    layer_ratios,
+    layer_table,
 )
 
 PLOTS_DIR = "plots"

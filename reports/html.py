@@ -39,10 +39,16 @@ from matplotlib.figure import Figure
 from reports.glossary import SECTIONS, describe
 from reports.metrics import METRICS
 from reports.plots import (
-    cycles_by_layer_designs_figure, design_ratios_figure, energy_by_component_figure, figure_png, run_figures,
+    cycles_by_layer_designs_figure,
+    design_ratios_figure,
+    energy_by_component_figure,
+    figure_png,
+    run_figures,
 )
 from reports.tables import (
-    energy_by_action_table, energy_by_component_table, energy_by_data_type_table,
+    energy_by_action_table,
+    energy_by_component_table,
+    energy_by_data_type_table,
 )
 from reports.units import energy_unit, prefix, time_unit
 

@@ -15,8 +15,11 @@ layer and the exact cycles. Events are written sorted by track, then start time.
 Bounded size: at most ``max_events`` activity events are written (default 100,000,
 about 20 MB). When there are more, the ``max_events`` earliest by start cycle are kept
 (a complete prefix of the timeline, so what is shown is exact up to the cut), the
-file's ``otherData`` says ``"truncated": true`` with the total and kept counts and the
-cycle of the cut, and a global instant event marks the cut on the timeline. Selection
+file's ``otherData`` says ``"truncated": true`` with the total and kept counts,
+``dropped_events`` and the cycle of the cut, and a global instant event marks the cut on
+the timeline. Activities the producer already left out (``dropped_upstream``: the
+simulator keeps a bounded number per layer) count as dropped too: a trace says
+``"truncated": false`` only when it holds every activity. Selection
 streams over the records keeping a heap of ``max_events`` entries, so memory does not
 grow with the number of records.
 
@@ -144,9 +147,16 @@ def _check_clock(clock_ghz: float) -> float:
 
 
 def chrome_trace(records: Iterable[Any], *, clock_ghz: float, max_events: int = DEFAULT_MAX_EVENTS,
-                 process_name: str = "socsim", metadata: Mapping[str, Any] | None = None) -> dict:
-    """Build the trace as a dict (``traceEvents``, ``displayTimeUnit``, ``otherData``)."""
+                 process_name: str = "socsim", metadata: Mapping[str, Any] | None = None,
+                 dropped_upstream: int = 0) -> dict:
+    """Build the trace as a dict (``traceEvents``, ``displayTimeUnit``, ``otherData``).
+
+    ``dropped_upstream``: activities the producer of ``records`` already left out (a
+    simulator that keeps a bounded number); they count as dropped, so that the trace
+    never claims to be complete when it is not."""
     clock_ghz = _check_clock(clock_ghz)
+    if isinstance(dropped_upstream, bool) or not isinstance(dropped_upstream, int) or dropped_upstream < 0:
+        raise ValueError(f"dropped_upstream must be an integer >= 0, got {dropped_upstream!r}")
     if not isinstance(max_events, int) or isinstance(max_events, bool) or max_events < 1:
         raise ValueError(f"max_events must be an integer >= 1, got {max_events!r}")
     us_per_cycle = 1.0 / (clock_ghz * 1e3)
@@ -166,7 +176,9 @@ def chrome_trace(records: Iterable[Any], *, clock_ghz: float, max_events: int = 
 
     # Earliest by (start, end, track, input order); the input index makes keys unique.
     kept = heapq.nsmallest(max_events, keyed())
-    truncated = total > len(kept)
+    dropped = total - len(kept) + dropped_upstream
+    total += dropped_upstream
+    truncated = dropped > 0
     kept.sort(key=lambda k: (k[2], k[0], k[1], k[3]))
 
     events: list[dict] = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0,
@@ -187,12 +199,12 @@ def chrome_trace(records: Iterable[Any], *, clock_ghz: float, max_events: int = 
     other: dict[str, Any] = dict(metadata or {})
     other.update({"clock_ghz": clock_ghz, "time_unit": "microseconds (ts = cycles / (clock_GHz * 1e3))",
                   "actors": len(tids), "events_total": total, "events_kept": len(kept),
-                  "max_events": max_events, "truncated": truncated})
+                  "max_events": max_events, "truncated": truncated, "dropped_events": dropped})
     if truncated:
-        cut = max(k[0] for k in kept)
+        cut = max(k[0] for k in kept) if kept else 0
         other["truncated_at_cycle"] = cut
         other["note"] = (f"trace truncated: kept the {len(kept)} earliest of {total} activities "
-                         f"(by start cycle); activities starting after cycle {cut:g} are not shown")
+                         f"({dropped} dropped); activities after cycle {cut:g} are not shown")
         events.append({"name": other["note"], "ph": "i", "s": "g", "pid": PID, "tid": 0,
                        "ts": cut * us_per_cycle})
     return {"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}
@@ -200,10 +212,11 @@ def chrome_trace(records: Iterable[Any], *, clock_ghz: float, max_events: int = 
 
 def write_chrome_trace(path: str | os.PathLike, records: Iterable[Any], *, clock_ghz: float,
                        max_events: int = DEFAULT_MAX_EVENTS, process_name: str = "socsim",
-                       metadata: Mapping[str, Any] | None = None) -> dict:
-    """Write the trace JSON to ``path``; returns its ``otherData`` (counts, truncation note)."""
+                       metadata: Mapping[str, Any] | None = None, dropped_upstream: int = 0) -> dict:
+    """Write the trace JSON to ``path``; returns its ``otherData`` (counts, ``truncated``,
+    ``dropped_events`` and the truncation note, which the caller should show as a warning)."""
     trace = chrome_trace(records, clock_ghz=clock_ghz, max_events=max_events,
-                         process_name=process_name, metadata=metadata)
+                         process_name=process_name, metadata=metadata, dropped_upstream=dropped_upstream)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -22,13 +22,18 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
 
 from reports.tables import (
-    as_result_dict, is_energy_column, layer_row, network_summary, row_columns, rows_to_frame,
+    as_result_dict,
+    is_energy_column,
+    layer_row,
+    network_summary,
+    row_columns,
+    rows_to_frame,
 )
 
 LAYERS_CSV = "layers.csv"
@@ -67,6 +72,13 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
     return path
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_text_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -74,6 +86,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode())  # mkstemp creates 0600; results get the user's normal mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -193,7 +206,9 @@ class RunWriter:
         ``summary`` defaults to :meth:`summary` of the layers written (an empty summary
         with ``layers: 0`` when none was). With ``error`` (and ``failed_layer``, else the
         layer announced by :meth:`begin_layer`), the file also gets ``status: "failed"``
-        and ``failure: {layer, error_type, message}``; otherwise ``status: "ok"``. Always
+        and ``failure: {layer, error_type, message}`` (``status: "interrupted"`` when the
+        error is a ``KeyboardInterrupt`` or carries ``run_status = "interrupted"``: the
+        layer is the one that was running); otherwise ``status: "ok"``. Always
         records ``layers_completed`` (rows in layers.csv).
         """
         self._check_open()
@@ -202,11 +217,16 @@ class RunWriter:
         data = dict(summary)
         data["layers_completed"] = len(self._rows)
         if error is not None:
-            data["status"] = "failed"
+            # A run stopped by a signal says so (an exception carrying run_status, or Ctrl-C).
+            interrupted = (getattr(error, "run_status", None) == "interrupted"
+                           or isinstance(error, KeyboardInterrupt))
+            data["status"] = "interrupted" if interrupted else "failed"
+            message = str(error) or ("interrupted by SIGINT" if isinstance(error, KeyboardInterrupt)
+                                     else type(error).__name__)
             data["failure"] = {
                 "layer": failed_layer if failed_layer is not None else self._current_layer,
                 "error_type": type(error).__name__ if isinstance(error, BaseException) else "Error",
-                "message": str(error),
+                "message": message,
             }
         else:
             data.setdefault("status", "ok")
@@ -220,7 +240,7 @@ class RunWriter:
     def __enter__(self) -> "RunWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc is not None and not self._finished:
             self.finish(error=exc)
         return False

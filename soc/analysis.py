@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import pandas as pd
 
@@ -168,8 +168,8 @@ def run(network: str, design: VectorArch | str = "coarse-sparse", *, sets: Seque
     else:
         outcome = run_any(network, cfg, seed=seed, strategy=strategy, layers=layers)
         if accuracy is not None:
-            from soc.session import add_accuracy
             from soc.runtime.network import resolve
+            from soc.session import add_accuracy
             target = resolve(network)
             net = getattr(target, "network", target)  # a loaded model's network
             add_accuracy(outcome.summary, accuracy, getattr(net, "weights", None))

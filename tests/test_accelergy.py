@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 
 from energy.accelergy import ART, ERT, AccelergyError
 from soc.arch import design
-from soc.cli import app
-from soc.cli import commands  # noqa: F401  (registers the sub-commands)
+from soc.cli import (
+    app,
+    commands,  # noqa: F401  (registers the sub-commands)
+)
 from soc.vector.pricing import Pricing, PricingError, price_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +91,8 @@ def test_ert_written_and_read_back_gives_identical_prices(tmp_path):
 
 
 def test_a_layer_priced_from_its_own_ert_costs_the_same(tmp_path):
-    from workloads.zoo import get_network
     from soc.runtime.network import run_network
+    from workloads.zoo import get_network
     ert = tmp_path / "d.ERT.yaml"
     assert CliRunner().invoke(app, ["arch", "price", "dense", "--ert", str(ert)]).exit_code == 0
     base = design("dense")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from soc.runtime import api
 from soc.arch.vector import ConfigError
+from soc.runtime import api
 from workloads import forward as ref
 from workloads.layers import Conv
 from workloads.sparsity import sparse_activations, to_fixed

@@ -14,8 +14,11 @@ import yaml
 from typer.testing import CliRunner
 
 from soc.arch import ConfigError, design_names, design_record, design_yaml, load_design
-from soc.cli import UserError, app
-from soc.cli import commands  # noqa: F401
+from soc.cli import (
+    UserError,
+    app,
+    commands,  # noqa: F401
+)
 from soc.runtime.network import run_network
 from workloads.zoo import get_network
 

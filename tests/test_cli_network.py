@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from soc.cli import UserError, app
-from soc.cli import commands  # noqa: F401  (registers the sub-commands)
+from soc.cli import (
+    UserError,
+    app,
+    commands,  # noqa: F401  (registers the sub-commands)
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"cycles", "time_s", "energy_pj", "energy_by_component", "dram_bytes", "useful_macs", "skipped_macs",

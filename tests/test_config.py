@@ -1,6 +1,7 @@
 import pytest
 
-from soc.arch import ConfigError, design, make_vector_arch as make_config
+from soc.arch import ConfigError, design
+from soc.arch import make_vector_arch as make_config
 
 
 @pytest.mark.parametrize("fields, named", [

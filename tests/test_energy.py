@@ -1,10 +1,9 @@
-import math
 
 import pytest
 import yaml
 
 from energy import EnergyLedger, load_table
-from energy.tables import PrimitiveTable, derive_design_table, available_tables, TABLE_DIR
+from energy.tables import TABLE_DIR, PrimitiveTable, available_tables, derive_design_table
 
 
 def test_ledger_total_equals_every_breakdown():

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from energy.estimators import EstimatorError, Tech, estimate
 from energy.estimators.base import cell_um2, data
@@ -138,7 +139,7 @@ def test_wider_units_cost_more():
 
 # --------------------------------------------------------------------------- the reference table
 def reference_prices():
-    """The reference accelerator of reference-65nm.yaml: spec 2.3 sizes, 4-bit codes
+    """The reference accelerator of reference-65nm.yaml: docs/hardware.md §2.3 sizes, 4-bit codes
     (16-entry WDM tables), 65 nm, 1.0 V; its step-index adders and entropy decoders are
     those of the same parts in the weight-sparse design and with decoders enabled."""
     cfg = design("coarse-sparse", weight_bits=4)
@@ -177,7 +178,8 @@ def test_a_64kb_nibin_costs_more_per_read_than_a_1kb_one():
 
 
 def test_components_follow_capabilities():
-    names = lambda d: {c.name for c in vector_components(d)}
+    def names(d):
+        return {c.name for c in vector_components(d)}
     assert names(design("dense")) == {"nbin", "sb", "nbout", "dram", "htree", "pe", "cp"}
     assert names(design("coarse-sparse")) == {"nbin", "nibin", "sib", "sb", "nbout", "dram", "nsm", "htree", "pe",
                                               "encoder", "cp"}

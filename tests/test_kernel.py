@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from soc.kernels import (compress_neurons, compress_synapses, decompress_neurons, reference_mac,
-                         sparse_mac, quantize)
+from soc.kernels import compress_neurons, compress_synapses, decompress_neurons, quantize, reference_mac, sparse_mac
 
 
 def test_nsm_worked_example_of_the_spec():

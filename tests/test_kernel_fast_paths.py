@@ -3,10 +3,17 @@ they replace give: the NSM's selected counts and burst cycles, partial sums adde
 place, the effectual-product count, and the codebook snap (equal-population bins of the sorted
 values, ties included)."""
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from soc.kernels import (compress_neurons, compress_synapses, count_effectual, nsm_burst, sparse_mac_accumulate,
-                         sparse_mac_raw)
+from soc.kernels import (
+    compress_neurons,
+    compress_synapses,
+    count_effectual,
+    nsm_burst,
+    sparse_mac_accumulate,
+    sparse_mac_raw,
+)
 from soc.runtime.simulate import snap_to_codebook
 
 

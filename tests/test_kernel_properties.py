@@ -5,10 +5,10 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from soc.kernels import (_sparse_mac, compress_neurons, compress_synapses, reference_mac, sparse_mac,
-                         sparse_mac_raw)
+from soc.kernels import _sparse_mac, compress_neurons, compress_synapses, reference_mac, sparse_mac, sparse_mac_raw
 from soc.kernels.formats import CompressedNeurons
 
 EXTREMES = np.array([-32768, -32767, -1, 1, 32766, 32767], dtype=np.int64)

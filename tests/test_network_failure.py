@@ -9,8 +9,8 @@ import json
 import pytest
 
 from soc.arch import design
-from soc.session import run_into
 from soc.runtime.network import NetworkRunError, run_network
+from soc.session import run_into
 from workloads.layers import FC, Activation, Network, Pool
 
 

@@ -4,7 +4,7 @@ simulation really moves for the same tiling, and forced reuse strategies.
 Tolerances (why the two can differ):
 * every DRAM transfer is rounded up to whole 64-byte bursts by the DRAM model, the
   estimate is not: up to ``burst`` bytes per transfer (load, partial-sum reload);
-* coarse-sparse tile sizes are estimated as dense size x the layer's mean density (spec 6);
+* coarse-sparse tile sizes are estimated as dense size x the layer's mean density (docs/hardware.md §6);
   the real tiles hold their own non-zeros, and masks/SB contents are rounded up to whole
   bytes per tile and per PE: we allow 3 % of the estimate on top of the bursts.
 DRAM reads are compared (inputs + weights + partial-sum reloads): the estimate of the
@@ -21,12 +21,13 @@ import itertools
 import pytest
 
 from energy.ledger import EnergyLedger
-from soc.vector.accelerator import VectorAccelerator
+from soc.arch import design
 from soc.compiler.explain import lower_layer
 from soc.compiler.program import STRATEGIES, LoadInput, LoadWeights, OpenOutput, Tiling
 from soc.compiler.tiles import TileMaker
 from soc.compiler.tiling import choose, measure_densities, real_overflow, traffic
-from soc.arch import design
+from soc.vector.accelerator import VectorAccelerator
+
 PRESETS = ("coarse-sparse", "weight-sparse", "dense")
 from workloads.layers import FC, Conv
 from workloads.sparsity import layer_tensors

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from soc.arch import design
+
 PRESETS = ("coarse-sparse", "weight-sparse", "dense")
 from soc.runtime.network import fusable_relus, run_network
 from workloads.zoo import get_network

@@ -6,7 +6,6 @@ ResNet18 (minutes) with ``pytest --pin-all tests/test_regression_pin.py``.
 import copy
 
 import pytest
-
 from regression_pin import ARCHS, NETWORKS, PIN_PATH, compare, load_pin, measure
 
 REGULAR = ("lenet5", "alexnet")

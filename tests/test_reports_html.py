@@ -6,10 +6,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from reports_samples import sample_results
 
 from reports.html import render_report, write_report
-from reports.tables import layer_table, network_summary, design_comparison
-from reports_samples import sample_results
+from reports.tables import design_comparison, layer_table, network_summary
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -9,8 +9,10 @@ from typer.testing import CliRunner
 
 from reports.trace import TraceRun, TraceTooLarge, write_network_trace
 from soc.arch import design
-from soc.cli import app
-from soc.cli import commands  # noqa: F401  (registers the sub-commands)
+from soc.cli import (
+    app,
+    commands,  # noqa: F401  (registers the sub-commands)
+)
 from soc.session import run_into, write_trace
 
 PHASES = {"X", "M", "C", "i"}

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reports_samples import sample_results
 
 from reports.plots import (
-    cycles_by_layer_figure, energy_by_component_figure, energy_unit, figure_png,
-    design_ratios_figure, run_figures, save_figures,
+    cycles_by_layer_figure,
+    design_ratios_figure,
+    energy_by_component_figure,
+    energy_unit,
+    figure_png,
+    run_figures,
+    save_figures,
 )
-from reports.tables import component_columns, layer_table, network_summary, design_comparison
-from reports_samples import sample_results
+from reports.tables import component_columns, design_comparison, layer_table, network_summary
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

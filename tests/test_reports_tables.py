@@ -5,12 +5,17 @@ import math
 
 import pandas as pd
 import pytest
+from reports_samples import sample_results
 
 from reports.tables import (
-    LAYER_COLUMNS, component_columns, energy_by_action_table, energy_by_component_table,
-    layer_table, network_summary, design_comparison,
+    LAYER_COLUMNS,
+    component_columns,
+    design_comparison,
+    energy_by_action_table,
+    energy_by_component_table,
+    layer_table,
+    network_summary,
 )
-from reports_samples import sample_results
 
 
 def test_layer_table_flattens_components_and_rows_sum_to_energy():
@@ -93,7 +98,7 @@ def test_design_comparison_ratios():
     row = cmp.set_index("arch")
     assert row.loc["dense", "speedup_vs_dense"] == 1.0
     assert row.loc["dense", "energy_ratio_vs_dense"] == 1.0
-    cs = summaries["coarse-sparse"]; d = summaries["dense"]
+    cs, d = summaries["coarse-sparse"], summaries["dense"]
     assert math.isclose(row.loc["coarse-sparse", "speedup_vs_dense"], d["cycles"] / cs["cycles"])
     assert math.isclose(row.loc["coarse-sparse", "energy_ratio_vs_dense"], d["energy_pj"] / cs["energy_pj"])
     assert row.loc["coarse-sparse", "speedup_vs_dense"] > 1

@@ -5,9 +5,9 @@ import json
 import random
 
 import pytest
+from reports_samples import sample_results
 
 from reports.trace import Activity, chrome_trace, network_activity, write_chrome_trace
-from reports_samples import sample_results
 
 
 def _records(n=400, seed=0):

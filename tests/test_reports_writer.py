@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from reports_samples import sample_results
 
 from reports.tables import component_columns, layer_table, network_summary
 from reports.writer import RunWriter
-from reports_samples import sample_results
 
 
 def test_rows_are_on_disk_after_each_layer(tmp_path):

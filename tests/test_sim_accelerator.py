@@ -2,16 +2,17 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from energy.ledger import EnergyLedger
-from soc.vector.accelerator import VectorAccelerator
-from soc.vector.buffer import BufferOverflowError
+from soc.arch import design
 from soc.compiler.lowering import lower_conv, lower_fc
 from soc.compiler.program import Tiling
-from soc.arch import design
 from soc.runtime.simulate import simulate_conv, simulate_fc
+from soc.vector.accelerator import VectorAccelerator
+from soc.vector.buffer import BufferOverflowError
 from tests.sim_layers import conv_layer, fc_layer
 
 PRESETS = ["coarse-sparse", "weight-sparse", "dense"]
@@ -135,7 +136,8 @@ def test_weight_sparse_load_imbalance_shows():
 
 def test_edram_books_refresh_and_dram_technology_changes_price():
     x, w, keep = fc_layer(8, 256, 64)
-    buf = lambda size, bw: {"size_bytes": size, "bandwidth_bits": bw, "memory": "edram"}
+    def buf(size, bw):
+        return {"size_bytes": size, "bandwidth_bits": bw, "memory": "edram"}
     cfg = design("coarse-sparse", nbin=buf(8192, 4096), nbout=buf(8192, 1024))
     r = simulate_fc("fc", x, w, keep, cfg)
     sram = simulate_fc("fc", x, w, keep, design("coarse-sparse"))
@@ -165,8 +167,10 @@ def test_forcing_a_strategy_is_obeyed_and_unknown_is_refused():
 
 
 def test_cli_layer_writes_result_json(tmp_path):
-    from soc.cli import app
-    from soc.cli import commands  # noqa: F401
+    from soc.cli import (
+        app,
+        commands,  # noqa: F401
+    )
     out = tmp_path / "r"
     res = CliRunner().invoke(app, ["layer", "--kind", "conv", "--in-channels", "32", "--out-channels", "32",
                                    "--size", "8", "--seed", "3", "--out", str(out)])
@@ -189,7 +193,8 @@ def test_cli_layer_writes_result_json(tmp_path):
     (["--block", "32"], "--block"),
 ])
 def test_cli_layer_bad_input_exits_2_naming_the_field(tmp_path, args, named):
-    import subprocess, sys
+    import subprocess
+    import sys
     res = subprocess.run([sys.executable, "-c", "from soc.cli import main; main()", "layer", "--n-in", "64",
                           "--n-out", "32", "--out", str(tmp_path), *args], capture_output=True, text=True)
     assert res.returncode == 2

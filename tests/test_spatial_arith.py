@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from soc.spatial import DATAFLOWS
 from soc.arch.spatial import make_spatial_config
+from soc.spatial import DATAFLOWS
 from soc.spatial.functional import execute_mapping, random_tensors, reference_conv
 from soc.spatial.loopnest import DIMS, Mapping, count_words
 from soc.spatial.search import best_mapping

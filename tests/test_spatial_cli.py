@@ -3,10 +3,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from soc.cli import app
-from soc.cli import commands  # noqa: F401  (registers the sub-commands)
+from soc.cli import (
+    app,
+    commands,  # noqa: F401  (registers the sub-commands)
+)
 from soc.spatial import compare
 from soc.spatial.shapes import conv, fc
+
 
 def argv(*args):
     """typer runs a lone command without its name; with several it needs it."""

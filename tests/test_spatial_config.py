@@ -1,10 +1,10 @@
 """Validation of the spatial array's configuration, shapes and energy tables."""
 import pytest
 
+from soc.arch.spatial import make_spatial_config
 from soc.arch.vector import ConfigError
 from soc.spatial.accounting import level_costs
 from soc.spatial.area import glb_bytes_for
-from soc.arch.spatial import make_spatial_config
 from soc.spatial.shapes import LayerShape, conv
 
 

@@ -4,13 +4,14 @@ from functools import lru_cache
 
 import pytest
 
+from soc.arch.spatial import make_spatial_config
 from soc.spatial import DATAFLOWS
 from soc.spatial.accounting import accesses
 from soc.spatial.area import storage_area
 from soc.spatial.array import bursts, ledger_counts, simulate_mapping
-from soc.arch.spatial import make_spatial_config
 from soc.spatial.loopnest import count_words
-from soc.spatial.search import best_mapping as _best_mapping, candidates
+from soc.spatial.search import best_mapping as _best_mapping
+from soc.spatial.search import candidates
 from soc.spatial.shapes import conv, fc
 
 CFG = make_spatial_config(pes=64, baseline_rf_bytes=256, rf_choices=(64, 128, 256))

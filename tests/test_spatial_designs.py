@@ -11,8 +11,11 @@ import yaml
 from typer.testing import CliRunner
 
 from soc.arch import ConfigError, design_names, load_design
-from soc.cli import UserError, app
-from soc.cli import commands  # noqa: F401  (registers the sub-commands)
+from soc.cli import (
+    UserError,
+    app,
+    commands,  # noqa: F401  (registers the sub-commands)
+)
 from soc.spatial import compare
 from soc.spatial.compare import network_shapes, run_one
 from soc.spatial.shapes import conv, fc

@@ -3,8 +3,7 @@ import pytest
 
 from workloads.compress import huffman, indexing, jbig
 from workloads.compress.prune import prune
-from workloads.compress.quantize import (choose_k, global_quantize, kmeans_1d, quantize,
-                                         relative_error)
+from workloads.compress.quantize import choose_k, global_quantize, kmeans_1d, quantize, relative_error
 
 
 @pytest.mark.parametrize("n, k", [(1, 2), (7, 3), (5000, 16), (20000, 200)])

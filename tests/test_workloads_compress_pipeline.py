@@ -8,11 +8,12 @@ from workloads.compress import jbig
 from workloads.compress.pipeline import compress_layer, compress_trained, layer_block, trained_targets
 from workloads.compress.prune import prune
 from workloads.compress.report import COLUMNS, format_table, total, write_csv
+from workloads.layers import FC, LRN, Conv, Pool
+from workloads.layers import Activation as Act
+from workloads.layers import Network as Net
 from workloads.training.data import load_digits_for, resize_images
 from workloads.training.model import Model
 from workloads.training.train import fit
-from workloads.layers import FC, LRN, Activation as Act, Conv, Network as Net, Pool
-
 
 TINY_MLP = Net("tiny-mlp", [FC("fc1", 64, 128), Act("r1", (128,)), FC("fc2", 128, 64), Act("r2", (64,)),
                             FC("fc3", 64, 10)], (64,))

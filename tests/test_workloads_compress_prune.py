@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from workloads.compress.prune import (default_block, iterative_prune, prune, sparsity_schedule,
-                                      window_scores)
+from workloads.compress.prune import default_block, iterative_prune, prune, sparsity_schedule, window_scores
 
 
 def _weights(shape, seed=0):

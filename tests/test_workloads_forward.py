@@ -87,7 +87,8 @@ def test_recurrent_cells_run_one_step():
     # zero state, no peephole weight: h = sigmoid(o) * tanh(sigmoid(i) * tanh(g)), first 4 units
     z = np.concatenate([x, np.zeros((3, 4))], axis=1) @ w.T
     i, f, g, o = np.split(z, 4, axis=1)
-    s = lambda v: 1 / (1 + np.exp(-v))
+    def s(v):
+        return 1 / (1 + np.exp(-v))
     np.testing.assert_allclose(h, (s(o) * np.tanh(s(i) * np.tanh(g)))[:, :4], rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="projection"):
         forward(lstm, x, w)

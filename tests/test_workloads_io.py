@@ -3,9 +3,15 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from workloads.io import (OnnxImportError, TopologyError, UnsupportedOperatorError, load_network,
-                          load_onnx, load_topology_csv)
-from workloads.layers import FC, LRN, Activation, Add, BatchNorm, Conv, Pool
+from workloads.io import (
+    OnnxImportError,
+    TopologyError,
+    UnsupportedOperatorError,
+    load_network,
+    load_onnx,
+    load_topology_csv,
+)
+from workloads.layers import FC, LRN, Activation, Add, Conv, Pool
 
 
 def _init(name, *shape):

@@ -12,8 +12,16 @@ import pytest
 import yaml
 
 from workloads.density import DensityError, StatedDensity, plan_densities
-from workloads.io import (ModelSpecError, NetworkFileError, TimeloopProblemError, TopologyError, load_model,
-                          read_network_dict, read_timeloop, read_topology_csv)
+from workloads.io import (
+    ModelSpecError,
+    NetworkFileError,
+    TimeloopProblemError,
+    TopologyError,
+    load_model,
+    read_network_dict,
+    read_timeloop,
+    read_topology_csv,
+)
 
 DATA = Path(__file__).parent / "data"
 SCALESIM = DATA / "scalesim"

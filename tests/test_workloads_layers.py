@@ -1,7 +1,6 @@
 import pytest
 
-from workloads.layers import (FC, LRN, Activation, Add, BatchNorm, Conv, GRUCell, LSTMCell,
-                              Network, Pool)
+from workloads.layers import FC, LRN, Activation, Add, BatchNorm, Conv, GRUCell, LSTMCell, Network, Pool
 
 
 def test_conv_shapes_macs_and_weights_with_stride_padding_groups():

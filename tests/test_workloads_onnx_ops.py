@@ -256,7 +256,7 @@ def test_wrong_input_shape_names_the_expected_shape():
 
 
 def test_network_given_out_of_order_runs_in_dependency_order():
-    from workloads.layers import Add, FC, Network, NetworkGraphError
+    from workloads.layers import FC, Add, Network, NetworkGraphError
     layers = [Add("join", (4,), inputs=("a", "b")), FC("b", 4, 4, inputs=("a",)), FC("a", 4, 4, inputs=("input",))]
     net = Network("n", layers, (4,))
     assert [l.name for l in net.order] == ["a", "b", "join"]

@@ -175,8 +175,10 @@ def test_prune_coarse_and_fine_on_the_models_weights():
 
 # --------------------------------------------------------------------------- the command line
 def _cli(*args):
-    from soc.cli import app
-    from soc.cli import commands  # noqa: F401
+    from soc.cli import (
+        app,
+        commands,  # noqa: F401
+    )
     return CliRunner().invoke(app, list(args))
 
 

@@ -2,9 +2,18 @@ import numpy as np
 import pytest
 
 from workloads.layers import FC, Add, Conv, LSTMCell, Pool
-from workloads.sparsity import (MEASURED_SPARSITY, block_sparse_weights, default_block,
-                                layer_tensors, measured_density, network_layer_tensors,
-                                run_network, sparse_activations, static_neuron_sparsity, to_fixed)
+from workloads.sparsity import (
+    MEASURED_SPARSITY,
+    block_sparse_weights,
+    default_block,
+    layer_tensors,
+    measured_density,
+    network_layer_tensors,
+    run_network,
+    sparse_activations,
+    static_neuron_sparsity,
+    to_fixed,
+)
 from workloads.zoo import get_network
 
 

@@ -11,7 +11,7 @@ fraction of non-zero inputs) are chosen per layer, first match wins:
    ``weight_density``/``input_density`` or its ``densities:`` block per layer kind, the
    ``Sparsity`` column ``N:M`` of a SCALE-Sim topology, a Timeloop problem's
    ``instance.densities``);
-3. ``measured-default``: the measured rates of spec section 1 for the network
+3. ``measured-default``: the measured rates of docs/hardware.md §1 for the network
    (:data:`workloads.sparsity.MEASURED_SPARSITY`, row chosen by the network's name,
    case-insensitively, or its stated substitute), per layer kind (conv or fc);
 4. ``dense-default``: when no measured row exists for the network, weights and inputs
@@ -98,7 +98,7 @@ def _measured(row: str | None, network_name: str, layer: Layer) -> LayerDensity:
                             sns=sp["sns"] if layer.weight_shape else None)
     sp = layer_sparsity(row, layer)
     kind = "conv" if layer.kind == "conv" else "fc"
-    origin = f"measured {row} {kind} (spec section 1)"
+    origin = f"measured {row} {kind} (docs/hardware.md §1)"
     return LayerDensity(1.0 - sp["sss"] if layer.weight_shape else 1.0, 1.0 - sp["dns"], MEASURED, MEASURED,
                         origin, origin, sns=sp["sns"] if layer.weight_shape else None)
 

@@ -26,8 +26,26 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from workloads.layers import (FC, GRU, LRN, LSTM, Activation, Add, BatchNorm, Concat, Conv, GRUCell, Layer,
-                              LSTMCell, Mul, Pad, Pool, Slice, Transpose, param_array)
+from workloads.layers import (
+    FC,
+    GRU,
+    LRN,
+    LSTM,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    GRUCell,
+    Layer,
+    LSTMCell,
+    Mul,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+    param_array,
+)
 
 
 def _as_batch(layer: Layer, x: np.ndarray, k: int = 0) -> np.ndarray:

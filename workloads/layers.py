@@ -70,6 +70,22 @@ def _positive(layer: str, **values) -> None:
             raise ValueError(f"{layer}: {name} must be an integer >= 1, got {v!r}")
 
 
+def _flag(layer: str, name: str, value) -> None:
+    """A boolean parameter must be a boolean (never a string such as "no", which is truthy)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{layer}: {name} must be a boolean (true or false), got {value!r}")
+
+
+def _real(layer: str, name: str, value, low: float, *, above: bool = False, high: float = 1e6) -> float:
+    """A finite real parameter in [low, high] (or (low, high] with ``above``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{layer}: {name} must be a finite number, got {value!r}")
+    if (value <= low if above else value < low) or value > high:
+        interval = f"({low:g}, {high:g}]" if above else f"[{low:g}, {high:g}]"
+        raise ValueError(f"{layer}: {name} must be in {interval}, got {value!r}")
+    return float(value)
+
+
 def _shape(value, layer: str) -> tuple[int, ...]:
     try:
         shape = tuple(value)
@@ -331,6 +347,7 @@ class Pool(Layer):
         _positive(n, kernel=min(kh, kw), stride=min(sh, sw), in_hw=min(h, w))
         if self.mode not in ("max", "avg"):
             raise ValueError(f"{n}: mode must be 'max' or 'avg', got {self.mode!r}")
+        _flag(n, "ceil_mode", self.ceil_mode)
         if min(ph, pw) < 0 or ph >= kh or pw >= kw:
             raise ValueError(f"{n}: padding must be in [0, kernel-1], got {self.padding!r} "
                              f"for kernel {kh}x{kw}")
@@ -443,6 +460,10 @@ class LRN(Layer):
         _positive(self.name, size=self.size)
         if self.size % 2 == 0:
             raise ValueError(f"{self.name}: size must be an odd integer >= 1, got {self.size}")
+        # b = a / (k + alpha/size * sum a^2) ** beta: a positive base and a real power
+        _real(self.name, "alpha", self.alpha, 0.0)
+        _real(self.name, "beta", self.beta, 0.0, high=100.0)
+        _real(self.name, "k", self.k, 0.0, above=True)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -727,6 +748,7 @@ class LSTMCell(Layer):
         _positive(self.name, input_size=self.input_size, hidden_size=self.hidden_size)
         if isinstance(self.proj_size, bool) or not isinstance(self.proj_size, int) or self.proj_size < 0:
             raise ValueError(f"{self.name}: proj_size must be an integer >= 0, got {self.proj_size!r}")
+        _flag(self.name, "peepholes", self.peepholes)
 
     @property
     def recurrent_size(self) -> int:
@@ -899,6 +921,9 @@ class Network:
     layers: tuple
     input_shape: tuple
     connected: bool = True
+    # set once in __post_init__: layer name -> position, and the dependency order
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _order: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))

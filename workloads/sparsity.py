@@ -5,7 +5,7 @@ where ``s = sqrt(2 / fan_in)`` (He initialisation scale) and ``m`` is a log-norm
 magnitude field that is smooth across neighbouring blocks (a Gaussian-filtered random
 field on the block grid, correlation length ``correlation`` blocks, log-std
 ``spread``). Large weights are therefore clustered locally and block means vary, as
-spec 2.1 assumes. Coarse-grained pruning then removes whole non-overlapping blocks
+docs/hardware.md §2.1 assumes. Coarse-grained pruning then removes whole non-overlapping blocks
 (stride = block size) with the smallest mean |w| until the kept fraction is as close as
 the block granularity allows to ``density``. For speed only the surviving blocks are drawn:
 every block's mean |w| is first sampled from its distribution (mean of ``n`` half-normal
@@ -38,11 +38,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workloads.finite import NonFiniteError, describe_nonfinite
 from workloads.forward import forward
-from workloads.layers import (LSTM, NETWORK_INPUT, WEIGHTED_KINDS, Activation, Layer, LSTMCell, Network,
-                              is_placeholder, param_array)
+from workloads.layers import (
+    LSTM,
+    NETWORK_INPUT,
+    WEIGHTED_KINDS,
+    Activation,
+    Layer,
+    LSTMCell,
+    Network,
+    is_placeholder,
+    param_array,
+)
 
-# Spec section 1 (percent converted to fractions); None where the network has no such layers.
+# docs/hardware.md §1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
     "lenet5": dict(conv_sss=0.8898, conv_sns=0.2539, conv_dns=0.0000,
                    fc_sss=0.9147, fc_sns=0.4770, fc_dns=0.1150),
@@ -61,8 +71,8 @@ MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
 # Networks without a measured row borrow one (stated here, used by `layer_sparsity`).
 SPARSITY_SUBSTITUTES = {"resnet18": "resnet152", "resnet50": "resnet152"}
 
-DEFAULT_CONV_BLOCK = (16, 1, 1, 1)  # (B_fout, B_fin, Bx, By): spec 2.1 typical conv block
-DEFAULT_FC_BLOCK = (32, 32)         # (B_out, B_in): spec 2.1 typical FC block
+DEFAULT_CONV_BLOCK = (16, 1, 1, 1)  # (B_fout, B_fin, Bx, By): docs/hardware.md §2.1 typical conv block
+DEFAULT_FC_BLOCK = (32, 32)         # (B_out, B_in): docs/hardware.md §2.1 typical FC block
 
 
 def _rng(seed: int, *stream: int) -> np.random.Generator:
@@ -101,7 +111,7 @@ MIN_BLOCKS_PER_AXIS = 4
 
 
 def default_block(weight_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Spec 2.1 typical block ((16, 1, 1, 1) conv, (32, 32) FC), shrunk on small layers so
+    """docs/hardware.md §2.1 typical block ((16, 1, 1, 1) conv, (32, 32) FC), shrunk on small layers so
     that every axis has at least ``MIN_BLOCKS_PER_AXIS`` blocks (or blocks of size 1)."""
     base = DEFAULT_FC_BLOCK if len(weight_shape) == 2 else DEFAULT_CONV_BLOCK
     return tuple(max(1, min(b, s // MIN_BLOCKS_PER_AXIS)) for b, s in zip(base, weight_shape))
@@ -123,7 +133,7 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     """Weights of ``shape`` with whole blocks removed to keep ``density`` of them.
 
     Returns ``(weights float32, keep bool)``; pruned weights are exactly 0. ``block`` is
-    (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: spec 2.1 typical
+    (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: docs/hardware.md §2.1 typical
     block, see :func:`default_block`). ``input_neuron_sparsity`` (SNS), if given, is the
     fraction of input neurons (axis 1) to leave without any connection: the weakest whole
     block columns are disconnected and every other block column keeps at least its
@@ -292,12 +302,17 @@ def measured_density(x: np.ndarray) -> float:
 
 
 def to_fixed(x, frac_bits: int = 8) -> np.ndarray:
-    """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767]."""
+    """Q(15-f).f int16: round to nearest (ties to even), saturate to [-32768, 32767].
+    NaN and infinity are refused (:class:`workloads.finite.NonFiniteError`)."""
     if isinstance(frac_bits, bool) or not isinstance(frac_bits, (int, np.integer)) or not 0 <= frac_bits <= 15:
         raise ValueError(f"frac_bits must be an integer in [0, 15], got {frac_bits!r}")
     a = np.asarray(x)
+    problem = describe_nonfinite(a)
+    if problem is not None:  # NaN would round to 0 and infinity saturate: never silently
+        raise NonFiniteError(f"to_fixed: a tensor holds {problem}; every value must be finite")
     if a.dtype != np.float32:  # float32 stays float32: scaling by 2^f and rounding to int16 range are exact
         a = a.astype(np.float64)
+    a = np.clip(a, -65536.0, 65536.0)  # saturates all the same, and 2^f x a cannot overflow
     scaled = np.rint(a * a.dtype.type(1 << frac_bits))
     np.clip(scaled, -32768, 32767, out=scaled)
     return scaled.astype(np.int16)
@@ -622,7 +637,8 @@ def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "a
     if prune is not None:
         lay_block, sns = prune.block_for(layer), None
     else:
-        lay_block, sns = (block if block is not None else default_block(layer.weight_shape)), d.sns
+        chosen = block.get(layer.name) if isinstance(block, dict) else block
+        lay_block, sns = (chosen if chosen is not None else default_block(layer.weight_shape)), d.sns
     w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
     extra = _recurrent_extra(layer, layer_seed)
     y = forward(layer, x, w, **_forward_kwargs(layer, extra))
@@ -660,6 +676,9 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     :func:`workloads.density.plan_densities` of the network, i.e. the measured rates of
     the :data:`MEASURED_SPARSITY` row ``sparsity``, default the network's name); with
     ``prune`` synthetic weights are generated at ``prune.density`` in its blocks.
+    ``block`` (synthetic weights without ``prune``) is one pruning block for every
+    weighted layer, or a mapping of layer names to blocks (a layer it does not name gets
+    :func:`default_block`).
 
     A connected network: activations are a forward pass from ``inputs`` (an array
     ``(N, *network.input_shape)``, checked by :func:`check_network_input`) or from a

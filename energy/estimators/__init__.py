@@ -23,7 +23,7 @@ entropy_decoder area_mm2, power_mw (per instance)      decode
 Use :func:`estimate` (``estimate("sram", {"size_bytes": 8192, "width_bits": 64},
 Tech(65, 1.0))``). See ``docs/estimators.md``.
 """
-from energy.estimators import arithmetic, dram, logic, memory, regfile, wire, coding  # noqa: F401 (register)
+from energy.estimators import arithmetic, coding, dram, logic, memory, regfile, wire  # noqa: F401 (register)
 from energy.estimators.base import Estimate, EstimatorError, Tech
 from energy.estimators.registry import classes, estimate
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from energy.estimators.base import (Estimate, EstimatorError, Tech, area_scale, data, energy_scale,
-                                    logic_leakage_mw, loglog, need, primitive)
+from energy.estimators.base import (
+    Estimate,
+    EstimatorError,
+    Tech,
+    area_scale,
+    data,
+    energy_scale,
+    logic_leakage_mw,
+    loglog,
+    need,
+    primitive,
+)
 from energy.estimators.registry import register
 
 FLOAT_FORMATS = ("fp16", "bf16", "fp32")

@@ -1,4 +1,4 @@
-"""The optional Huffman (entropy) decoder in front of each PE's WDM (spec 2.3).
+"""The optional Huffman (entropy) decoder in front of each PE's WDM (docs/hardware.md §2.3).
 
 Its area and static power per instance are attributes of the design (``area_mm2``,
 ``power_mw``: stated assumptions of the design file, used as given and not node

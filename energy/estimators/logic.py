@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from energy.estimators.base import (Estimate, Tech, area_scale, data, energy_scale, fa_bit_pj, fa_bit_um2,
-                                    logic_leakage_mw, need, primitive)
-from energy.estimators.registry import register
 from energy.estimators.arithmetic import _areas
-from energy.estimators.base import loglog
+from energy.estimators.base import (
+    Estimate,
+    Tech,
+    area_scale,
+    data,
+    energy_scale,
+    fa_bit_pj,
+    fa_bit_um2,
+    logic_leakage_mw,
+    loglog,
+    need,
+    primitive,
+)
+from energy.estimators.registry import register
 
 
 def _logic(action: str, pj45: float, area_um2_45: float, tech: Tech, how: str, area_how: str) -> Estimate:

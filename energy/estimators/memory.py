@@ -16,8 +16,19 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from energy.estimators.base import (Estimate, Tech, area_scale, data, energy_scale, fa_bit_pj, fa_bit_um2,
-                                    leakage_scale, loglog, need, primitive)
+from energy.estimators.base import (
+    Estimate,
+    Tech,
+    area_scale,
+    data,
+    energy_scale,
+    fa_bit_pj,
+    fa_bit_um2,
+    leakage_scale,
+    loglog,
+    need,
+    primitive,
+)
 from energy.estimators.registry import register
 
 MEMORIES = ("sram", "edram")

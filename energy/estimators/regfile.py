@@ -12,8 +12,18 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from energy.estimators.base import (Estimate, Tech, area_scale, data, energy_scale, fa_bit_pj, fa_bit_um2,
-                                    logic_leakage_mw, need, primitive)
+from energy.estimators.base import (
+    Estimate,
+    Tech,
+    area_scale,
+    data,
+    energy_scale,
+    fa_bit_pj,
+    fa_bit_um2,
+    logic_leakage_mw,
+    need,
+    primitive,
+)
 from energy.estimators.registry import register
 
 

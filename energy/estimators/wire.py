@@ -5,8 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from energy.estimators.base import (Estimate, Tech, area_scale, data, energy_scale, fa_bit_um2,
-                                    logic_leakage_mw, need, primitive)
+from energy.estimators.base import (
+    Estimate,
+    Tech,
+    area_scale,
+    data,
+    energy_scale,
+    fa_bit_um2,
+    logic_leakage_mw,
+    need,
+    primitive,
+)
 from energy.estimators.registry import register
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from soc.arch.errors import ConfigError
-from soc.arch.loader import (Design, allowed_paths, design_names, design_record, design_yaml, list_designs,
-                             load_design, parse_sets)
+from soc.arch.loader import (
+    Design,
+    allowed_paths,
+    design_names,
+    design_record,
+    design_yaml,
+    list_designs,
+    load_design,
+    parse_sets,
+)
 from soc.arch.spatial import SpatialArch, make_spatial_config
-from soc.arch.vector import (BUFFERS, DRAM_TECHNOLOGIES, BufferConfig, DramConfig, VectorArch,
-                             make_vector_arch)
+from soc.arch.vector import BUFFERS, DRAM_TECHNOLOGIES, BufferConfig, DramConfig, VectorArch, make_vector_arch
 
 
 def design(name: str = "coarse-sparse", **changes: Any) -> VectorArch:

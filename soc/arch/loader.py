@@ -60,6 +60,8 @@ def _read(source: str | Path, kind: str | None = None) -> tuple[dict, str]:
         raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a design file is a mapping of fields (kind: vector|spatial, ...), "
                           f"got {type(data).__name__}")
@@ -132,7 +134,7 @@ def apply_sets(data: dict, sets: Mapping[str, Any], kind: str, label: str) -> di
 def build(data: dict, label: str) -> Design:
     """Validate a design mapping with its kind's schema; errors name ``label`` and the field."""
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"{label}: kind: must be one of {', '.join(KINDS)}, got {kind!r}")
     model = KINDS[kind]
     try:
@@ -155,7 +157,10 @@ def load_design(source: str | Path | Design = "coarse-sparse", sets: Iterable[st
         data, label = _read(source, kind)
     overrides = parse_sets(sets)
     if overrides:
-        data = apply_sets(data, overrides, data.get("kind", "vector"), label)
+        kind_given = data.get("kind", "vector")
+        if not isinstance(kind_given, str) or kind_given not in KINDS:
+            raise ConfigError(f"{label}: kind: must be one of {', '.join(KINDS)}, got {kind_given!r}")
+        data = apply_sets(data, overrides, kind_given, label)
         label = f"{label} with --set {', '.join(f'{k}={v}' for k, v in overrides.items())}"
     design = build(data, label)
     if kind is not None and design.kind != kind:

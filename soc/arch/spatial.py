@@ -1,4 +1,4 @@
-"""The spatial PE array as validated, immutable data (spec 4).
+"""The spatial PE array as validated, immutable data (docs/hardware.md §4).
 
 A design is one YAML file (``kind: spatial``; see ``docs/spatial-designs.md``): a grid
 of ``array.rows`` x ``array.columns`` PEs, each with register files (``rf``: one shared

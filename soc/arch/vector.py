@@ -1,20 +1,20 @@
-"""The vector accelerator as validated, immutable data (spec 2, 2.3, 2.4).
+"""The vector accelerator as validated, immutable data (docs/hardware.md §2, 2.3, 2.4).
 
 A design is one YAML file (``kind: vector``; see ``docs/architecture-files.md``). Every
 block is an entry with its attributes, and what the simulator does follows from the
 design's *capabilities*, never from its name:
 
 * ``neuron_format``: ``dense`` (every activation stored and moved) or ``bitmask``
-  (non-zeros plus a bitmask, spec 1: NBin holds the values, NIBin the mask, and the
+  (non-zeros plus a bitmask, docs/hardware.md §1: NBin holds the values, NIBin the mask, and the
   encoder writes outputs so).
 * ``weight_format``: ``dense``, ``step-indexed`` (each PE walks its own step index and
   skips pruned weights; the indexes are not shared, so PEs do unequal work), or
-  ``shared-bitmask`` (one synapse bitmask per group of Tn outputs in SIB, spec 2.1).
+  ``shared-bitmask`` (one synapse bitmask per group of Tn outputs in SIB, docs/hardware.md §2.1).
 * ``skip_zero_activations``: the NSM selects only positions whose neuron is non-zero.
 * ``weight_bits`` and ``weight_decoder``: width of the stored weight codes and whether
   a WDM look-up table decodes them (codes narrower than 16 bits need one).
 * ``encoder``: the output encoder that compacts non-zeros and builds the mask.
-* ``entropy_decoder``: optional Huffman decoders in front of each PE's WDM (spec 2.3).
+* ``entropy_decoder``: optional Huffman decoders in front of each PE's WDM (docs/hardware.md §2.3).
 
 The neuron selector (NSM) is present when it has work: a shared synapse index to AND,
 or zero activations to skip. Combinations the data path cannot carry are refused when
@@ -67,14 +67,14 @@ class DramConfig(_Frozen):
 
 
 class HTreeConfig(_Frozen):
-    """The broadcast tree from the NSM to the Tn PEs: log2(Tn) levels (spec 2.2)."""
+    """The broadcast tree from the NSM to the Tn PEs: log2(Tn) levels (docs/hardware.md §2.2)."""
     hop_cycles: int = Field(1, ge=0, le=1000, description="latency of one H-tree level (cycles)")
     wire_mm_per_level: float = Field(0.5, gt=0, le=100, allow_inf_nan=False,
                                      description="wire length of one level (mm), for its energy and area")
 
 
 class EntropyDecoderConfig(_Frozen):
-    """Optional Huffman decoders in front of each PE's WDM (spec 2.3): SB and DRAM hold
+    """Optional Huffman decoders in front of each PE's WDM (docs/hardware.md §2.3): SB and DRAM hold
     entropy-coded weight codes; each decoder yields one code word per cycle."""
     enabled: bool = False
     per_pe: int = Field(64, ge=1, le=4096, description="decoder instances per PE (Tm x 4 keeps up with the WDM)")
@@ -110,7 +110,7 @@ def _buffer(size: int, bits: int) -> BufferConfig:
 
 
 class VectorArch(_Frozen):
-    """A vector accelerator: the reference coarse-sparse design by default (spec 2.3)."""
+    """A vector accelerator: the reference coarse-sparse design by default (docs/hardware.md §2.3)."""
     kind: Literal["vector"] = "vector"
     name: str = Field("custom", min_length=1, max_length=80, description="design name (shown in results)")
     description: str = ""
@@ -202,7 +202,7 @@ class VectorArch(_Frozen):
 
     @property
     def code_slot_bits(self) -> int:
-        """Bits a weight code occupies in SB: codes are aligned to 4, 8 or 16 bits (spec 2.2)."""
+        """Bits a weight code occupies in SB: codes are aligned to 4, 8 or 16 bits (docs/hardware.md §2.2)."""
         return 4 if self.weight_bits <= 4 else 8 if self.weight_bits <= 8 else 16
 
     @property

@@ -7,7 +7,7 @@ trained weights (lenet5, mlp), ``DIR/accuracy.json`` (test accuracy ``before`` a
 ``after`` compression, fractions 0..1, and accuracy per parameter before (dense
 weights) and after (non-zero weights); ``socsim run NETWORK --accuracy DIR`` adds accuracy
 per joule of an inference). Other models use synthetic weights: a zoo
-network at the measured sparsities of SPEC section 1 per layer kind, any other model at
+network at the measured sparsities of docs/hardware.md §1 per layer kind, any other model at
 the densities of :mod:`workloads.density` (``--weight-density``, else what the file
 states, else the measured defaults). Prints the table unless ``--quiet``.
 """
@@ -20,7 +20,7 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import MODEL_HELP, parse_density, plan, resolve_model, spec_of
+from soc.cli.netopts import MODEL_HELP, SEED_MAX, parse_density, plan, resolve_model, spec_of
 
 TRAINED = ("lenet5", "mlp")
 
@@ -48,12 +48,12 @@ def compress(
     network: List[str] = typer.Argument(..., help=MODEL_HELP),
     out: Path = typer.Option(..., "--out", help="output directory"),
     weights: str = typer.Option("auto", help="trained | synthetic | auto (trained for lenet5/mlp)"),
-    seed: int = typer.Option(0, help="seed for training, synthetic weights and k-means"),
-    rounds: int = typer.Option(4, min=1, help="pruning rounds (trained weights)"),
-    finetune_epochs: int = typer.Option(3, min=0, help="fine-tuning epochs after each pruning round"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed for training, synthetic weights and k-means"),
+    rounds: int = typer.Option(4, min=1, max=100, help="pruning rounds (trained weights)"),
+    finetune_epochs: int = typer.Option(3, min=0, max=1000, help="fine-tuning epochs after each pruning round"),
     criterion: str = typer.Option("mean", help="block pruning criterion: mean | max"),
-    submatrices: int = typer.Option(64, min=1, help="sub-matrices per layer for local quantization"),
-    max_accuracy_drop: float = typer.Option(0.005, help="K choice: allowed training-accuracy drop (0..1)"),
+    submatrices: int = typer.Option(64, min=1, max=65536, help="sub-matrices per layer for local quantization"),
+    max_accuracy_drop: float = typer.Option(0.005, min=0.0, max=1.0, help="K choice: allowed training-accuracy drop (0..1)"),
     fc_block: str = typer.Option("", help="FC block B_out x B_in, e.g. 16x16 (default 32x32, 16x16 for small layers)"),
     conv_block: str = typer.Option("", help="conv block B_fout x B_fin x Bx x By, e.g. 16x1x1x1 (default)"),
     fc_stride: str = typer.Option("", help="FC window stride (default = block), e.g. 8x8"),
@@ -64,8 +64,7 @@ def compress(
 ) -> None:
     """Prune, quantize and entropy-code a network's weights; report sizes and ratios."""
     from workloads.compress import jbig
-    from workloads.compress.pipeline import (compress_synthetic, compress_trained, measured_targets,
-                                             trained_targets)
+    from workloads.compress.pipeline import compress_synthetic, compress_trained, measured_targets, trained_targets
     from workloads.compress.report import format_table, write_csv
 
     if weights not in ("auto", "trained", "synthetic"):
@@ -89,48 +88,52 @@ def compress(
     if strides and mode == "synthetic":
         raise UserError("--fc-stride/--conv-stride apply to pruning of trained weights only "
                         "(synthetic weights come pruned in non-overlapping blocks)")
+    if not 0 <= max_accuracy_drop <= 1:  # a range check alone lets nan through
+        raise UserError(f"--max-accuracy-drop: must be a fraction in [0, 1], got {max_accuracy_drop!r}")
     try:
         jbig.library()
     except jbig.JbigUnavailable as exc:
         raise UserError(str(exc)) from exc
-    try:
-        net = model.network
+    from soc.rundir import claim
+    with claim(out) as rundir:  # writable and ours before the pipeline runs
+        rundir.register("compression.csv", "accuracy.json")
+        try:
+            net = model.network
 
-        def log(msg: str) -> None:
-            if not quiet:
-                typer.echo(msg, err=True)
+            def log(msg: str) -> None:
+                if not quiet:
+                    typer.echo(msg, err=True)
 
-        if mode == "trained":
-            kinds = measured_targets(name)
-            result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
-                                      finetune_epochs=finetune_epochs, criterion=criterion,
-                                      n_sub=submatrices, max_accuracy_drop=max_accuracy_drop,
-                                      blocks=blocks, strides=strides, log=log)
-        elif model.format == "zoo" and wd is None:
-            kinds = measured_targets(name)
-            result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
-                                        n_sub=submatrices, blocks=blocks, log=log)
-        else:
-            targets = plan(model, wd)
-            density = {l.name: targets[l.name].weight for l in net.layers if l.kind in ("conv", "fc")}
-            result = compress_synthetic(net, density, seed=seed, n_sub=submatrices, blocks=blocks, log=log)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "compression.csv", result.layers)
-    if result.accuracy is not None:
-        # accuracy per stored parameter: before (dense weights) and after (non-zero weights kept)
-        dense = sum(row.weights for row in result.layers)
-        kept = sum(row.nonzero for row in result.layers)
-        result.accuracy.update({"parameters_before": dense, "parameters_after": kept,
-                                "accuracy_per_parameter_before": result.accuracy["before"] / dense,
-                                "accuracy_per_parameter_after": result.accuracy["after"] / kept})
-        (out / "accuracy.json").write_text(json.dumps(result.accuracy, indent=2) + "\n")
-    if not quiet:
-        typer.echo(format_table(result.layers, title=f"{name} ({result.notes.get('weights')}), bytes"))
+            if mode == "trained":
+                kinds = measured_targets(name)
+                result = compress_trained(net, trained_targets(net, kinds), seed=seed, rounds=rounds,
+                                          finetune_epochs=finetune_epochs, criterion=criterion,
+                                          n_sub=submatrices, max_accuracy_drop=max_accuracy_drop,
+                                          blocks=blocks, strides=strides, log=log)
+            elif model.format == "zoo" and wd is None:
+                kinds = measured_targets(name)
+                result = compress_synthetic(net, {k: 1.0 - v for k, v in kinds.items()}, seed=seed,
+                                            n_sub=submatrices, blocks=blocks, log=log)
+            else:
+                targets = plan(model, wd)
+                density = {l.name: targets[l.name].weight for l in net.layers if l.kind in ("conv", "fc")}
+                result = compress_synthetic(net, density, seed=seed, n_sub=submatrices, blocks=blocks, log=log)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        write_csv(out / "compression.csv", result.layers)
         if result.accuracy is not None:
-            a = result.accuracy
-            typer.echo(f"test accuracy: before {a['before']:.4f}, after pruning {a['after_pruning']:.4f}, "
-                       f"after compression {a['after']:.4f} (global codebooks: "
-                       f"{a['after_global_quantization']:.4f}; {a['test_samples']} test images)")
-        typer.echo(f"wrote {out / 'compression.csv'}")
+            # accuracy per stored parameter: before (dense weights) and after (non-zero weights kept)
+            dense = sum(row.weights for row in result.layers)
+            kept = sum(row.nonzero for row in result.layers)
+            result.accuracy.update({"parameters_before": dense, "parameters_after": kept,
+                                    "accuracy_per_parameter_before": result.accuracy["before"] / dense,
+                                    "accuracy_per_parameter_after": result.accuracy["after"] / kept})
+            (out / "accuracy.json").write_text(json.dumps(result.accuracy, indent=2) + "\n")
+        if not quiet:
+            typer.echo(format_table(result.layers, title=f"{name} ({result.notes.get('weights')}), bytes"))
+            if result.accuracy is not None:
+                a = result.accuracy
+                typer.echo(f"test accuracy: before {a['before']:.4f}, after pruning {a['after_pruning']:.4f}, "
+                           f"after compression {a['after']:.4f} (global codebooks: "
+                           f"{a['after_global_quantization']:.4f}; {a['test_samples']} test images)")
+            typer.echo(f"wrote {out / 'compression.csv'}")

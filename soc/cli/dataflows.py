@@ -75,13 +75,13 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
 
     from reports.plots import save_figure, spatial_breakdown_figure, spatial_breakdown_table
     from soc.arch import design_record
+    from soc.rundir import claim
     from soc.spatial import DATAFLOWS
     from soc.spatial.compare import compare_layers, latency_table, network_shapes, summarize
-
-    if batch < 1:
-        raise UserError(f"--batch must be >= 1, got {batch}")
-    if workers < 1:
-        raise UserError(f"--workers must be >= 1, got {workers}")
+    if not 1 <= batch <= 4096:
+        raise UserError(f"--batch: must be in [1, 4096], got {batch}")
+    if not 1 <= workers <= 64:
+        raise UserError(f"--workers: must be in [1, 64], got {workers}")
     chosen = DATAFLOWS
     if dataflow:
         chosen = tuple(d.strip().upper() for d in dataflow.split(",") if d.strip())
@@ -99,29 +99,32 @@ def dataflows(network: List[str] = typer.Argument(..., help=MODEL_HELP),
         raise UserError(str(exc)) from None
     if not shapes:
         raise UserError(f"network {network!r} has no conv or fc layers")
-    df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "dataflows.csv", index=False)
-    (out / "design.json").write_text(json.dumps(design_record(cfg), indent=2) + "\n")
-    plots, tables = [], []
-    for by, stem, csv_name in (("level", "energy_by_level", "energy_by_level.csv"),
-                               ("data_type", "energy_by_type", "energy_by_data_type.csv")):
-        plots.append(save_figure(spatial_breakdown_figure(df, by), out / f"{stem}.png"))
-        rows = []
-        for kind, part in df.dropna(subset=["energy_per_mac"]).groupby("kind", sort=False):
-            t = spatial_breakdown_table(part, by)
-            t.insert(0, "dataflow", t.index)
-            t.insert(0, "kind", kind)
-            t["energy_per_mac"] = t[[c for c in t.columns if c not in ("kind", "dataflow")]].sum(axis=1)
-            rows.append(t.reset_index(drop=True))
-        if rows:
-            pd.concat(rows, ignore_index=True).to_csv(out / csv_name, index=False)
-            tables.append(out / csv_name)
-    summary = summarize(df)
-    summary.to_csv(out / "dataflows_summary.csv", index=False)
-    typer.echo(f"{cfg.name}: {cfg.array.rows}x{cfg.array.columns} PEs at {cfg.clock_ghz * 1e3:g} MHz, "
-               f"{cfg.storage} storage, batch {batch}")
-    typer.echo(latency_table(df).to_string(index=False))
-    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, {out / 'design.json'}, "
-               + ", ".join(str(p) for p in [*tables, *plots]))
+    with claim(out) as rundir:  # writable and ours before the first layer is mapped
+        rundir.register("dataflows.csv", "dataflows_summary.csv", "design.json", "energy_by_level.csv",
+                        "energy_by_data_type.csv")
+        df = compare_layers(shapes, cfg, chosen, check=not no_check, workers=workers)
+        df.to_csv(out / "dataflows.csv", index=False)
+        (out / "design.json").write_text(json.dumps(design_record(cfg), indent=2) + "\n")
+        plots, tables = [], []
+        for by, stem, csv_name in (("level", "energy_by_level", "energy_by_level.csv"),
+                                   ("data_type", "energy_by_type", "energy_by_data_type.csv")):
+            plots.append(save_figure(spatial_breakdown_figure(df, by), out / f"{stem}.png"))
+            rows = []
+            for kind, part in df.dropna(subset=["energy_per_mac"]).groupby("kind", sort=False):
+                t = spatial_breakdown_table(part, by)
+                t.insert(0, "dataflow", t.index)
+                t.insert(0, "kind", kind)
+                t["energy_per_mac"] = t[[c for c in t.columns if c not in ("kind", "dataflow")]].sum(axis=1)
+                rows.append(t.reset_index(drop=True))
+            if rows:
+                pd.concat(rows, ignore_index=True).to_csv(out / csv_name, index=False)
+                tables.append(out / csv_name)
+        rundir.register(*tables, *plots)
+        summary = summarize(df)
+        summary.to_csv(out / "dataflows_summary.csv", index=False)
+        typer.echo(f"{cfg.name}: {cfg.array.rows}x{cfg.array.columns} PEs at {cfg.clock_ghz * 1e3:g} MHz, "
+                   f"{cfg.storage} storage, batch {batch}")
+        typer.echo(latency_table(df).to_string(index=False))
+        typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        typer.echo(f"wrote {out / 'dataflows.csv'}, {out / 'dataflows_summary.csv'}, {out / 'design.json'}, "
+                   + ", ".join(str(p) for p in [*tables, *plots]))

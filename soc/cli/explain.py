@@ -8,8 +8,18 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ARCH_HELP, MODEL_HELP, PRESET_HELP, SET_HELP, parse_strategy, plan, resolve_design,
-                             resolve_model, spec_of)
+from soc.cli.netopts import (
+    ARCH_HELP,
+    MODEL_HELP,
+    PRESET_HELP,
+    SEED_MAX,
+    SET_HELP,
+    parse_strategy,
+    plan,
+    resolve_design,
+    resolve_model,
+    spec_of,
+)
 from soc.compiler.program import STRATEGIES
 
 
@@ -21,7 +31,7 @@ def explain(
     preset: Optional[str] = typer.Option(None, "--preset", help=PRESET_HELP),
     sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
-    seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1]"),
     input_density: Optional[float] = typer.Option(None, help="fraction of non-zero synthetic inputs, in (0, 1]"),

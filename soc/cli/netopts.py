@@ -11,6 +11,9 @@ from soc.compiler.program import STRATEGIES
 if TYPE_CHECKING:  # the design schemas (pydantic) are imported when a command runs, not for --help
     from soc.arch import VectorArch
 
+# Seeds of NumPy's generator.
+SEED_MAX = 2**32 - 1
+
 # The designs `compare` and `demo` run when none is named: the reference and its baselines.
 DEFAULT_COMPARISON = ("coarse-sparse", "weight-sparse", "dense")
 
@@ -31,13 +34,13 @@ def _design(name: str, sets: list[str], pes: Optional[int]) -> VectorArch:
     overrides = list(sets or [])
     if pes is not None:
         overrides.append(f"tn={pes}")
-    from soc.vector.pricing import PricingError, price_table
+    from soc.vector.pricing import PricingError, check_prices
     try:
         d = load_design(name, overrides, kind="vector")
         assert isinstance(d, VectorArch)
-        price_table(d)  # every action the design books must be priced before anything runs
+        check_prices(d)  # every action the design books must be priced before anything runs
     except (ConfigError, PricingError) as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(f"{name}: {exc}" if isinstance(exc, PricingError) else str(exc)) from None
     return d
 
 
@@ -132,6 +135,7 @@ def check_trace_options(spec: str, trace: bool, layers: Optional[str], limit_mb:
 def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
     """Write the network trace; a trace over the size limit or an unknown layer exits 2."""
     import typer
+
     from soc.session import write_trace
     try:
         info = write_trace(path, runs, layers=layers, limit_mb=limit_mb)
@@ -139,6 +143,9 @@ def write_trace_or_exit(path, runs, layers, limit_mb) -> dict:
         raise UserError(str(exc)) from None
     note = f", {info['dropped_events']:,} activity records not kept (truncated)" if info["truncated"] else ""
     typer.echo(f"wrote {path} ({info['mb']:.1f} MB, {info['events']:,} events{note})")
+    if info["truncated"]:
+        typer.echo(f"warning: {path}: \"truncated\": true, \"dropped_events\": {info['dropped_events']} (activity "
+                   f"records the simulator did not keep; the trace holds the rest)", err=True)
     return info
 
 
@@ -234,8 +241,9 @@ def load_input(path):
     """--input FILE.npy: the network input as an array (checked against the network before the run)."""
     if path is None:
         return None
-    import numpy as np
     from pathlib import Path
+
+    import numpy as np
     p = Path(path)
     if not p.is_file():
         raise UserError(f"--input {p}: no such file")

@@ -8,10 +8,31 @@ from typing import List, Optional
 import typer
 
 from soc.cli import UserError, app
-from soc.cli.netopts import (ACCURACY_HELP, ARCH_HELP, BLOCK_HELP, INPUT_HELP, MODEL_HELP, PRESET_HELP, PRUNE_HELP,
-                             SET_HELP, TRACE_HELP, TRACE_LAYERS_HELP, TRACE_LIMIT_HELP, check_trace_options,
-                             load_input, parse_accuracy, parse_density, parse_layers, parse_prune, parse_strategy,
-                             resolve_design, resolve_network, spec_of, write_trace_or_exit)
+from soc.cli.netopts import (
+    ACCURACY_HELP,
+    ARCH_HELP,
+    BLOCK_HELP,
+    INPUT_HELP,
+    MODEL_HELP,
+    PRESET_HELP,
+    PRUNE_HELP,
+    SEED_MAX,
+    SET_HELP,
+    TRACE_HELP,
+    TRACE_LAYERS_HELP,
+    TRACE_LIMIT_HELP,
+    check_trace_options,
+    load_input,
+    parse_accuracy,
+    parse_density,
+    parse_layers,
+    parse_prune,
+    parse_strategy,
+    resolve_design,
+    resolve_network,
+    spec_of,
+    write_trace_or_exit,
+)
 from soc.compiler.program import STRATEGIES
 
 
@@ -25,6 +46,7 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
     model's own weights first; ``accuracy``: (fraction, parameters) of
     :func:`soc.session.load_accuracy`."""
     from soc.cli.netopts import plan
+    from soc.interrupts import RunInterrupted
     from soc.runtime.network import NetworkRunError, WorkloadScriptError
     from soc.session import run_into
     from workloads.sparsity import check_network_input
@@ -47,6 +69,9 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
         densities = plan(target, weight_density, input_density)
         return run_into(out, target.network, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress,
                         densities=densities, batches=target.batches or None, inputs=inputs, prune=prune, **acc)
+    except RunInterrupted as exc:
+        exc.record = _kept(out, "interrupted")  # type: ignore[attr-defined]
+        raise
     except NetworkRunError as exc:
         raise UserError(f"{exc}; the layers simulated before it are kept in {out / 'layers.csv'} and "
                         f"{out / 'summary.json'} (status failed)") from None
@@ -54,6 +79,19 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
         raise UserError(str(exc)) from None
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def _kept(out: Path, status: str) -> str:
+    """Where the record of a stopped run is, for the one-line message."""
+    import json
+    try:
+        s = json.loads((out / "summary.json").read_text())
+        n, layer = s.get("layers_completed", 0), (s.get("failure") or {}).get("layer")
+    except (OSError, ValueError):
+        return f"see {out}"
+    during = f" during layer {layer!r}" if layer else ""
+    return (f"{n} finished layer(s) kept in {out / 'layers.csv'}{during}; {out / 'summary.json'} says "
+            f"status {status}")
 
 
 def print_summary(s: dict, out: Path) -> None:
@@ -85,7 +123,7 @@ def run(
     sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
     out: Path = typer.Option(Path("out/run"), help="output directory"),
     strategy: Optional[str] = typer.Option(None, help=f"force a reuse strategy: {', '.join(STRATEGIES)}"),
-    seed: int = typer.Option(0, help="seed of the synthetic weights and inputs"),
+    seed: int = typer.Option(0, min=0, max=SEED_MAX, help="seed of the synthetic weights and inputs"),
     pes: Optional[int] = typer.Option(None, help="number of PEs (Tn)"),
     layers: Optional[str] = typer.Option(None, help="simulate only these layers (comma-separated names)"),
     weight_density: Optional[float] = typer.Option(None, help="fraction of synthetic weights kept, in (0, 1], "

@@ -1,5 +1,5 @@
 """What the compiler decides for one layer: its tiling, the estimated DRAM traffic of each
-reuse strategy (bytes, spec 6 model of :func:`soc.compiler.tiling.traffic`) and the
+reuse strategy (bytes, docs/hardware.md §6 model of :func:`soc.compiler.tiling.traffic`) and the
 strategy chosen (least traffic, or the forced one).
 
 A layer is lowered exactly as :func:`soc.runtime.simulate.simulate_layer` lowers it (fixed-point
@@ -9,11 +9,10 @@ layer has the same shape).
 """
 from __future__ import annotations
 
-from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc
+from soc.arch.vector import VectorArch
+from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.program import STRATEGIES
 from soc.compiler.tiling import choose
-from soc.arch.vector import VectorArch
-from soc.compiler.lowering import weight_frac_bits
 
 
 def strategy_key(strategy: str) -> str:

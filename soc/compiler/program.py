@@ -1,4 +1,4 @@
-"""The instruction stream of the control processor (spec 2.2 CP + IB, spec 6).
+"""The instruction stream of the control processor (docs/hardware.md §2.2 CP + IB, docs/hardware.md §6).
 
 A program is a list of instructions for one matrix layer; operands are tiles:
 

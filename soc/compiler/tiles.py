@@ -9,7 +9,7 @@
 * ``dense``: NBin holds every neuron; SB every weight; no indexes.
 
 Sizes are real (counted from the data); :func:`estimate` gives the dense x density
-estimates that the compiler's traffic model uses (spec 6).
+estimates that the compiler's traffic model uses (docs/hardware.md §6).
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from functools import cached_property
 
 import numpy as np
 
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling
-from soc.arch.vector import VectorArch
 from soc.kernels import CompressedNeurons, CompressedSynapses, compress_synapses
 
 STEP_INDEX_BITS = 8   # step index width of the weight-sparse baseline (per non-zero weight)

@@ -1,4 +1,4 @@
-"""Loop tiling and the reuse-strategy traffic model (spec 6).
+"""Loop tiling and the reuse-strategy traffic model (docs/hardware.md §6).
 
 Tile sizes of sparse data are estimated as dense size x density (the compiler does not
 look at individual values when it plans); the chosen tiling is then checked against the
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import STRATEGIES, Tiling
 from soc.compiler.tiles import STEP_INDEX_BITS, TileMaker
-from soc.arch.vector import VectorArch
 
 
 class TilingError(ValueError):

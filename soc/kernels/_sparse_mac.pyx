@@ -1,7 +1,7 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Sparse multiply-accumulate on the compressed formats of the reference design.
 
-Formats (spec 2.2):
+Formats (docs/hardware.md §2.2):
 * neurons: for each of P input vectors (an FC input, or one conv window), the non-zero
   values ``neuron_values`` (int16, rows concatenated) with row starts ``neuron_offsets``
   (P+1) and the bitmask ``neuron_mask`` (P x N_in, uint8 0/1);

@@ -1,4 +1,4 @@
-"""Compressed formats of the reference design (direct indexing, spec 1 and 2.2).
+"""Compressed formats of the reference design (direct indexing, docs/hardware.md §1 and 2.2).
 
 Neurons: non-zero values + a bitmask with one bit per position.
 Synapses: groups of ``group_size`` consecutive outputs share one bitmask; each output
@@ -66,7 +66,7 @@ class CompressedSynapses:
     def kernel_layout(self) -> tuple:
         """The compiled kernel's checked, bit-packed view of these synapses (N_in, packed
         masks, position starts, positions), built on first use and then reused."""
-        from soc.kernels import _sparse_mac
+        from soc.kernels import _sparse_mac  # type: ignore[attr-defined]  # the compiled extension
         return _sparse_mac.prepare_synapses(self.mask, self.group_starts, self.weights,
                                             self.weight_offsets)
 
@@ -131,5 +131,5 @@ def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = 
                   weights=np.array(weights, dtype=np.int16, order="C"),
                   weight_offsets=np.array(offsets, dtype=np.int64).reshape(-1))
     for a in arrays.values():
-        a.setflags(write=False)
+        a.setflags(write=False)  # type: ignore[attr-defined]
     return CompressedSynapses(**arrays)

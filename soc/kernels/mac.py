@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soc.kernels import _sparse_mac
+from soc.kernels import _sparse_mac  # type: ignore[attr-defined]  # the compiled extension
 from soc.kernels.formats import CompressedNeurons, CompressedSynapses
 
 MAX_INPUTS = 1 << 16

@@ -1,4 +1,4 @@
-"""The programming model: a cuDNN-style library API over the simulated accelerator (spec 6).
+"""The programming model: a cuDNN-style library API over the simulated accelerator (docs/hardware.md §6).
 
 Describe the data, describe the operation, then call a forward function::
 
@@ -65,16 +65,31 @@ from typing import Sequence
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.compiler.lowering import lower_fc
-from soc.compiler.program import STRATEGIES
 from soc.arch import VectorArch, load_design
-from soc.vector.elementwise import combine, run_elementwise
+from soc.compiler.lowering import lower_fc, weight_frac_bits
+from soc.compiler.program import STRATEGIES
 from soc.result import LayerResult
-from soc.compiler.lowering import weight_frac_bits
 from soc.runtime.simulate import simulate_layer, simulate_matrices
+from soc.vector.elementwise import combine, run_elementwise
 from workloads import forward as ref
-from workloads.layers import (ACTIVATION_FUNCTIONS, FC, LRN, Activation, Add, BatchNorm, Concat, Conv, GRUCell,
-                              LSTMCell, Mul, Pad, Pool, Slice, Transpose)
+from workloads.finite import check_finite
+from workloads.layers import (
+    ACTIVATION_FUNCTIONS,
+    FC,
+    LRN,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    GRUCell,
+    LSTMCell,
+    Mul,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+)
 from workloads.sparsity import block_sparse_weights, to_fixed
 
 PLACEMENTS = ("dram",)
@@ -294,10 +309,11 @@ class Tensor:
     def set(self, data) -> None:
         self.data = self._check(data)
 
-    def required(self, what: str) -> np.ndarray:
+    def required(self, what: str, tensor: str = "input tensor") -> np.ndarray:
+        """The data, which must be present and finite (``what`` names the layer)."""
         if self.data is None:
             raise ValueError(f"{what}: the input tensor {self.desc.shape} has no data")
-        return self.data
+        return check_finite(self.data, what, tensor)
 
 
 @dataclass
@@ -410,7 +426,11 @@ class Handle:
             self.listener.add_layer(result.to_dict())
         return result
 
-    def fixed(self, x: np.ndarray) -> np.ndarray:
+    def fixed(self, x: np.ndarray, *, layer: str | None = None, tensor: str = "tensor") -> np.ndarray:
+        """``x`` in the neurons' fixed-point format; with ``layer``, a non-finite value is
+        refused naming the layer and ``tensor``."""
+        if layer is not None:
+            check_finite(x, layer, tensor)
         return to_fixed(x, self.frac_bits)
 
     def real(self, q: np.ndarray) -> np.ndarray:
@@ -423,7 +443,7 @@ def check_strategy(strategy: str | None) -> None:
 
 
 def data_placement(cfg: VectorArch) -> dict[str, tuple[str, ...]]:
-    """Where the compiler places each operand's tiles on chip for a design (spec 6)."""
+    """Where the compiler places each operand's tiles on chip for a design (docs/hardware.md §6)."""
     return {"inputs": ("nbin", "nibin") if cfg.compressed_neurons else ("nbin",),
             "weights": ("sb", "sib") if cfg.shared_index else ("sb",),
             "outputs": ("nbout",)}
@@ -476,6 +496,7 @@ def conv_forward(handle: Handle, conv: ConvDescriptor, x: Tensor, w: Filter, y: 
         raise ValueError(f"{name}: filter shape {w.desc.shape} does not fit the input (expected {layer.weight_shape})")
     _check_output(y, (n, *layer.output_shape), name)
     act = _fused(activation, name)
+    check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
@@ -502,6 +523,7 @@ def inner_product_forward(handle: Handle, ip: InnerProductDescriptor, x: Tensor,
     layer = FC(name, n_in, w.desc.shape[0])
     _check_output(y, (n, layer.out_features), name)
     act = _fused(activation, name)
+    check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
     handle.begin(name)
@@ -556,7 +578,8 @@ def pooling_forward(handle: Handle, pool: PoolingDescriptor, x: Tensor, y: Tenso
     else:
         yq = np.clip(np.rint(ref.pool_forward(layer, xq.astype(np.float32)).astype(np.float64)), -32768, 32767).astype(np.int16)
         ops, tol = {"add": n * layer.ops, "multiply": n * int(np.prod(layer.output_shape))}, ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)))
+    ref_q = handle.fixed(ref.pool_forward(layer, handle.real(xq)), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "pool", [xq], yq, ref_q, tol, ops, y, wall)
 
 
@@ -582,7 +605,9 @@ def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: 
         yq, tol = np.maximum(xq, 0).astype(np.int16), 0
     else:
         v = xq.astype(np.float64) / (1 << handle.frac_bits)
-        yq, tol = to_fixed(ref.activation_function(layer, v, slope), handle.frac_bits), ROUNDING_TOLERANCE_LSB
+        yq = to_fixed(check_finite(ref.activation_function(layer, v, slope), name, "output (computed)"),
+                      handle.frac_bits)
+        tol = ROUNDING_TOLERANCE_LSB
     if fn == "relu":
         ops = {"compare": n}
     elif fn == "clip":
@@ -598,7 +623,8 @@ def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: 
     else:  # softmax
         vectors = n // x.desc.sample_shape[layer.axis] if x.desc.sample_shape else 1
         ops = {"nonlinear": n + vectors, "add": n, "multiply": n}
-    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq), slope))
+    ref_q = handle.fixed(ref.activation_forward(layer, handle.real(xq), slope), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "act", [xq], yq, ref_q, tol, ops, y, wall)
 
 
@@ -617,8 +643,9 @@ def lrn_forward(handle: Handle, lrn: LRNDescriptor, x: Tensor, y: Tensor, *, nam
     sq = np.pad(v * v, [(0, 0), (half, half)] + [(0, 0)] * (v.ndim - 2))
     csum = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq, axis=1)], axis=1)
     scale = (lrn.k + lrn.alpha / lrn.size * (csum[:, lrn.size:] - csum[:, :-lrn.size])) ** lrn.beta
-    yq = to_fixed(v / scale, handle.frac_bits)
-    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)))
+    yq = to_fixed(check_finite(v / scale, name, "output (computed)"), handle.frac_bits)
+    ref_q = handle.fixed(ref.lrn_forward(layer, handle.real(xq)), layer=name,
+                         tensor="reference output")
     ops = {"multiply": xq.size * (lrn.size + 1), "add": xq.size * lrn.size, "nonlinear": xq.size}
     return _elementwise(handle, name, "lrn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
 
@@ -641,9 +668,9 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
     if bn.affine:  # inference: the statistics are in scale and shift; per element one multiply and one add
         out = v
         if scale is not None:
-            out = out * np.asarray(scale, np.float64).reshape(bshape)
+            out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
         if shift is not None:
-            out = out + np.asarray(shift, np.float64).reshape(bshape)
+            out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
         ops = {"add": xq.size, "multiply": xq.size}
     else:
         axes = (0,) + tuple(range(2, v.ndim)) if v.ndim > 2 else (0,)
@@ -651,12 +678,13 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
             axes = (1,)
         out = (v - v.mean(axis=axes, keepdims=True)) / np.sqrt(v.var(axis=axes, keepdims=True) + bn.eps)
         if scale is not None:
-            out = out * np.asarray(scale, np.float64).reshape(bshape)
+            out = out * check_finite(np.asarray(scale, np.float64), name, "scale").reshape(bshape)
         if shift is not None:
-            out = out + np.asarray(shift, np.float64).reshape(bshape)
+            out = out + check_finite(np.asarray(shift, np.float64), name, "shift").reshape(bshape)
         ops = {"add": 3 * xq.size, "multiply": 2 * xq.size, "nonlinear": channels}
-    yq = to_fixed(out, handle.frac_bits)
-    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps))
+    yq = to_fixed(check_finite(out, name, "output (computed)"), handle.frac_bits)
+    ref_q = handle.fixed(ref.batchnorm_forward(layer, handle.real(xq), scale, shift, eps=bn.eps), layer=name,
+                         tensor="reference output")
     return _elementwise(handle, name, "bn", [xq], yq, ref_q, ROUNDING_TOLERANCE_LSB, ops, y, wall)
 
 
@@ -694,7 +722,8 @@ def add_forward(handle: Handle, add: AddDescriptor, xs: Sequence[Tensor], y: Ten
         for q in qs:
             acc = acc * (q.astype(np.float64) / (1 << handle.frac_bits))
         yq, tol = to_fixed(acc, handle.frac_bits), ROUNDING_TOLERANCE_LSB
-    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]))
+    ref_q = handle.fixed(ref.add_forward(layer, [handle.real(q) for q in qs]), layer=name,
+                         tensor="reference output")
     ops = {"add" if add.op == "add" else "multiply": (len(xs) - 1) * yq.size}
     return _elementwise(handle, name, add.op, qs, yq, ref_q, tol, ops, y, wall)
 
@@ -718,12 +747,19 @@ def transform_forward(handle: Handle, desc: TransformDescriptor, xs: Sequence[Te
     wall = time.perf_counter()
     qs = [handle.fixed(t.required(name)).reshape(batch, *desc.shapes[k]) for k, t in enumerate(xs)]
     moved = layer
+    # An infinite constant pad (ONNX pads max pooling with -inf) stands for the extreme of
+    # the int16 grid: the one place a stated infinity is a value, so it saturates on purpose.
+    infinite_pad = isinstance(layer, Pad) and layer.mode == "constant" and np.isinf(layer.value)
     if isinstance(layer, Pad) and layer.mode == "constant":  # the fill value on the int16 grid
-        moved = dataclasses.replace(layer, value=float(handle.fixed(np.array([layer.value]))[0]))
+        fill = (32767 if layer.value > 0 else -32768) if infinite_pad else handle.fixed(np.array([layer.value]))[0]
+        moved = dataclasses.replace(layer, value=float(fill))
     args = [q.astype(np.float32) for q in qs] if isinstance(layer, Concat) else qs[0].astype(np.float32)
     yq = ref.forward(moved, args).astype(np.int16)
     real = [handle.real(q) for q in qs] if isinstance(layer, Concat) else handle.real(qs[0])
-    ref_q = handle.fixed(ref.forward(layer, real))
+    expect = ref.forward(layer, real)
+    if infinite_pad:
+        expect = np.nan_to_num(expect, nan=np.nan, posinf=65536.0, neginf=-65536.0)
+    ref_q = handle.fixed(expect, layer=name, tensor="reference output")
     return _elementwise(handle, name, desc.op, qs, yq.reshape(y.desc.shape), ref_q.reshape(y.desc.shape), 0, {},
                         y, wall)
 
@@ -760,6 +796,11 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
         raise ValueError(f"{name}: peepholes of shape (3, {hs}) are required (LSTMDescriptor.peepholes=True)")
     if desc.proj_size and (projection is None or np.shape(projection) != (desc.proj_size, hs)):
         raise ValueError(f"{name}: projection of shape ({desc.proj_size}, {hs}) is required")
+    check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
+    for tensor, value in (("state r_prev", r_prev), ("state c_prev", c_prev), ("peepholes", peepholes),
+                          ("projection", projection)):
+        if value is not None:
+            check_finite(value, name, tensor)
     cfg = _filter_config(handle, w, name)
     handle.begin(name)
     f = handle.frac_bits
@@ -772,10 +813,10 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
     p = np.asarray(peepholes, np.float64) if desc.peepholes else None
     if p is not None:
         zi, zf = zi + p[0] * cq, zf + p[1] * cq
-    c = _sigmoid(zf) * cq + _sigmoid(zi) * np.tanh(zg)
+    c = check_finite(_sigmoid(zf) * cq + _sigmoid(zi) * np.tanh(zg), name, "cell state c (computed)")
     if p is not None:
         zo = zo + p[2] * c
-    hq = to_fixed(_sigmoid(zo) * np.tanh(c), f)
+    hq = to_fixed(check_finite(_sigmoid(zo) * np.tanh(c), name, "output h (computed)"), f)
     if cell is not None:
         if cell.desc.shape != (n, hs):
             raise ValueError(f"{name}: cell tensor must be ({n}, {hs}), got {cell.desc.shape}")
@@ -818,7 +859,9 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
     if w.desc.shape != layer.weight_shape:
         raise ValueError(f"{name}: gate filter must be {layer.weight_shape}, got {w.desc.shape}")
     _check_output(y, (n, hs), name)
-    h_prev = np.zeros((n, hs), np.float32) if state is None else np.asarray(state, np.float32)
+    h_prev = np.zeros((n, hs), np.float32) if state is None else check_finite(np.asarray(state, np.float32),
+                                                                               name, "state h_prev")
+    check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
     handle.begin(name)
     f = handle.frac_bits
@@ -835,7 +878,7 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
     scale = float(1 << f)
     r, z = _sigmoid(rzq[:, :hs] / scale), _sigmoid(rzq[:, hs:] / scale)
     cand = np.tanh(nxq / scale + r * (nhq / scale))
-    out_q = to_fixed((1 - z) * cand + z * (hq / scale), f)
+    out_q = to_fixed(check_finite((1 - z) * cand + z * (hq / scale), name, "output h (computed)"), f)
     ops = {"nonlinear": 3 * n * hs, "multiply": 3 * n * hs, "add": 3 * n * hs}
     gates = _gate_step(handle, name, [rzq, nxq, nhq], out_q, ops, True, wall)
     expect = ref.gru_forward(layer, handle.real(xq), w_grid * keep, state=handle.real(hq))

@@ -9,7 +9,7 @@ with the semantics of :func:`workloads.sparsity.iter_network`. A layer that carr
 trained weights (an imported ONNX model) computes with them: their zeros are its static
 sparsity, the design's quantization makes the codes; ``prune`` prunes them first with
 :mod:`workloads.compress.prune`. Other weighted layers get synthetic block-sparse weights
-at their target densities (by default the network's measured sparsities, spec 1; none for
+at their target densities (by default the network's measured sparsities, docs/hardware.md §1; none for
 networks without a measured row), each scaled once so its output has unit RMS, and every
 ReLU biased so that the zeros reaching the next weighted layer are its target. The
 activations are a forward pass from the input the user gave (``inputs``) or from a
@@ -62,22 +62,47 @@ seconds) and ``peak_rss_mb`` the process's peak resident memory so far
 """
 from __future__ import annotations
 
+import dataclasses
 import resource
 import runpy
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from soc.runtime import api
 from soc.arch.vector import VectorArch
+from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, design_roofs, summarize
-from workloads.layers import (GRU, LRN, LSTM, MOVEMENT_KINDS, Activation, Add, BatchNorm, Concat, Conv, FC,
-                              GRUCell, Layer, LSTMCell, Mul, Network, Pool, Slice, Transpose)
+from soc.runtime import api
+from workloads.finite import check_finite
+from workloads.layers import (
+    FC,
+    GRU,
+    LRN,
+    LSTM,
+    MOVEMENT_KINDS,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    GRUCell,
+    Layer,
+    LSTMCell,
+    Mul,
+    Network,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+)
 from workloads.sparsity import LayerTensors, PruneSpec, iter_network
+
+if TYPE_CHECKING:
+    from workloads.io.model import LoadedModel
 
 
 class NetworkRunError(RuntimeError):
@@ -90,6 +115,55 @@ class NetworkRunError(RuntimeError):
 
 class WorkloadScriptError(ValueError):
     """A workload script that cannot be loaded or lacks ``run(handle)``."""
+
+
+class NetworkCheckError(ValueError):
+    """A network the design cannot run, found before the first cycle (names the layer)."""
+
+
+RUNNABLE = (Conv, FC, Pool, Activation, LRN, BatchNorm, Add, LSTM, GRU, LSTMCell, GRUCell)  # and MOVEMENT_KINDS
+
+
+def check_network(network: Network, cfg: VectorArch, layers: list[str] | None = None) -> None:
+    """Refuse, before anything is simulated, every layer the accelerator cannot run:
+    a kind without an API call, or a convolution with different strides or paddings on
+    the two axes (its lowering takes one of each)."""
+    from workloads.limits import LayerLimitError, check_layer
+    chosen = _select(network, layers)
+    for layer in network.layers:
+        if chosen is not None and layer.name not in chosen:
+            continue
+        where = f"network {network.name}, layer {layer.name!r} ({layer.kind})"
+        try:
+            check_layer(layer, f"network {network.name}")
+        except LayerLimitError as exc:
+            raise NetworkCheckError(str(exc)) from None
+        if isinstance(layer, (Conv, FC, LSTMCell, GRUCell)):
+            reduction = int(np.prod(layer.weight_shape[1:]))
+            if reduction > MAX_INPUTS:
+                raise NetworkCheckError(f"{where}: {reduction:,} inputs per output (weight shape {layer.weight_shape}); "
+                                        f"allowed: at most {MAX_INPUTS:,}, the range the 48-bit accumulator sums "
+                                        f"exactly")
+        if not isinstance(layer, RUNNABLE) and layer.kind not in MOVEMENT_KINDS:
+            raise NetworkCheckError(f"{where}: no API call for this layer kind; allowed kinds: "
+                                    f"{', '.join(sorted({c.kind for c in RUNNABLE} | set(MOVEMENT_KINDS)))}")
+        if isinstance(layer, Conv):
+            if layer.stride_hw[0] != layer.stride_hw[1]:
+                raise NetworkCheckError(f"{where}: stride {layer.stride_hw}: the accelerator's convolution takes "
+                                        f"one stride for both axes (allowed: equal height and width)")
+            if layer.padding_hw[0] != layer.padding_hw[1]:
+                raise NetworkCheckError(f"{where}: padding {layer.padding_hw}: the accelerator's convolution takes "
+                                        f"one padding for both axes (allowed: equal height and width)")
+
+
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(seed: int) -> int:
+    """A seed of NumPy's generator: an integer in [0, 2^32 - 1]."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise NetworkCheckError(f"seed: must be an integer in [0, {SEED_MAX}], got {seed!r}")
+    return int(seed)
 
 
 # --------------------------------------------------------------------------- reference tensors
@@ -129,6 +203,22 @@ def fusable_relus(network: Network) -> set[str]:
     return fused
 
 
+def _saturate_infinite_pads(network: Network, layer: Layer, t: LayerTensors) -> LayerTensors:
+    """The one place an infinity is a value: a constant pad of -inf (or +inf), as ONNX
+    pads max pooling, stands for the extreme of the 16-bit grid. The reference run's
+    tensor read from such a pad gets its infinities saturated (NaN is still refused);
+    every other non-finite value stops the run (see :mod:`workloads.finite`)."""
+    producers = [network.layer(p) for p in network.producers(layer.name) if p != "input"]
+    if not any(isinstance(p, Pad) and p.mode == "constant" and np.isinf(p.value) for p in producers):
+        return t
+
+    def sat(a):
+        return np.nan_to_num(np.asarray(a), nan=np.nan, posinf=65536.0, neginf=-65536.0)
+
+    inputs = [sat(a) for a in t.inputs] if isinstance(t.inputs, (list, tuple)) else sat(t.inputs)
+    return dataclasses.replace(t, inputs=inputs)
+
+
 def fused_record(layer: Layer, producer: LayerResult) -> LayerResult:
     """The row of a ReLU done by its producer's non-linear unit: no cycles or energy of its own."""
     return LayerResult(
@@ -156,6 +246,7 @@ def _view(x, batch: int, shape) -> np.ndarray:
 def _recurrent(handle: api.Handle, t: LayerTensors, x: np.ndarray, batch: int) -> LayerResult:
     """An LSTM/GRU sequence: one cell call per step, the state carried between steps."""
     layer = t.layer
+    assert isinstance(layer, (LSTM, GRU))
     x = _view(x, batch, layer.input_shape)
     w = api.Filter(api.FilterDescriptor(layer.weight_shape), t.weights, t.keep)
     h = layer.hidden_size
@@ -246,6 +337,7 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False,
         elif isinstance(layer, Transpose):
             desc = api.TransformDescriptor("transpose", shapes, perm=layer.perm)
         else:
+            assert isinstance(layer, Pad)
             desc = api.TransformDescriptor("pad", shapes, pads=layer.pads, mode=layer.mode, value=layer.value)
         xs = [_tensor(_view(a, batch, s)) for a, s in zip(arrays, shapes)]
         return api.transform_forward(handle, desc, xs, y, name=name)
@@ -343,7 +435,7 @@ def _select(network: Network, layers: list[str] | None) -> set[str] | None:
     names = {layer.name for layer in network.layers}
     unknown = [n for n in layers if n not in names]
     if unknown:
-        raise ValueError(f"--layers: unknown layer(s) {unknown} in network {network.name}; "
+        raise NetworkCheckError(f"--layers: unknown layer(s) {unknown} in network {network.name}; "
                          f"allowed: {', '.join(layer.name for layer in network.layers)}")
     return set(layers)
 
@@ -400,7 +492,7 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
                 batch: int = 1, densities=None, batches=None, inputs=None, prune: PruneSpec | None = None,
-                weights: str = "auto") -> RunOutcome:
+                weights: str = "auto", tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``, in
     dependency order.
 
@@ -411,8 +503,16 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
     own weights.
     Every row the listener hears of, the outcome's ``sources`` and its summary say where
     the weights and activations came from and at what density
-    (:func:`workloads.sparsity.tensor_source`)."""
+    (:func:`workloads.sparsity.tensor_source`).
+
+    ``tensors``, when given, replaces the reference run: per layer in dependency order
+    (:attr:`Network.order`), the :class:`~workloads.sparsity.LayerTensors` that
+    :func:`reference_tensors` would yield (``None`` for a layer that is not simulated).
+    Several designs can so be run on tensors generated once (the arguments of the
+    reference run then only describe them)."""
     api.check_strategy(strategy)
+    check_seed(seed)
+    check_network(network, cfg, layers)
     chosen = _select(network, layers)
     fused = fusable_relus(network)
     order = network.order
@@ -427,11 +527,14 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
         last: LayerResult | None = None
-        tensors = reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
-                                    inputs=inputs, prune=prune, weights=weights)
+        stream = (iter(tensors) if tensors is not None else
+                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
+                                    inputs=inputs, prune=prune, weights=weights))
         for index, layer in enumerate(order):
+            if chosen is None or layer.name in chosen:
+                handle.begin(layer.name)  # its reference tensors are part of running it
             try:
-                t = next(tensors)
+                t = next(stream)
             except Exception as exc:  # reference tensors of this layer could not be built
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             if chosen is not None and layer.name not in chosen:
@@ -446,12 +549,14 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                 counts[layer.name] = (int(np.count_nonzero(t.keep)), int(np.size(t.keep)),
                                       round(t.source["input_density"] * size), size)
             kept = None
-            if isinstance(layer, (Conv, FC)) and t.weights is not None and np.size(t.weights):
-                # hand the simulator the kept weights alone: the dense float32 weights (the
-                # largest array of a run: 411 MB for VGG16's fc6) are dropped here
-                kept = t.weights[t.keep]
-                t = replace(t, weights=None)
             try:
+                if isinstance(layer, (Conv, FC)) and t.weights is not None and np.size(t.weights):
+                    # hand the simulator the kept weights alone: the dense float32 weights (the
+                    # largest array of a run: 411 MB for VGG16's fc6) are dropped here, once
+                    # every one of them is known to be finite
+                    check_finite(t.weights, layer.name, "weights")
+                    kept = t.weights[t.keep]
+                    t = replace(t, weights=None)  # type: ignore[type-var]  # t is a LayerTensors here
                 if layer.name in fused and last is not None and last.name == order[index - 1].name:
                     handle.begin(layer.name)
                     result = handle.record(fused_record(layer, last))
@@ -459,10 +564,10 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                     nxt = order[index + 1] if index + 1 < len(order) else None
                     fuse = (nxt is not None and nxt.name in fused
                             and (chosen is None or nxt.name in chosen))
-                    result = run_layer(handle, t, fuse_relu=fuse, kept=kept)
+                    result = run_layer(handle, _saturate_infinite_pads(network, layer, t), fuse_relu=fuse, kept=kept)
             except Exception as exc:
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
-            t = kept = None
+            del t, kept
             result.outputs = None  # checked against the reference; the next layer's input is the reference run's
             release_free_memory()
             last = result
@@ -475,7 +580,7 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
     return outcome
 
 
-def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
+def load_script(path: str | Path) -> Callable[..., Any]:
     """The ``run(handle)`` function of a workload script (a Python file using the API)."""
     path = Path(path)
     if not path.is_file():
@@ -494,11 +599,13 @@ def load_script(path: str | Path) -> Callable[[api.Handle], Any]:
 
 
 def run_script(path: str | Path, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
-               listener=None, progress: bool = False) -> RunOutcome:
-    """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one)."""
+               listener=None, progress: bool = False, fn: Callable[..., Any] | None = None) -> RunOutcome:
+    """Run a workload script's ``run(handle, seed=...)`` (seed passed when it accepts one);
+    ``fn``: its ``run`` function when already loaded (:func:`load_script`)."""
     import inspect
     api.check_strategy(strategy)
-    fn = load_script(path)
+    check_seed(seed)
+    fn = fn if fn is not None else load_script(path)
     name = Path(path).stem
 
     def steps(handle: api.Handle, bar: _Progress) -> None:

@@ -6,11 +6,11 @@ import time
 import numpy as np
 
 from energy.ledger import EnergyLedger
-from soc.vector.accelerator import VectorAccelerator
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.tiling import choose
-from soc.arch.vector import VectorArch
 from soc.result import LayerResult
+from soc.vector.accelerator import VectorAccelerator
 
 
 def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: VectorArch, *,
@@ -116,7 +116,7 @@ def apply_codebook(values: np.ndarray, centroids: np.ndarray, edges: np.ndarray)
     k = centroids.size
     if (k <= 256 and values.dtype == np.float32 and centroids.dtype == np.float32 and values.ndim == 1
             and values.flags.c_contiguous and values.flags.writeable):
-        from soc.kernels import _codebook  # the same count of edges per value, in one compiled pass
+        from soc.kernels import _codebook  # type: ignore[attr-defined]  # the same count of edges per value, compiled
         return _codebook.snap_sorted_bins(values, np.ascontiguousarray(edges, np.float32), centroids, values)
     for a in range(0, values.size, SNAP_CHUNK):
         part = values[a:a + SNAP_CHUNK]

@@ -31,8 +31,8 @@ from math import ceil, prod
 import simpy
 
 from energy.ledger import EnergyLedger
-from soc.spatial.accounting import accesses, book, breakdown
 from soc.arch.spatial import SpatialArch
+from soc.spatial.accounting import accesses, book, breakdown
 from soc.spatial.functional import Execution, new_execution, run_bursts
 from soc.spatial.glb import GlobalBuffer
 from soc.spatial.loopnest import DTYPES, RELEVANT, Mapping, count_words

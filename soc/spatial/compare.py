@@ -24,9 +24,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from soc.arch.spatial import SpatialArch
 from soc.spatial import DATAFLOWS
 from soc.spatial.array import ledger_counts, simulate_mapping
-from soc.arch.spatial import SpatialArch
 from soc.spatial.functional import random_tensors, reference_conv
 from soc.spatial.gating import zero_macs
 from soc.spatial.loopnest import Mapping

@@ -22,7 +22,8 @@ from __future__ import annotations
 from soc.arch.spatial import SpatialArch
 from soc.spatial import area
 from soc.spatial.accounting import accesses, energy_per_mac
-from soc.spatial.dataflows import nlr, os as os_, rs, ws
+from soc.spatial.dataflows import nlr, rs, ws
+from soc.spatial.dataflows import os as os_
 from soc.spatial.gating import GATED_READ, layer_zero_macs
 from soc.spatial.loopnest import DIMS, Mapping, count_words, divisors
 from soc.spatial.shapes import LayerShape

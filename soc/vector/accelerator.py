@@ -12,23 +12,24 @@ import numpy as np
 import simpy
 
 from energy.ledger import EnergyLedger, Tally
-from soc.vector.buffer import Buffer
+from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer
 from soc.compiler.program import Tiling, generate
 from soc.compiler.tiles import InputTile, TileMaker, WeightTile
-from soc.arch.vector import VectorArch
+from soc.kernels import count_effectual, reference_mac
+from soc.result import MatrixRun
+from soc.vector.buffer import Buffer
 from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
 from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
-from soc.vector.pipeline import ComputePipeline
-from soc.vector.timeline import DispatchQueue, Timeline
 from soc.vector.dram import Dram
 from soc.vector.encoder import Encoder, activate, read_outputs
 from soc.vector.htree import HTree
-from soc.kernels import count_effectual, reference_mac
 from soc.vector.nsm import NeuronSelector
 from soc.vector.pe import NeuralFunctionalUnit
+from soc.vector.pipeline import ComputePipeline
 from soc.vector.pricing import Pricing
-from soc.result import MatrixRun
+from soc.vector.timeline import DispatchQueue, Timeline
+from soc.vector.watchdog import SimulationStall, cycle_bound, describe_wait, injected_fault, run_watched
 
 
 class CountingEnvironment(simpy.Environment):
@@ -65,7 +66,7 @@ class VectorAccelerator:
                                 word, copies=cfg.tn if name == "sb" else 1, counters=counters)
                    for name in cfg.present_buffers}
         dram = Dram(tl, cfg, ledger, price.dram_pj_per_byte, activity)
-        queues = {k: DispatchQueue(tl, QUEUE_DEPTH) for k in ("input", "weight", "open", "compute", "close")}
+        queues = {k: DispatchQueue(tl, QUEUE_DEPTH, k) for k in ("input", "weight", "open", "compute", "close")}
 
         def fill_input(t: InputTile):
             parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
@@ -79,6 +80,7 @@ class VectorAccelerator:
                 parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
             return f"w o{t.o} i{t.i}", parts
 
+        fault = injected_fault()
         LoadEngine(tl, "dma-in", dram, queues["input"], fill_input, activity)
         LoadEngine(tl, "dma-w", dram, queues["weight"], fill_weights, activity)
         OutputOpener(tl, cfg, dram, buffers["nbout"], queues["open"], activity)
@@ -86,20 +88,28 @@ class VectorAccelerator:
         OutputCloser(tl, encoder, buffers["nbout"], queues["close"], activity)
         nfu = NeuralFunctionalUnit(cfg, ledger, price, buffers)
         ComputePipeline(tl, NeuronSelector(cfg, ledger, price, buffers), HTree(cfg, ledger, price), nfu,
-                        queues["compute"], activity)
+                        queues["compute"], activity, hold=fault is not None)  # test hook: the PEs free nothing
         cp = ControlProcessor(tl, ledger, price, queues, tiles, program)
         wall = time.perf_counter()
+        spinners = {"spinner (injected fault)": env.process(_spin(env))} if fault == "livelock" else {}
+        onchip = sum(getattr(cfg, n).size_bytes * (cfg.tn if n == "sb" else 1) for n in cfg.present_buffers)
+        bound = cycle_bound(instructions=len(program.instructions), dense_macs=layer.p * layer.n_in * layer.n_out,
+                            tm=cfg.tm, onchip_bytes=onchip, bytes_per_cycle=cfg.dram.bandwidth_bytes_per_cycle,
+                            latency_cycles=cfg.dram.latency_cycles, hop_cycles=cfg.htree.hop_cycles,
+                            levels=cfg.htree_levels)
         tl.start(cp.advance)
-        env.run()  # ends when no actor has anything left to do: the last output is in DRAM
-        unfinished = [k for k, q in queues.items() if q.entries] + (["cp"] if cp.instructions < len(program.instructions) else [])
-        if unfinished:  # pragma: no cover - a deadlock would be a bug in the actors
-            raise RuntimeError(f"layer {layer.name}: the simulation stopped with work left in {unfinished}")
+        # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
+        run_watched(env, layer=layer.name, bound=bound, watch=ActorWatch(cp, queues, spinners))
         ledger.flush()
         activity.sort(key=lambda a: a[2])      # in the order the activities end
         counters.sort(key=lambda c: c[1])      # occupancy samples in cycle order
         cycles = int(max((a[2] for a in activity), default=0))
         self._book_static(buffers, cycles)
-        outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
+        try:
+            outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)
+        except KeyError as exc:
+            raise SimulationStall(f"layer {layer.name!r}: simulation ended at cycle {cycles:,} with output tile "
+                                  f"{exc.args[0]!r} never written to DRAM") from None
         reference = activate(reference_mac(layer.rows, layer.weights, layer.shift), self.activation)
         effectual = count_effectual(layer.rows, layer.weights)
         return MatrixRun(
@@ -116,3 +126,32 @@ class VectorAccelerator:
     def _book_static(self, buffers: dict[str, Buffer], cycles: int) -> None:
         """Leakage of every component and eDRAM refresh over the run (see Pricing.book_static)."""
         self.price.book_static(self.ledger, cycles)
+
+
+class ActorWatch:
+    """:class:`soc.vector.watchdog.Watch` of the state-machine actors: the layer is finished
+    when the control processor has dispatched its whole program, every dispatch queue is
+    empty and no actor holds work; the report names what each busy actor waits for (and
+    any SimPy process added by a test hook)."""
+
+    def __init__(self, cp, queues: dict, processes: dict[str, simpy.Process]):
+        self.cp, self.queues, self.processes = cp, queues, processes
+        self.actors = {"cp": cp, **{q.consumer.name: q.consumer for q in queues.values()}}
+
+    def finished(self) -> bool:
+        return (self.cp.done and not any(q.entries for q in self.queues.values())
+                and all(a.waiting_for() is None for a in self.actors.values())
+                and not any(p.is_alive for p in self.processes.values()))
+
+    def report(self) -> str:
+        waiting = [f"{n} waits for {w}" for n, a in self.actors.items() if (w := a.waiting_for()) is not None]
+        waiting += [f"{n} waits for {describe_wait(p.target, {})}" for n, p in self.processes.items() if p.is_alive]
+        idle = [n for n, a in self.actors.items() if a.waiting_for() is None]
+        tail = f"; idle: {', '.join(idle)}" if idle else ""
+        return f"{'; '.join(waiting) if waiting else 'no actor is blocked'}{tail}"
+
+
+def _spin(env: simpy.Environment):
+    """Test hook (livelock): a process that keeps simulated time moving forever."""
+    while True:
+        yield env.timeout(1000)

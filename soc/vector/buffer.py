@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from energy.ledger import EnergyLedger
 from soc.arch.vector import BufferConfig
 
-
-#: The data type each buffer holds (spec 2.2, 6): the data type of its accesses.
+#: The data type each buffer holds (docs/hardware.md §2.2, 6): the data type of its accesses.
 HOLDS = {"nbin": "inputs", "nibin": "indexes", "sib": "indexes", "sb": "weights", "nbout": "psums",
          "ib": "control"}
 

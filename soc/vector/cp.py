@@ -9,6 +9,8 @@ in a full queue.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from soc.compiler.program import CloseOutput, Compute, LoadInput, LoadWeights, OpenOutput, Program
 from soc.compiler.tiling import nbout_entry_bytes
 from soc.vector.timeline import Actor, DispatchQueue, Fact
@@ -18,6 +20,8 @@ QUEUE_DEPTH = 2
 
 
 class ControlProcessor(Actor):
+    name = "cp"
+
     def __init__(self, timeline, ledger, price, queues: dict[str, DispatchQueue], tiles, program: Program):
         super().__init__(timeline)
         self.ledger, self.price, self.queues = ledger, price, queues
@@ -28,7 +32,7 @@ class ControlProcessor(Actor):
         self.clock = 0            # the cycle of the CP's next dispatch
         self._resident: dict[int, ResidentTile] = {}
         self._visits: dict[int, OutputVisit] = {}
-        self._pending = None      # (queue, entry) decoded but not yet dispatched
+        self._pending: Any = None  # (queue, entry) decoded but not yet dispatched
 
     def _decode(self, ins):
         tl = self.timeline
@@ -51,6 +55,14 @@ class ControlProcessor(Actor):
             return self.queues["close"], (self._visits.pop(id(ins.visit)), ins.final)
         raise TypeError(f"unknown instruction {ins!r}")  # pragma: no cover - the compiler emits only these
 
+    @property
+    def done(self) -> bool:
+        """Every instruction dispatched."""
+        return self.instructions == len(self.program.instructions)
+
+    def waiting_for(self) -> str | None:
+        return None if self.done else (self._waiting or "nothing: it was never started")
+
     def advance(self) -> None:
         instructions = self.program.instructions
         while self.instructions < len(instructions):
@@ -60,6 +72,7 @@ class ControlProcessor(Actor):
             cycle = queue.room_at(self.clock)
             if cycle is None:
                 queue.producer = self        # resumed when the consumer takes an entry
+                self._waiting = f"room in queue {queue.name!r} (full: {len(queue.entries)} of {queue.depth})"
                 return
             self.clock = cycle
             self._pending = None

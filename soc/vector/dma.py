@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from soc.vector.timeline import Actor, DispatchQueue
-from soc.vector.tokens import OutputVisit, ResidentTile
 
 
 def _later(actor: Actor, cycle: int, now: int) -> None:
@@ -31,7 +30,6 @@ class LoadEngine(Actor):
         self.name, self.dram, self.queue, self.fill, self.activity = name, dram, queue, fill, activity
         queue.consumer = self
         self.free = 0          # cycle at which the engine has finished its last load
-        self._cur = None
 
     def advance(self) -> None:
         now = self.timeline.now
@@ -41,7 +39,7 @@ class LoadEngine(Actor):
                 if head is None:
                     return
                 start = max(self.free, head[0])
-                resident: ResidentTile = self.queue.pop(start)
+                resident = self.queue.pop(start)
                 # fill(tile) -> label, [(buffer, bytes claimed per copy, bytes written in all copies)]
                 label, parts = self.fill(resident.tile)
                 self._cur = [resident, label, parts, start, start, 0]
@@ -50,6 +48,7 @@ class LoadEngine(Actor):
                 buf, claimed, _ = parts[k]
                 cycle, certain = buf.grant(t, self)
                 if cycle is None:
+                    self._waiting = f"a free {'half' if buf.cfg.ping_pong else 'copy'} of buffer {buf.name}"
                     return                   # resumed when a half's release is known
                 if not certain:
                     self.wake_at(cycle)
@@ -72,13 +71,13 @@ class LoadEngine(Actor):
 
 class OutputOpener(Actor):
     """Claims an NBout half for an output tile and reloads its partial sums if needed."""
+    name = "dma-out (open)"
 
     def __init__(self, timeline, cfg, dram, nbout, queue: DispatchQueue, activity: list):
         super().__init__(timeline)
         self.cfg, self.dram, self.nbout, self.queue, self.activity = cfg, dram, nbout, queue, activity
         queue.consumer = self
         self.free = 0
-        self._cur = None
 
     def advance(self) -> None:
         now = self.timeline.now
@@ -90,12 +89,12 @@ class OutputOpener(Actor):
                 start = max(self.free, head[0])
                 self._cur = (self.queue.pop(start), start)
             visit, start = self._cur
-            visit: OutputVisit
             op = visit.op
             n = visit.rows * visit.outs
             if visit.claim is None:
                 cycle, certain = self.nbout.grant(start, self)
                 if cycle is None:
+                    self._waiting = f"a free {'half' if self.nbout.cfg.ping_pong else 'copy'} of buffer nbout"
                     return
                 if not certain:
                     self.wake_at(cycle)
@@ -121,13 +120,13 @@ class OutputOpener(Actor):
 
 class OutputCloser(Actor):
     """Waits for an output tile's last compute, then drains it through the encoder."""
+    name = "encoder (close)"
 
     def __init__(self, timeline, encoder, nbout, queue: DispatchQueue, activity: list):
         super().__init__(timeline)
         self.encoder, self.nbout, self.queue, self.activity = encoder, nbout, queue, activity
         queue.consumer = self
         self.free = 0
-        self._cur = None
 
     def advance(self) -> None:
         now = self.timeline.now
@@ -139,10 +138,10 @@ class OutputCloser(Actor):
                 taken = max(self.free, head[0])
                 self._cur = (*self.queue.pop(taken), taken)
             visit, final, taken = self._cur
-            visit: OutputVisit
             computed = visit.computed.time
             if computed is None:
                 visit.computed.watch(self.kick)
+                self._waiting = "the last compute of its output tile (from the PEs)"
                 return
             start = max(taken, computed)
             request = start + self.encoder.read_cycles(visit)   # NBout is read out first

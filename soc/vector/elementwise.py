@@ -39,8 +39,8 @@ import numpy as np
 
 from energy.ledger import EnergyLedger
 from soc.arch.vector import VectorArch
-from soc.vector.pricing import Pricing
 from soc.result import LayerResult, merge_entries
+from soc.vector.pricing import Pricing
 
 OPS = ("compare", "add", "multiply", "nonlinear")
 _ACTION = {"compare": ("pe", "add"), "add": ("pe", "add"), "multiply": ("pe", "mac"),

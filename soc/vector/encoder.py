@@ -1,6 +1,6 @@
 """The output encoder on NBout, with the PEs' non-linear unit in front of it.
 
-When an output tile is final: round and saturate the exact sums (spec'd fixed point),
+When an output tile is final: round and saturate the exact sums (the configured fixed-point format),
 apply the layer's non-linear function, then (coarse-sparse) build the non-zero mask,
 compact the non-zeros and write both to DRAM; the baselines write dense outputs. Not
 final: the exact partial sums go to DRAM at accumulator width and come back later.

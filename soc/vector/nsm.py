@@ -2,7 +2,7 @@
 
 With an NSM (a shared synapse index, or zero activations skipped): for each input row
 and each group of Tn outputs, AND the neuron mask with the group's synapse mask,
-prefix-count the masks and gather the neurons at the set positions (spec 2.2). With
+prefix-count the masks and gather the neurons at the set positions (docs/hardware.md §2.2). With
 dense weights the synapse mask is all ones (only the neuron mask is counted); with dense
 neurons the neuron mask is all ones (only the synapse mask is counted). The counts that set the PEs' work are computed here from
 the real masks. The cycles of a burst, per (row, group), are the slowest of: NSM mask
@@ -22,11 +22,11 @@ import math
 
 import numpy as np
 
+from soc.arch.vector import VectorArch
+from soc.compiler.program import Compute
 from soc.kernels import nsm_burst, sparse_mac_accumulate
 from soc.vector.buffer import Buffer
-from soc.arch.vector import VectorArch
-from soc.vector.tokens import ResidentTile, OutputVisit, Selection
-from soc.compiler.program import Compute
+from soc.vector.tokens import OutputVisit, ResidentTile, Selection
 
 
 def decode_per_slice(weight_bits: int) -> int:

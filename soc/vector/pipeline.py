@@ -31,13 +31,15 @@ from soc.vector.timeline import Actor, DispatchQueue
 
 
 class ComputePipeline(Actor):
-    def __init__(self, timeline, nsm, htree, nfu, queue: DispatchQueue, activity: list):
+    name = "nsm -> htree -> pe"
+
+    def __init__(self, timeline, nsm, htree, nfu, queue: DispatchQueue, activity: list, hold: bool = False):
         super().__init__(timeline)
         self.nsm, self.htree, self.nfu, self.queue, self.activity = nsm, htree, nfu, queue, activity
         queue.consumer = self
         self.latency = htree.latency
+        self.hold = hold   # test hook (soc.vector.watchdog.inject_fault): the PEs never free what they hold
         self.P = self.H = self.HP = self.N = self.F = 0
-        self._cur = None
 
     def advance(self) -> None:
         while True:
@@ -52,6 +54,9 @@ class ComputePipeline(Actor):
             for fact in (inp.ready, wgt.ready, visit.ready):
                 if fact.time is None:
                     fact.watch(self.kick)
+                    pending = sum(f.time is None for f in (inp.ready, wgt.ready, visit.ready))
+                    self._waiting = (f"{pending} of 3 signals (its input tile, weight tile and output tile in "
+                                     f"their buffers) that never came")
                     return
                 if fact.time > ready:
                     ready = fact.time
@@ -70,7 +75,8 @@ class ComputePipeline(Actor):
             self.activity.append(("htree", h, h + self.latency, "broadcast"))
             self.activity.append(("nfu", n, f, f"p{visit.op.p} o{visit.op.o}"))
             self._cur = None
-            self.finish(inp, wgt, visit, f)
+            if not self.hold:
+                self.finish(inp, wgt, visit, f)
 
     @staticmethod
     def finish(inp, wgt, visit, cycle: int) -> None:

@@ -166,3 +166,39 @@ class Pricing:
                 ledger.book_static(comp, leak, seconds)
         for comp in self.edram_buffers():
             ledger.book_static(comp, self.refresh_mw(comp), seconds, action="refresh")
+
+
+# --------------------------------------------------------------------------- checked before the first cycle
+PriceTableError = PricingError  # the name the design checks use
+
+
+def booked_actions(cfg: VectorArch) -> list[tuple[str, str]]:
+    """Every (component, action) a run of ``cfg`` may book: the actions of the blocks its
+    capabilities give it (:func:`soc.vector.components.vector_components`)."""
+    return [(spec.name, action) for spec in vector_components(cfg) for action in spec.actions]
+
+
+def check_prices(cfg: VectorArch) -> Pricing:
+    """Build the design's prices and ask for every (component, action) the design books,
+    so that an unreadable or incomplete price source is refused before the first cycle,
+    naming the file and what it lacks, and a price that is not a finite number >= 0 pJ
+    is refused too. Returns the prices."""
+    src = cfg.energy
+    label = {"table": f"energy.table {src.table}", "accelergy": f"energy.ert {src.ert}"}.get(src.source,
+                                                                                           f"energy.source {src.source}")
+    try:
+        price = Pricing(cfg)
+    except PricingError:
+        raise
+    except (ValueError, KeyError, OSError) as exc:
+        raise PricingError(f"{label}: {exc.args[0] if isinstance(exc, KeyError) else exc}") from None
+    for component, action in booked_actions(cfg):
+        try:
+            value = price(component, action)
+        except KeyError:
+            raise PricingError(f"{label}: no price for component {component!r} action {action!r}, which design "
+                               f"{cfg.name} books") from None
+        if not 0 <= value < float("inf"):
+            raise PricingError(f"{label}: price of component {component!r} action {action!r} must be a finite "
+                               f"number >= 0 pJ, got {value!r}")
+    return price

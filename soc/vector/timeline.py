@@ -98,13 +98,25 @@ class Actor:
     """Base of the state-machine actors: ``advance`` does as much as is known and returns;
     ``kick`` asks for it in the current cycle, ``wake_at`` at a later one."""
 
+    name = "actor"
+
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self._kicked = False
         self._wake: int | None = None
+        self._cur: Any = None             # the work in hand (None: idle)
+        self._waiting = ""                # what the work in hand waits for, in words
 
     def advance(self) -> None:  # pragma: no cover - every actor defines it
         raise NotImplementedError
+
+    def waiting_for(self) -> str | None:
+        """What the actor waits for (None when it holds no work: idle), for the watchdog."""
+        if self._cur is None:
+            return None
+        if self._wake is not None and self._wake >= self.timeline.now:
+            return f"a delay ending at cycle {self._wake:,}"
+        return self._waiting or "a signal from another actor that never came"
 
     def kick(self) -> None:
         if not self._kicked:
@@ -134,8 +146,8 @@ class DispatchQueue:
     the cycle its consumer takes it, which may be a known later cycle (the consumer
     then takes it ahead of time: ``pop(t)`` with t in the future)."""
 
-    def __init__(self, timeline: Timeline, depth: int) -> None:
-        self.timeline, self.depth = timeline, depth
+    def __init__(self, timeline: Timeline, depth: int, name: str = "") -> None:
+        self.timeline, self.depth, self.name = timeline, depth, name
         self.entries: deque[tuple[int, Any]] = deque()   # (cycle put, item)
         self._leaves: list[int] = []                     # cycles at which taken entries leave
         self.consumer: Actor | None = None

@@ -1,4 +1,4 @@
-"""Canonical Huffman coding of small-alphabet integer streams (SPEC section 5, step 3).
+"""Canonical Huffman coding of small-alphabet integer streams (docs/hardware.md §5, step 3).
 
 A real coder: :func:`build_code` derives code lengths from symbol counts, assigns
 canonical code words, :func:`encode` packs them MSB-first into bytes and :func:`decode`

@@ -1,7 +1,7 @@
 """Direct-indexing bitmasks of pruned weights and their entropy coding.
 
 The accelerator stores one synapse index bitmask per group of ``B_out`` output neurons
-(SPEC 2.2, SIB): one bit per input position of the layer's 2-D weight view
+(docs/hardware.md §2.2, SIB): one bit per input position of the layer's 2-D weight view
 (``(N_out, N_in)`` for FC, ``(C_out, C_in/groups*Kh*Kw)`` for conv). With coarse blocks
 every row of a group has the same mask; with fine-grained pruning ``B_out = 1`` and the
 index is the whole element mask.

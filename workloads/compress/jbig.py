@@ -1,6 +1,6 @@
 """JBIG (ITU-T T.82) coding of bi-level images through jbigkit's ``libjbig``.
 
-Used for the irregularity measure of SPEC section 5: a layer's index bitmask is treated
+Used for the irregularity measure of docs/hardware.md §5: a layer's index bitmask is treated
 as a black-and-white image (1 = weight kept = black pixel) and compressed with a real
 JBIG coder; ``R(Irr) = JBIG bytes of the fine-grained mask / JBIG bytes of the
 coarse-grained mask`` at the same sparsity.

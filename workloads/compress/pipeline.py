@@ -1,4 +1,4 @@
-"""The compression pipeline end to end (SPEC section 5) for one layer or a network.
+"""The compression pipeline end to end (docs/hardware.md §5) for one layer or a network.
 
 Two routes for a network:
 
@@ -14,7 +14,7 @@ Two routes for a network:
   weights to the sparsity the coarse pruning reached.
 - :func:`compress_synthetic` (any zoo network, e.g. AlexNet): weights from
   :func:`workloads.sparsity.block_sparse_weights` at a given density (the measured SSS
-  of SPEC section 1), already block-sparse, so no pruning step runs; K is chosen by the
+  of docs/hardware.md §1), already block-sparse, so no pruning step runs; K is chosen by the
   relative-error criterion of :func:`workloads.compress.quantize.choose_k`. The
   fine-grained mask for R(Irr) is the same generator with block size 1 at that density.
 
@@ -29,8 +29,7 @@ import numpy as np
 
 from workloads.compress import huffman, indexing, jbig
 from workloads.compress.prune import check_block, check_density, check_sparsity, prune, sparsity_schedule
-from workloads.compress.quantize import (DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, quantize,
-                                         refit_codebooks)
+from workloads.compress.quantize import DEFAULT_K_CANDIDATES, QuantizedLayer, choose_k, quantize, refit_codebooks
 from workloads.compress.report import LayerCompression
 
 WEIGHTED_KINDS = ("conv", "fc")
@@ -52,7 +51,7 @@ def weight_shape(layer) -> tuple[int, ...]:
 
 def layer_block(kind: str, shape: Sequence[int]) -> tuple[int, ...]:
     """Default block per layer: conv (16, 1, 1, 1); fc (32, 32) when both dimensions are
-    at least 128, else (16, 16) (SPEC 2.1 gives both as typical); clipped to the layer."""
+    at least 128, else (16, 16) (docs/hardware.md §2.1 gives both as typical); clipped to the layer."""
     if kind == "conv":
         base = (16, 1, 1, 1)
     elif kind == "fc":
@@ -164,7 +163,7 @@ def _targets(network, targets) -> dict[str, float]:
 
 
 def measured_targets(network_name: str) -> dict[str, float]:
-    """Target SSS per layer kind from SPEC section 1 (workloads.sparsity.MEASURED_SPARSITY)."""
+    """Target SSS per layer kind from docs/hardware.md §1 (workloads.sparsity.MEASURED_SPARSITY)."""
     from workloads.sparsity import MEASURED_SPARSITY
 
     if network_name not in MEASURED_SPARSITY:

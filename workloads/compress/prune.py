@@ -1,4 +1,4 @@
-"""Coarse-grained magnitude pruning (SPEC section 2.1).
+"""Coarse-grained magnitude pruning (docs/hardware.md §2.1).
 
 A window of ``block`` elements slides over a weight tensor with ``stride``; a window
 whose score (mean |w| or max |w|) is among the lowest is removed whole, i.e. every
@@ -10,7 +10,7 @@ Layouts (the same as :mod:`workloads.sparsity`):
 
 - fully connected: weights ``(N_out, N_in)``, block ``(B_out, B_in)``;
 - convolution: weights ``(C_out, C_in/groups, Kh, Kw)``, block
-  ``(B_fout, B_fin, Bx, By)``. SPEC's conv block ``(B_fin, B_fout, Bx, By) = (1, 16, 1, 1)``
+  ``(B_fout, B_fin, Bx, By)``. docs/hardware.md §2.1's conv block ``(B_fin, B_fout, Bx, By) = (1, 16, 1, 1)``
   is ``(16, 1, 1, 1)`` in this order: 16 neighbouring output channels share one index.
 
 Simplifications, stated here once:
@@ -33,7 +33,7 @@ import numpy as np
 
 CRITERIA = ("mean", "max")
 
-#: Default block per layer kind, in the weight layout above (SPEC 2.1 "typical blocks").
+#: Default block per layer kind, in the weight layout above (docs/hardware.md §2.1 "typical blocks").
 DEFAULT_BLOCK = {"fc": (32, 32), "conv": (16, 1, 1, 1)}
 
 
@@ -61,7 +61,7 @@ class PruneResult:
 
 
 def default_block(kind: str, shape: Sequence[int]) -> tuple[int, ...]:
-    """The SPEC default block for a layer ``kind`` ("fc" or "conv"), clipped to ``shape``.
+    """The default block (docs/hardware.md §2.1) for a layer ``kind`` ("fc" or "conv"), clipped to ``shape``.
 
     Clipping matters for small layers (LeNet-5's first conv has 6 output channels, fewer
     than the 16 of the default block); an explicit block is never clipped, it is checked.

@@ -1,4 +1,4 @@
-"""Local and global weight quantization by k-means (SPEC section 5, step 2).
+"""Local and global weight quantization by k-means (docs/hardware.md §5, step 2).
 
 *Local* quantization splits a layer's weight matrix into sub-matrices and clusters the
 surviving (non-pruned) weights of each sub-matrix into K centroids: one codebook per

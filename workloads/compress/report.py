@@ -1,4 +1,4 @@
-"""Per-layer and per-network compression figures (SPEC section 5, step 4).
+"""Per-layer and per-network compression figures (docs/hardware.md §5, step 4).
 
 All sizes are bytes. ``dense_bytes`` is the original layer at 32 bits per weight.
 After each step (weights + indexes + codebooks are all counted):

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from soc.runtime.api import (ActivationDescriptor, Filter, FilterDescriptor, InnerProductDescriptor, LSTMDescriptor,
-                              Tensor, TensorDescriptor, activation_forward, inner_product_forward,
-                              lstm_cell_forward)
+from soc.runtime.api import (
+    ActivationDescriptor,
+    Filter,
+    FilterDescriptor,
+    InnerProductDescriptor,
+    LSTMDescriptor,
+    Tensor,
+    TensorDescriptor,
+    activation_forward,
+    inner_product_forward,
+    lstm_cell_forward,
+)
 
 INPUT, HIDDEN, PROJ, CLASSES = 40, 64, 32, 12
 

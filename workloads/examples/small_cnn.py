@@ -11,10 +11,24 @@ handle's results (and to layers.csv when the handle has a writer).
 """
 from __future__ import annotations
 
-from soc.runtime.api import (ActivationDescriptor, AddDescriptor, BatchNormDescriptor, ConvDescriptor, Filter,
-                              FilterDescriptor, InnerProductDescriptor, PoolingDescriptor, Tensor,
-                              TensorDescriptor, activation_forward, add_forward, batchnorm_forward, conv_forward,
-                              inner_product_forward, pooling_forward)
+from soc.runtime.api import (
+    ActivationDescriptor,
+    AddDescriptor,
+    BatchNormDescriptor,
+    ConvDescriptor,
+    Filter,
+    FilterDescriptor,
+    InnerProductDescriptor,
+    PoolingDescriptor,
+    Tensor,
+    TensorDescriptor,
+    activation_forward,
+    add_forward,
+    batchnorm_forward,
+    conv_forward,
+    inner_product_forward,
+    pooling_forward,
+)
 from workloads.sparsity import sparse_activations
 
 

@@ -19,8 +19,13 @@ from pathlib import Path
 from workloads.io.csv import TopologyError, load_topology_csv, read_topology_csv
 from workloads.io.model import LoadedModel
 from workloads.io.timeloop import TimeloopProblemError, load_timeloop, read_timeloop
-from workloads.io.yaml import (NetworkFileError, load_network_yaml, network_from_dict, read_network_dict,
-                               read_network_yaml)
+from workloads.io.yaml import (
+    NetworkFileError,
+    load_network_yaml,
+    network_from_dict,
+    read_network_dict,
+    read_network_yaml,
+)
 from workloads.layers import Network
 
 FILE_TYPES = (".onnx", ".csv", ".yaml", ".yml")
@@ -47,7 +52,11 @@ def _allowed() -> str:
 
 def load_network(path) -> Network:
     """The network of one file, the importer picked from its extension (.onnx, .csv,
-    .yaml or .yml; a .yaml with a top-level ``problem`` is a Timeloop problem)."""
+    .yaml or .yml; a .yaml with a top-level ``problem`` is a Timeloop problem).
+
+    A malformed file raises the importer's own error naming the file: an ONNX graph whose
+    structure the importer trips over (a missing input, an attribute of the wrong type)
+    is reported as such rather than as a bare Python error."""
     return load_file(path).network
 
 
@@ -58,10 +67,18 @@ def load_file(path) -> LoadedModel:
         return read_timeloop(path)
     suffix = path.suffix.lower()
     if suffix == ".onnx":
-        from workloads.io.onnx import load_onnx
-        return LoadedModel(load_onnx(path), "onnx", (str(path),))
+        from workloads.io.onnx import OnnxImportError, load_onnx
+        try:
+            return LoadedModel(load_onnx(path), "onnx", (str(path),))
+        except OnnxImportError:
+            raise
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
+            raise OnnxImportError(f"{path}: malformed ONNX graph ({type(exc).__name__}: {exc})") from None
     if suffix == ".csv":
-        return read_topology_csv(path)
+        try:
+            return read_topology_csv(path)
+        except UnicodeDecodeError as exc:
+            raise TopologyError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     if suffix in (".yaml", ".yml"):
         import yaml as _yaml
         if not path.is_file():
@@ -75,7 +92,7 @@ def load_file(path) -> LoadedModel:
         if isinstance(data, dict) and "problem" in data:
             return read_timeloop(path)
         return read_network_yaml(path, data)
-    raise ValueError(f"{path}: unknown network file type {suffix!r}; allowed: .onnx, .csv, .yaml, .yml")
+    raise NetworkFileError(f"{path}: unknown network file type {suffix!r}; allowed: .onnx, .csv, .yaml, .yml")
 
 
 def _items(spec) -> list[str]:

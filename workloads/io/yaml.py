@@ -44,6 +44,7 @@ import yaml as _yaml
 
 from workloads.density import DensityError, StatedDensity, check_density
 from workloads.layers import WEIGHTED_KINDS, GRUCell, LSTMCell, Network
+from workloads.limits import check_network as check_limits
 from workloads.zoo.builder import NetworkBuilder
 
 DENSITY_KEYS = ("weight_density", "input_density")
@@ -108,10 +109,12 @@ def read_network_dict(spec: dict, default_name: str = "network") -> tuple[Networ
     if unknown:
         raise NetworkFileError(f"unknown top-level key(s) {sorted(unknown)}; allowed: name, input_shape, "
                                f"layers, densities")
+    if not isinstance(spec.get("name", default_name), str) or not spec.get("name", default_name):
+        raise NetworkFileError(f"name: must be a non-empty string, got {spec.get('name')!r}")
     shape = spec.get("input_shape")
     if not isinstance(shape, list) or len(shape) not in (1, 3) or not all(
-            isinstance(d, int) and d >= 1 for d in shape):
-        raise NetworkFileError(f"input_shape must be [C, H, W] or [N] of positive integers, got {shape!r}")
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 20 for d in shape):
+        raise NetworkFileError(f"input_shape: must be [C, H, W] or [N] of integers in [1, 2^20], got {shape!r}")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers:
         raise NetworkFileError("layers must be a non-empty list")
@@ -122,9 +125,11 @@ def read_network_dict(spec: dict, default_name: str = "network") -> tuple[Networ
         where = f"layer {pos}"
         if not isinstance(entry, dict) or "type" not in entry or "name" not in entry:
             raise NetworkFileError(f"{where}: must be a mapping with at least 'type' and 'name'")
-        kind, name = entry["type"], str(entry["name"])
+        kind, name = entry["type"], entry["name"]
+        if not isinstance(name, str) or not name:
+            raise NetworkFileError(f"{where}: name: must be a non-empty string, got {name!r}")
         where = f"layer {pos} ({name})"
-        if kind not in _PARAMS:
+        if not isinstance(kind, str) or kind not in _PARAMS:
             raise NetworkFileError(f"{where}: unknown type {kind!r}; allowed: {', '.join(_PARAMS)}")
         required, optional = _PARAMS[kind]
         given = set(entry) - {"type", "name", "input", *DENSITY_KEYS}
@@ -141,7 +146,7 @@ def read_network_dict(spec: dict, default_name: str = "network") -> tuple[Networ
         if dens:
             per_layer[name] = _densities(entry, where)
         src = entry.get("input")
-        if src is not None and src not in b.shapes:
+        if src is not None and (not isinstance(src, str) or src not in b.shapes):
             raise NetworkFileError(f"{where}: input {src!r} is not an earlier layer or 'input'")
         p = {k: _size(v) for k, v in entry.items() if k not in ("type", "name", "input", *DENSITY_KEYS)}
         try:
@@ -150,6 +155,7 @@ def read_network_dict(spec: dict, default_name: str = "network") -> tuple[Networ
             raise NetworkFileError(f"{where}: {exc}") from None
     try:
         network = b.build()
+        check_limits(network)
     except ValueError as exc:
         raise NetworkFileError(str(exc)) from None
     stated = {}
@@ -176,7 +182,7 @@ def _append(b: NetworkBuilder, kind: str, name: str, src, p: dict) -> None:
         b.fc(name, p["out_features"], source=src)
     elif kind == "pool":
         b.pool(name, p["kernel"], p["stride"], p.get("padding", 0), p.get("mode", "max"),
-               bool(p.get("ceil_mode", False)), source=src)
+               p.get("ceil_mode", False), source=src)
     elif kind == "global_avg_pool":
         b.global_avg_pool(name, source=src)
     elif kind in ("relu", "sigmoid", "tanh"):
@@ -196,7 +202,7 @@ def _append(b: NetworkBuilder, kind: str, name: str, src, p: dict) -> None:
             raise ValueError(f"a {kind} cell needs a vector input, got shape {shape}")
         if kind == "lstm":
             cell = LSTMCell(name, shape[0], p["hidden_size"], p.get("proj_size", 0),
-                            bool(p.get("peepholes", True)), inputs=inputs)
+                            p.get("peepholes", True), inputs=inputs)
         else:
             cell = GRUCell(name, shape[0], p["hidden_size"], inputs=inputs)
         b._add(cell)
@@ -213,7 +219,11 @@ def read_network_yaml(path, data=None):
         try:
             data = _yaml.safe_load(path.read_text())
         except _yaml.YAMLError as exc:
-            raise NetworkFileError(f"{path}: not valid YAML ({exc})") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}:" if mark is not None else ""
+            raise NetworkFileError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        except UnicodeDecodeError as exc:
+            raise NetworkFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     try:
         network, stated = read_network_dict(data, path.stem)
     except NetworkFileError as exc:

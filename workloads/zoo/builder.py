@@ -1,8 +1,7 @@
 """A small helper that appends layers while tracking the current activation shape."""
 from __future__ import annotations
 
-from workloads.layers import (FC, LRN, Activation, Add, BatchNorm, Conv, Layer, Network, Pool,
-                              NETWORK_INPUT)
+from workloads.layers import FC, LRN, NETWORK_INPUT, Activation, Add, BatchNorm, Conv, Layer, Network, Pool
 
 
 class NetworkBuilder:

@@ -8,10 +8,34 @@ from dataclasses import dataclass
 import numpy as np
 import onnx
 
-from workloads.io.onnx.graph import (Const, Derived, GraphInfo, OnnxImportError, UnsupportedOperatorError,
-                                     attributes, node_label)
-from workloads.layers import (FC, GRU, LRN, LSTM, NETWORK_INPUT, Activation, Add, BatchNorm, Concat, Conv,
-                              Layer, Mul, Network, Pad, Pool, Slice, Transpose)
+from workloads.io.onnx.graph import (
+    Const,
+    Derived,
+    GraphInfo,
+    OnnxImportError,
+    UnsupportedOperatorError,
+    attributes,
+    node_label,
+)
+from workloads.layers import (
+    FC,
+    GRU,
+    LRN,
+    LSTM,
+    NETWORK_INPUT,
+    Activation,
+    Add,
+    BatchNorm,
+    Concat,
+    Conv,
+    Layer,
+    Mul,
+    Network,
+    Pad,
+    Pool,
+    Slice,
+    Transpose,
+)
 
 #: Operators that become layers (or views) when they read computed data.
 LAYER_OPS = ("Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
