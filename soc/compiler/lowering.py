@@ -89,12 +89,12 @@ class MatrixLayer:
         c0, c1 = i0 // (kh * kw), -(-i1 // (kh * kw))
         e0, e1 = p0 // f, (p1 - 1) // f + 1
         r0 = max(0, e0 * g.stride - g.padding)
-        r1 = min(g.height, (e1 - 1) * g.stride - g.padding + kh)
+        r1 = max(r0, min(g.height, (e1 - 1) * g.stride - g.padding + kh))  # windows all in padding: none
         q0, q1 = 0, g.width
         if e1 - e0 == 1:  # part of one output row: only the columns its windows cover
             f0, f1 = p0 - e0 * f, p1 - e0 * f
             q0 = max(0, f0 * g.stride - g.padding)
-            q1 = min(g.width, (f1 - 1) * g.stride - g.padding + kw)
+            q1 = max(q0, min(g.width, (f1 - 1) * g.stride - g.padding + kw))
         slab = self.inputs[c0:c1, r0:r1, q0:q1]
         return slab.size, int(np.count_nonzero(slab))
 
