@@ -203,8 +203,18 @@ def test_layers_lists_every_kind_of_model(tmp_path):
                                                                  inst["densities"]["Inputs"]["density"])
     table = socsim("layers", str(SCALESIM / "sparsity" / "gemm.csv"))
     assert table.returncode == 0 and "proj#2" in table.stdout and "0.25 file" in table.stdout
-    script = socsim("layers", "workloads/examples/small_cnn.py")
-    assert script.returncode == 2 and "exist only when it runs" in script.stderr
+    # a workload script is run once and every forward call it makes is listed; the MACs of
+    # its weighted layers are recomputed here from their shapes
+    script = json.loads(socsim("layers", "workloads/examples/small_cnn.py", "--json").stdout)
+    assert script["format"] == "script" and script["run_on"] == "coarse-sparse"
+    rows = {r["name"]: r for r in script["layers"]}
+    assert [r["kind"] for r in script["layers"]] == ["conv", "pool", "conv", "bn", "add", "act", "pool", "fc"]
+    conv1 = rows["conv1"]
+    c_out, h, w = conv1["output_shape"]
+    c_in = conv1["input_shape"][0]
+    assert conv1["macs"] == c_out * h * w * c_in * 3 * 3 and conv1["weights"] == c_out * c_in * 9
+    fc = rows["classifier"]
+    assert fc["macs"] == fc["input_shape"][0] * fc["output_shape"][0] == fc["weights"]
 
 
 def test_dataflows_compress_and_explain_take_the_same_sources(tmp_path):

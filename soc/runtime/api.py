@@ -83,6 +83,7 @@ from workloads.layers import (
     Concat,
     Conv,
     GRUCell,
+    Layer,
     LSTMCell,
     Mul,
     Pad,
@@ -399,6 +400,7 @@ class Handle:
         self.listener = listener if listener is not None else writer
         self.strategy = strategy
         self.current_layer: str | None = None
+        self.described: list[Layer] = []  # the layer of every call, in call order
         self.results: list[LayerResult] = []
 
     @property
@@ -415,8 +417,12 @@ class Handle:
             raise ValueError(f"layer name {name!r} is already used in this handle")
         return name
 
-    def begin(self, name: str) -> None:
+    def begin(self, name: str, layer: Layer | None = None) -> None:
+        """Announce the call ``name``; ``layer`` (the workloads layer the call describes)
+        is kept in :attr:`described`, so a script's layers can be listed."""
         self.current_layer = name
+        if layer is not None:
+            self.described.append(layer)
         if self.listener is not None:
             self.listener.begin_layer(name)
 
@@ -499,7 +505,7 @@ def conv_forward(handle: Handle, conv: ConvDescriptor, x: Tensor, w: Filter, y: 
     check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
-    handle.begin(name)
+    handle.begin(name, layer)
     tensors = SimpleNamespace(kept=w.kept_values(), keep=w.effective_keep(), inputs=xd)
     result = simulate_layer(layer, tensors, cfg, strategy=strategy or handle.strategy, activation=act,
                             ledger=handle.ledger)
@@ -526,7 +532,7 @@ def inner_product_forward(handle: Handle, ip: InnerProductDescriptor, x: Tensor,
     check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
     check_strategy(strategy)
-    handle.begin(name)
+    handle.begin(name, layer)
     tensors = SimpleNamespace(kept=w.kept_values(), keep=w.effective_keep(), inputs=xd.reshape(n, n_in))
     result = simulate_layer(layer, tensors, cfg, strategy=strategy or handle.strategy, activation=act,
                             ledger=handle.ledger)
@@ -569,7 +575,7 @@ def pooling_forward(handle: Handle, pool: PoolingDescriptor, x: Tensor, y: Tenso
     layer = Pool(name, c, (hh, ww), pool.kernel, pool.stride, pool.padding, pool.mode, pool.ceil_mode,
                  pool.count_include_pad)
     _check_output(y, (n, *layer.output_shape), name)
-    handle.begin(name)
+    handle.begin(name, layer)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
     if pool.mode == "max":   # exact: the maximum of integers
@@ -596,7 +602,7 @@ def activation_forward(handle: Handle, act: ActivationDescriptor, x: Tensor, y: 
     xd = x.required(name)
     layer = Activation(name, x.desc.sample_shape, act.function, act.alpha, act.beta, act.low, act.high, act.axis)
     _check_output(y, x.desc.shape, name)
-    handle.begin(name)
+    handle.begin(name, layer)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
     n = xq.size
@@ -635,7 +641,7 @@ def lrn_forward(handle: Handle, lrn: LRNDescriptor, x: Tensor, y: Tensor, *, nam
     xd = x.required(name)
     layer = LRN(name, x.desc.sample_shape, lrn.size, lrn.alpha, lrn.beta, lrn.k)
     _check_output(y, x.desc.shape, name)
-    handle.begin(name)
+    handle.begin(name, layer)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
     v = xq.astype(np.float64) / (1 << handle.frac_bits)
@@ -659,7 +665,7 @@ def batchnorm_forward(handle: Handle, bn: BatchNormDescriptor, x: Tensor, y: Ten
     xd = x.required(name)
     layer = BatchNorm(name, x.desc.sample_shape, bn.affine)
     _check_output(y, x.desc.shape, name)
-    handle.begin(name)
+    handle.begin(name, layer)
     wall = time.perf_counter()
     xq = handle.fixed(xd)
     v = xq.astype(np.float64) / (1 << handle.frac_bits)
@@ -712,6 +718,7 @@ def add_forward(handle: Handle, add: AddDescriptor, xs: Sequence[Tensor], y: Ten
     cls = Mul if add.op == "mul" else Add
     layer = cls(name, shape[1:], tuple(tuple(t.desc.shape[1:]) for t in xs),
                 inputs=tuple(f"in{i}" for i in range(len(xs))))
+    handle.described.append(layer)
     if add.op == "add":
         acc = np.zeros(shape, np.int32)
         for q in qs:
@@ -743,7 +750,7 @@ def transform_forward(handle: Handle, desc: TransformDescriptor, xs: Sequence[Te
     out = (batch, *layer.output_shape)
     if int(np.prod(y.desc.shape)) != int(np.prod(out)) or y.desc.batch != batch:
         raise ValueError(f"{name}: output descriptor shape {y.desc.shape} does not hold the result {out}")
-    handle.begin(name)
+    handle.begin(name, layer)
     wall = time.perf_counter()
     qs = [handle.fixed(t.required(name)).reshape(batch, *desc.shapes[k]) for k, t in enumerate(xs)]
     moved = layer
@@ -802,7 +809,7 @@ def lstm_cell_forward(handle: Handle, desc: LSTMDescriptor, x: Tensor, w: Filter
         if value is not None:
             check_finite(value, name, tensor)
     cfg = _filter_config(handle, w, name)
-    handle.begin(name)
+    handle.begin(name, layer)
     f = handle.frac_bits
     xr_q = handle.fixed(np.concatenate([xd, np.asarray(r_prev, np.float32)], axis=1))
     gates, zq, wshift = matrix_product(handle, f"{name}/gates-product", xr_q, w.dense(), w.effective_keep(), cfg)
@@ -863,7 +870,7 @@ def gru_cell_forward(handle: Handle, desc: GRUDescriptor, x: Tensor, w: Filter, 
                                                                                name, "state h_prev")
     check_finite(w.weights if w.weights is not None else w.kept, name, "weights")
     cfg = _filter_config(handle, w, name)
-    handle.begin(name)
+    handle.begin(name, layer)
     f = handle.frac_bits
     keep = w.effective_keep()
     xq, hq = handle.fixed(xd), handle.fixed(h_prev)
