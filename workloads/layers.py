@@ -812,26 +812,23 @@ class GRUCell(Layer):
 
 
 @dataclass(frozen=True)
-class LSTM(Layer):
-    """An LSTM over a sequence of ``seq_len`` steps from a zero state (ONNX ``LSTM``,
-    forward direction): each step is an :class:`LSTMCell` (``cell``), the output is the
-    hidden state of every step, ``(seq_len, hidden_size)`` per sample, the input
-    ``(seq_len, input_size)``. Weights are the cell's; MACs are ``seq_len`` cells'."""
+class _Sequence(Layer):
+    """A recurrent layer over a sequence of ``seq_len`` steps from a zero state, forward
+    direction: each step is one ``cell``; input ``(seq_len, input_size)``, output the
+    hidden state of every step, ``(seq_len, hidden_size)`` per sample. Weights are the
+    cell's; MACs are ``seq_len`` cells'."""
 
     seq_len: int
     input_size: int
     hidden_size: int
-    peepholes: bool = False
-
-    kind = "lstm"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self.name, seq_len=self.seq_len, input_size=self.input_size, hidden_size=self.hidden_size)
 
     @property
-    def cell(self) -> LSTMCell:
-        return LSTMCell(self.name, self.input_size, self.hidden_size, 0, self.peepholes)
+    def cell(self) -> Layer:
+        raise NotImplementedError
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -855,44 +852,28 @@ class LSTM(Layer):
 
 
 @dataclass(frozen=True)
-class GRU(Layer):
-    """A GRU over a sequence of ``seq_len`` steps from a zero state (ONNX ``GRU`` with
-    ``linear_before_reset=1``, forward direction): each step is a :class:`GRUCell`; input
-    ``(seq_len, input_size)``, output ``(seq_len, hidden_size)`` per sample."""
+class LSTM(_Sequence):
+    """An LSTM sequence (ONNX ``LSTM``): each step is an :class:`LSTMCell`."""
 
-    seq_len: int
-    input_size: int
-    hidden_size: int
+    peepholes: bool = False
+
+    kind = "lstm"
+
+    @property
+    def cell(self) -> LSTMCell:
+        return LSTMCell(self.name, self.input_size, self.hidden_size, 0, self.peepholes)
+
+
+@dataclass(frozen=True)
+class GRU(_Sequence):
+    """A GRU sequence (ONNX ``GRU`` with ``linear_before_reset=1``): each step is a
+    :class:`GRUCell`."""
 
     kind = "gru"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _positive(self.name, seq_len=self.seq_len, input_size=self.input_size, hidden_size=self.hidden_size)
 
     @property
     def cell(self) -> GRUCell:
         return GRUCell(self.name, self.input_size, self.hidden_size)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.seq_len, self.input_size)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        return (self.seq_len, self.hidden_size)
-
-    @property
-    def weight_shape(self) -> tuple[int, ...]:
-        return self.cell.weight_shape
-
-    @property
-    def weights(self) -> int:
-        return self.cell.weights
-
-    @property
-    def macs(self) -> int:
-        return self.seq_len * self.cell.macs
 
 
 WEIGHTED_KINDS = ("conv", "fc", "lstm", "gru")
