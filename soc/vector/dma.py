@@ -35,11 +35,10 @@ class LoadEngine(Actor):
         now = self.timeline.now
         while True:
             if self._cur is None:
-                head = self.queue.head()
-                if head is None:
+                nxt = self.take(self.queue, self.free)
+                if nxt is None:
                     return
-                start = max(self.free, head[0])
-                resident = self.queue.pop(start)
+                resident, start = nxt
                 # fill(tile) -> label, [(buffer, bytes claimed per copy, bytes written in all copies)]
                 label, parts = self.fill(resident.tile)
                 self._cur = [resident, label, parts, start, start, 0]
@@ -83,11 +82,9 @@ class OutputOpener(Actor):
         now = self.timeline.now
         while True:
             if self._cur is None:
-                head = self.queue.head()
-                if head is None:
+                self._cur = self.take(self.queue, self.free)
+                if self._cur is None:
                     return
-                start = max(self.free, head[0])
-                self._cur = (self.queue.pop(start), start)
             visit, start = self._cur
             op = visit.op
             n = visit.rows * visit.outs
@@ -132,12 +129,10 @@ class OutputCloser(Actor):
         now = self.timeline.now
         while True:
             if self._cur is None:
-                head = self.queue.head()
-                if head is None:
+                self._cur = self.take(self.queue, self.free)
+                if self._cur is None:
                     return
-                taken = max(self.free, head[0])
-                self._cur = (*self.queue.pop(taken), taken)
-            visit, final, taken = self._cur
+            (visit, final), taken = self._cur
             computed = visit.computed.time
             if computed is None:
                 visit.computed.watch(self.kick)

@@ -44,11 +44,9 @@ class ComputePipeline(Actor):
     def advance(self) -> None:
         while True:
             if self._cur is None:
-                head = self.queue.head()
-                if head is None:
+                self._cur = self.take(self.queue, self.P)
+                if self._cur is None:
                     return
-                taken = max(self.P, head[0])
-                self._cur = (self.queue.pop(taken), taken)
             (compute, inp, wgt, visit), taken = self._cur
             ready = taken
             for fact in (inp.ready, wgt.ready, visit.ready):

@@ -118,6 +118,16 @@ class Actor:
             return f"a delay ending at cycle {self._wake:,}"
         return self._waiting or "a signal from another actor that never came"
 
+    @staticmethod
+    def take(queue: "DispatchQueue", free: int) -> tuple[Any, int] | None:
+        """The next entry of ``queue`` and the cycle it is taken (when it is put, or when
+        the actor is ``free`` if later), or None while the queue is empty."""
+        head = queue.head()
+        if head is None:
+            return None
+        start = max(free, head[0])
+        return queue.pop(start), start
+
     def kick(self) -> None:
         if not self._kicked:
             self._kicked = True
