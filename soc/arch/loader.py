@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from soc.arch.errors import ConfigError, describe_error
 from soc.arch.spatial import SpatialArch
 from soc.arch.vector import VectorArch
+from workloads.io.yamlfile import read_yaml
 
 DESIGN_DIR = Path(__file__).parent / "designs"
 KINDS: dict[str, type[BaseModel]] = {"vector": VectorArch, "spatial": SpatialArch}
@@ -52,16 +53,7 @@ def _read(source: str | Path, kind: str | None = None) -> tuple[dict, str]:
         path = shipped
     elif not path.is_file():
         raise ConfigError(f"--arch: design file {path}: no such file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
+    data = read_yaml(path, ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a design file is a mapping of fields (kind: vector|spatial, ...), "
                           f"got {type(data).__name__}")

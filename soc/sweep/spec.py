@@ -166,18 +166,11 @@ def _digest(data: Any) -> str:
 
 # --------------------------------------------------------------------------- reading
 def read_spec_file(path: str | Path) -> tuple[dict, str]:
-    import yaml
+    from workloads.io.yamlfile import read_yaml
     path = Path(path)
     if not path.is_file():
         raise SweepError(f"sweep file {path}: no such file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SweepError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
+    data = read_yaml(path, SweepError)
     if not isinstance(data, dict):
         raise SweepError(f"{path}: a sweep file is a mapping with fields {', '.join(FIELDS)}; "
                          f"got {type(data).__name__}")

@@ -40,9 +40,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml as _yaml
-
 from workloads.density import DensityError, StatedDensity, check_density
+from workloads.io.yamlfile import read_yaml
 from workloads.layers import WEIGHTED_KINDS, GRUCell, LSTMCell, Network
 from workloads.limits import check_network as check_limits
 from workloads.zoo.builder import NetworkBuilder
@@ -216,14 +215,7 @@ def read_network_yaml(path, data=None):
     if data is None:
         if not path.is_file():
             raise NetworkFileError(f"{path}: no such network file")
-        try:
-            data = _yaml.safe_load(path.read_text())
-        except _yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}:" if mark is not None else ""
-            raise NetworkFileError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-        except UnicodeDecodeError as exc:
-            raise NetworkFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
+        data = read_yaml(path, NetworkFileError)
     try:
         network, stated = read_network_dict(data, path.stem)
     except NetworkFileError as exc:
