@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
@@ -53,9 +53,10 @@ class DramAccess(_Strict):
     pj: PositiveFloat
 
 
-def _loglog(points: list[tuple[float, float]], x: float) -> float:
-    """Log-log interpolation (and extrapolation with the nearest segment's slope)."""
-    pts = sorted(points)
+def loglog(points: Mapping[float, float] | list[tuple[float, float]], x: float) -> float:
+    """Piecewise power law through ``points`` (exact at each; log-log interpolation), the
+    nearest segment's slope outside them."""
+    pts = sorted(points.items() if isinstance(points, Mapping) else points)
     if len(pts) == 1:
         return pts[0][1]
     if x <= pts[0][0]:
@@ -88,7 +89,7 @@ class PrimitiveTable(_Strict):
         """Energy (pJ) of one ``name`` operation on ``bits``-bit operands."""
         if name not in self.ops:
             raise KeyError(f"unknown operation {name!r}; table {self.name} has {sorted(self.ops)}")
-        return _loglog([(float(b), float(e)) for b, e in self.ops[name].items()], float(bits))
+        return loglog([(float(b), float(e)) for b, e in self.ops[name].items()], float(bits))
 
     def sram_access(self, size_bytes: float, width_bits: float) -> float:
         """Energy (pJ) of one access of ``width_bits`` to an SRAM of ``size_bytes``."""
@@ -97,7 +98,7 @@ class PrimitiveTable(_Strict):
         best: dict[float, float] = {}
         for size, e in per_bit:
             best[size] = min(e, best.get(size, math.inf))
-        return _loglog(list(best.items()), size_bytes) * width_bits
+        return loglog(list(best.items()), size_bytes) * width_bits
 
     def dram_per_bit(self, technology: str) -> float:
         try:

@@ -13,7 +13,6 @@ Scaling rules (stated once, used by every estimator):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from energy.tables import PrimitiveTable, load_table
+from energy.tables import PrimitiveTable, load_table, loglog
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -63,23 +62,6 @@ def primitive() -> PrimitiveTable:
     table = load_table("horowitz-45nm")
     assert isinstance(table, PrimitiveTable)
     return table
-
-
-def loglog(points: Mapping[float, float] | list[tuple[float, float]], x: float) -> float:
-    """Piecewise power law through ``points`` (exact at each), the nearest segment's
-    slope outside them."""
-    pts = sorted(points.items() if isinstance(points, Mapping) else points)
-    if len(pts) == 1:
-        return pts[0][1]
-    if x <= pts[0][0]:
-        (x0, y0), (x1, y1) = pts[0], pts[1]
-    elif x >= pts[-1][0]:
-        (x0, y0), (x1, y1) = pts[-2], pts[-1]
-    else:
-        i = next(i for i in range(1, len(pts)) if pts[i][0] >= x)
-        (x0, y0), (x1, y1) = pts[i - 1], pts[i]
-    slope = math.log(y1 / y0) / math.log(x1 / x0)
-    return y0 * (x / x0) ** slope
 
 
 def energy_scale(tech: Tech) -> float:
