@@ -183,7 +183,11 @@ class Tally:
     in one go (:meth:`flush`): a simulation that books the same few actions many thousands
     of times pays one addition per booking. The counts written are the same sums; the
     energy of a key is its summed count times its price, which differs from the sum of
-    the per-booking products only by floating-point rounding (about 1e-16 relative)."""
+    the per-booking products only by floating-point rounding (about 1e-16 relative).
+
+    A block that books one action over and over takes its key once (:meth:`account`,
+    which checks the price and data type) and then adds to it (:meth:`add`). Keys are
+    written to the ledger in the order of their first booking either way."""
 
     def __init__(self, ledger: EnergyLedger) -> None:
         self.ledger = ledger
@@ -194,6 +198,22 @@ class Tally:
             raise ValueError(f"count must be >= 0 (component={component!r}, action={action!r}, got {count})")
         key = (component, action, pj_each, data_type)
         self._counts[key] = self._counts.get(key, 0) + count
+
+    def account(self, component: str, action: str, pj_each: float,
+                data_type: str | None = None) -> tuple[str, str, float, str | None]:
+        """The key under which :meth:`add` books ``component``/``action`` at ``pj_each``
+        pJ each, serving ``data_type`` (both checked here, once)."""
+        if pj_each < 0:
+            raise ValueError(f"energy per action must be >= 0 pJ (component={component!r}, action={action!r}, "
+                             f"got {pj_each})")
+        check_data_type(data_type, component, action)
+        return (component, action, pj_each, data_type)
+
+    def add(self, key: tuple[str, str, float, str | None], count: float) -> None:
+        """Book ``count`` more actions under ``key`` (from :meth:`account`). Counts are
+        not checked here: the simulated blocks add sizes, which are never negative."""
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + count
 
     def flush(self) -> None:
         for (component, action, pj_each, data_type), count in self._counts.items():

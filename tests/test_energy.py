@@ -3,6 +3,7 @@ import pytest
 import yaml
 
 from energy import EnergyLedger, load_table
+from energy.ledger import Tally
 from energy.tables import TABLE_DIR, PrimitiveTable, available_tables, derive_design_table
 
 
@@ -28,6 +29,23 @@ def test_ledger_refuses_negative_bookings():
         led.book("pe", "mac", -1, 1.0)
     with pytest.raises(ValueError, match="energy per action"):
         led.book("pe", "mac", 1, -1.0)
+
+
+def test_tally_books_what_the_ledger_would_in_first_booking_order():
+    direct, summed = EnergyLedger(), EnergyLedger()
+    tally = Tally(summed)
+    mac = tally.account("pe", "mac", 1.5, "compute")
+    for n in (3, 0.25, 7):
+        direct.book("nbin", "read", n / 16, 0.5, data_type="inputs")
+        tally.book("nbin", "read", n / 16, 0.5, data_type="inputs")
+        direct.book("pe", "mac", n, 1.5, data_type="compute")
+        tally.add(mac, n)
+    tally.flush()
+    assert summed.entries() == direct.entries()
+    with pytest.raises(ValueError, match="data type of pe/mac"):
+        tally.account("pe", "mac", 1.5, "bogus")
+    with pytest.raises(ValueError, match="energy per action"):
+        tally.account("pe", "mac", -1.0, "compute")
 
 
 def test_ledger_merge_relabels_layer():

@@ -1,8 +1,9 @@
 """The compiled helpers that replaced per-burst NumPy work give what the NumPy formulas
 they replace give: the NSM's selected counts and burst cycles, partial sums added in
-place, the effectual-product count, and the codebook snap (equal-population bins of the sorted
-values, ties included)."""
+place (also in the one-call burst, ``nsm_accumulate``), the effectual-product count, and
+the codebook snap (equal-population bins of the sorted values, ties included)."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from soc.kernels import (
     compress_neurons,
     compress_synapses,
     count_effectual,
+    nsm_accumulate,
     nsm_burst,
     sparse_mac_accumulate,
     sparse_mac_raw,
@@ -30,6 +32,7 @@ def test_nsm_burst_and_accumulate_match_the_numpy_formulas(seed, rows, n_in, n_o
     neurons, synapses = compress_neurons(x), compress_synapses(w, tn, keep)
     acc = rng.integers(-1000, 1000, (rows, n_out)).astype(np.int64)
     before = acc.copy()
+    one_call = acc.copy()
     sel, useful = sparse_mac_accumulate(neurons, synapses, acc)
     raw, useful_raw = sparse_mac_raw(neurons, synapses)
     assert np.array_equal(acc, before + raw) and useful == useful_raw
@@ -45,6 +48,27 @@ def test_nsm_burst_and_accumulate_match_the_numpy_formulas(seed, rows, n_in, n_o
     padded = np.zeros(groups * tn, np.int64)
     padded[:n_out] = per_out
     assert np.array_equal(pe_useful, padded.reshape(-1, tn).sum(axis=0))
+    # the whole burst in one call: the same sums, cycles and per-PE work
+    got = nsm_accumulate(neurons, synapses, one_call, floor, n_out, tn, tm)
+    assert got[:3] == (cycles, gathered, int(pe_useful.sum()))
+    assert np.array_equal(got[3], pe_useful) and np.array_equal(got[4], pe_busy)
+    assert np.array_equal(one_call, acc)
+
+
+def test_nsm_accumulate_refuses_arrays_it_cannot_read():
+    x = np.array([[1, 0, 2]], np.int16)
+    w = np.array([[1, 1, 0], [0, 1, 1]], np.int16)
+    neurons, synapses = compress_neurons(x), compress_synapses(w, 2)
+    floor = np.zeros(1, np.int64)
+    with pytest.raises(ValueError, match="accumulate_into must be a C-contiguous 2-D int64"):
+        nsm_accumulate(neurons, synapses, np.zeros((1, 2), np.int32), floor, 2, 2, 1)
+    with pytest.raises(ValueError, match=r"accumulate_into must have shape \(1, 2\)"):
+        nsm_accumulate(neurons, synapses, np.zeros((2, 2), np.int64), floor, 2, 2, 1)
+    with pytest.raises(ValueError, match="floor_cycles needs one entry per group"):
+        nsm_accumulate(neurons, synapses, np.zeros((1, 2), np.int64), np.zeros(3, np.int64), 2, 2, 1)
+    with pytest.raises(ValueError, match="inputs but synapse masks have"):
+        nsm_accumulate(compress_neurons(np.ones((1, 4), np.int16)), synapses, np.zeros((1, 2), np.int64),
+                       floor, 2, 2, 1)
 
 
 @settings(max_examples=40, deadline=None)

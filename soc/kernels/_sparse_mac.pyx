@@ -35,6 +35,7 @@ code path (AVX2 or portable C) the CPU allows.
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free
 
 cnp.import_array()
 
@@ -269,3 +270,124 @@ def nsm_burst(const int32_t[:, ::1] sel, const int64_t[::1] floor_cycles, int64_
                     useful[j] += colsel[g]
                     busy[j] += colper[g]
     return int(cycles), int(gathered), useful_arr, busy_arr
+
+
+cdef int _check_array(cnp.ndarray a, int typenum, int ndim, str what) except -1:
+    """Refuse an array the raw-pointer entry point cannot read as it is."""
+    if cnp.PyArray_TYPE(a) != typenum or cnp.PyArray_NDIM(a) != ndim or not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"{what} must be a C-contiguous {ndim}-D {np.dtype(cnp.PyArray_DescrFromType(typenum))} "
+                         f"array, got {(<object>a).dtype} with shape {(<object>a).shape}")
+    return 0
+
+
+def nsm_accumulate(neurons, synapses, cnp.ndarray acc, cnp.ndarray floor_cycles, int64_t outs, int tn, int tm):
+    """One burst through the NSM and the PEs in one call: ``sparse_mac`` adding the exact
+    products into ``acc`` (int64 (P, N_out), in place), then ``nsm_burst`` on the selected
+    counts, which never leave C. ``neurons`` and ``synapses`` are a CompressedNeurons and
+    a CompressedSynapses (its ``kernel_layout`` is used). Arrays are read through their
+    data pointers (dtype, shape and contiguity checked), so a burst costs one call.
+
+    Returns (cycles, selected positions in all, useful multiplies of all PEs, per-PE
+    useful multiplies (Tn,) int64, per-PE busy cycles (Tn,) int64): what ``nsm_burst``
+    returns with the per-PE sum in third place."""
+    cdef cnp.ndarray values = neurons.values, offsets = neurons.offsets, nmask_u8 = neurons.mask
+    layout = synapses.kernel_layout
+    cdef cnp.ndarray smask_arr = layout[1], spos_off_arr = layout[2], spos_arr = layout[3]
+    cdef cnp.ndarray gstarts = synapses.group_starts, weights = synapses.weights, woff = synapses.weight_offsets
+    _check_array(values, cnp.NPY_INT16, 1, "neuron values")
+    _check_array(offsets, cnp.NPY_INT64, 1, "neuron offsets")
+    _check_array(nmask_u8, cnp.NPY_UINT8, 2, "neuron mask")
+    _check_array(smask_arr, cnp.NPY_UINT64, 2, "packed synapse masks")
+    _check_array(spos_off_arr, cnp.NPY_INT64, 1, "synapse position starts")
+    _check_array(spos_arr, cnp.NPY_INT32, 1, "synapse positions")
+    _check_array(gstarts, cnp.NPY_INT64, 1, "group starts")
+    _check_array(weights, cnp.NPY_INT16, 1, "weights")
+    _check_array(woff, cnp.NPY_INT64, 1, "weight offsets")
+    _check_array(acc, cnp.NPY_INT64, 2, "accumulate_into")
+    _check_array(floor_cycles, cnp.NPY_INT64, 1, "floor_cycles")
+    cdef int64_t P = cnp.PyArray_DIM(nmask_u8, 0), n_in = cnp.PyArray_DIM(nmask_u8, 1)
+    cdef int64_t G = cnp.PyArray_DIM(smask_arr, 0), W = (n_in + 63) // 64
+    if <int64_t>layout[0] != n_in:
+        raise ValueError(f"neuron rows have {n_in} inputs but synapse masks have {layout[0]}")
+    if n_in > 65536:
+        raise ValueError(f"N_in = {n_in} exceeds the 48-bit accumulator's safe range (<= 65536)")
+    if (cnp.PyArray_DIM(smask_arr, 1) != W or cnp.PyArray_DIM(gstarts, 0) != G + 1
+            or cnp.PyArray_DIM(woff, 0) != G or cnp.PyArray_DIM(spos_off_arr, 0) != G + 1):
+        raise ValueError("kernel layout and synapse arrays disagree on the number of groups or mask words")
+    if cnp.PyArray_DIM(offsets, 0) != P + 1:
+        raise ValueError(f"neuron_offsets needs P+1 = {P + 1} entries, got {cnp.PyArray_DIM(offsets, 0)}")
+    cdef const int64_t *gs = <const int64_t *>cnp.PyArray_DATA(gstarts)
+    cdef int64_t n_out = gs[G]
+    if cnp.PyArray_DIM(acc, 0) != P or cnp.PyArray_DIM(acc, 1) != n_out:
+        raise ValueError(f"accumulate_into must have shape {(P, n_out)}, got {(<object>acc).shape}")
+    if not cnp.PyArray_ISWRITEABLE(acc):
+        raise ValueError("accumulate_into must be writeable")
+    if cnp.PyArray_DIM(floor_cycles, 0) != G:
+        raise ValueError(f"floor_cycles needs one entry per group ({G}), got {cnp.PyArray_DIM(floor_cycles, 0)}")
+    if tm < 1 or tn < 1:
+        raise ValueError(f"tm and tn must be >= 1, got {tm} and {tn}")
+    cdef cnp.npy_intp tn_dim = tn
+    pe_useful_arr = cnp.PyArray_ZEROS(1, &tn_dim, cnp.NPY_INT64, 0)
+    pe_busy_arr = cnp.PyArray_ZEROS(1, &tn_dim, cnp.NPY_INT64, 0)
+    cdef int64_t *pe_useful = <int64_t *>cnp.PyArray_DATA(pe_useful_arr)
+    cdef int64_t *pe_busy = <int64_t *>cnp.PyArray_DATA(pe_busy_arr)
+    cdef const int64_t *floor = <const int64_t *>cnp.PyArray_DATA(floor_cycles)
+    cdef const uint8_t *nmask_bytes = <const uint8_t *>cnp.PyArray_DATA(nmask_u8)
+    cdef uint64_t *nmask = <uint64_t *>calloc(max(1, P * W), sizeof(uint64_t))
+    cdef int16_t *xdense = <int16_t *>calloc(max(1, P * 64 * W), sizeof(int16_t))
+    cdef int32_t *sel = <int32_t *>calloc(max(1, P * G), sizeof(int32_t))
+    cdef int64_t *colsel = <int64_t *>calloc(max(1, G), sizeof(int64_t))
+    cdef int64_t *colper = <int64_t *>calloc(max(1, G), sizeof(int64_t))
+    cdef int64_t bad = 0, useful = 0, cycles = 0, gathered = 0, total = 0, s, pe
+    cdef Py_ssize_t r, g, j
+    cdef int rc = 0
+    cdef sm_args a
+    cdef int16_t dummy16 = 0
+    if not (nmask and xdense and sel and colsel and colper):
+        free(nmask); free(xdense); free(sel); free(colsel); free(colper)
+        raise MemoryError("nsm_accumulate: scratch buffers could not be allocated")
+    a.P, a.n_in, a.W, a.G, a.n_out = P, n_in, W, G, n_out
+    a.nmask = nmask
+    a.smask = <const uint64_t *>cnp.PyArray_DATA(smask_arr)
+    a.spos = <const int32_t *>cnp.PyArray_DATA(spos_arr)
+    a.spos_off = <const int64_t *>cnp.PyArray_DATA(spos_off_arr)
+    a.xdense = xdense
+    a.gstarts = gs
+    a.weights = <const int16_t *>cnp.PyArray_DATA(weights) if cnp.PyArray_DIM(weights, 0) else &dummy16
+    a.woff = <const int64_t *>cnp.PyArray_DATA(woff)
+    a.frac_bits = 0
+    a.out = &dummy16
+    a.raw = <int64_t *>cnp.PyArray_DATA(acc)
+    a.accumulate = 1
+    a.sel = sel
+    with nogil:
+        if P and W:
+            sm_pack_mask(P, n_in, W, nmask_bytes, nmask)
+        bad = sm_expand_neurons(P, n_in, W, nmask, <const int16_t *>cnp.PyArray_DATA(values),
+                                <const int64_t *>cnp.PyArray_DATA(offsets), cnp.PyArray_DIM(values, 0), xdense)
+        if not bad:
+            rc = sm_run(&a, 1, &useful)
+        if not bad and not rc:
+            for r in range(P):
+                for g in range(G):
+                    s = sel[r * G + g]
+                    pe = (s + tm - 1) // tm
+                    if pe < floor[g]:
+                        pe = floor[g]
+                    colsel[g] += s
+                    colper[g] += pe
+            for g in range(G):
+                cycles += colper[g]
+                gathered += colsel[g]
+                for j in range(tn):
+                    if g * tn + j < outs:
+                        pe_useful[j] += colsel[g]
+                        pe_busy[j] += colper[g]
+                        total += colsel[g]
+    free(nmask); free(xdense); free(sel); free(colsel); free(colper)
+    if bad:
+        raise ValueError(f"neuron row {-1 - bad}: neuron_offsets do not match the number of set mask "
+                         f"bits (or run past the {cnp.PyArray_DIM(values, 0)} stored values)")
+    if rc:
+        raise MemoryError("nsm_accumulate: scratch buffers could not be allocated")
+    return int(cycles), int(gathered), int(total), pe_useful_arr, pe_busy_arr

@@ -375,8 +375,48 @@ static int64_t sm_expand_neurons(int64_t P, int64_t n_in, int64_t W, const uint6
     return 0;
 }
 
-/* Run every group over every row. threads <= 0: OpenMP's default. Returns 0, or -1 when
- * scratch memory could not be allocated. */
+/* Scratch of one thread: a group's gathered neurons, synapse flags and prefix counts,
+ * and its outputs' sums. */
+typedef struct {
+    int16_t *xg, *xs;
+    int32_t *sflag, *spre;
+    int64_t *acc;
+} sm_scratch;
+
+static int sm_scratch_alloc(sm_scratch *s, int64_t W, int64_t max_group)
+{
+    size_t pad = (size_t)W * 64 + 64;
+    s->xg = (int16_t *)malloc(pad * sizeof(int16_t));
+    s->xs = (int16_t *)malloc(pad * sizeof(int16_t));
+    s->sflag = (int32_t *)malloc(pad * sizeof(int32_t));
+    s->spre = (int32_t *)malloc(((size_t)W + 1) * sizeof(int32_t));
+    s->acc = (int64_t *)malloc(((size_t)max_group + 4) * sizeof(int64_t));
+    return s->xg && s->xs && s->sflag && s->spre && s->acc;
+}
+
+static void sm_scratch_free(sm_scratch *s)
+{
+    free(s->xg);
+    free(s->acc);
+    free(s->xs);
+    free(s->sflag);
+    free(s->spre);
+}
+
+static inline void sm_one_group(const sm_args *a, int64_t g, int use_avx2, sm_scratch *s, int64_t *useful)
+{
+#if SM_HAVE_X86
+    if (use_avx2)
+        sm_group_avx2(a, g, s->xg, s->xs, s->sflag, s->spre, s->acc, useful);
+    else
+#endif
+        sm_group_base(a, g, s->xg, s->xs, s->sflag, s->spre, s->acc, useful);
+    (void)use_avx2;
+}
+
+/* Run every group over every row. threads <= 0: OpenMP's default. A call too small for a
+ * second thread runs without entering a parallel region (same loop, same result).
+ * Returns 0, or -1 when scratch memory could not be allocated. */
 static int sm_run(const sm_args *a, int threads, int64_t *useful_out)
 {
     const int use_avx2 = sm_cpu_has_avx2();
@@ -395,15 +435,20 @@ static int sm_run(const sm_args *a, int threads, int64_t *useful_out)
 #endif
     (void)threads;
     (void)work;
+    if (nthreads == 1) {
+        sm_scratch s;
+        int ok = sm_scratch_alloc(&s, a->W, max_group);
+        if (ok)
+            for (int64_t g = 0; g < a->G; g++)
+                sm_one_group(a, g, use_avx2, &s, &useful);
+        sm_scratch_free(&s);
+        *useful_out = useful;
+        return ok ? 0 : -1;
+    }
 #pragma omp parallel num_threads(nthreads) reduction(+:useful) reduction(|:failed)
     {
-        size_t pad = (size_t)a->W * 64 + 64;
-        int16_t *xg = (int16_t *)malloc(pad * sizeof(int16_t));
-        int16_t *xs = (int16_t *)malloc(pad * sizeof(int16_t));
-        int32_t *sflag = (int32_t *)malloc(pad * sizeof(int32_t));
-        int32_t *spre = (int32_t *)malloc(((size_t)a->W + 1) * sizeof(int32_t));
-        int64_t *acc = (int64_t *)malloc(((size_t)max_group + 4) * sizeof(int64_t));
-        int ok = xg && xs && sflag && spre && acc;
+        sm_scratch s;
+        int ok = sm_scratch_alloc(&s, a->W, max_group);
         if (!ok)
             failed = 1;
         int64_t g;
@@ -411,20 +456,10 @@ static int sm_run(const sm_args *a, int threads, int64_t *useful_out)
         for (g = 0; g < a->G; g++) {
             if (!ok)
                 continue;
-#if SM_HAVE_X86
-            if (use_avx2)
-                sm_group_avx2(a, g, xg, xs, sflag, spre, acc, &useful);
-            else
-#endif
-                sm_group_base(a, g, xg, xs, sflag, spre, acc, &useful);
+            sm_one_group(a, g, use_avx2, &s, &useful);
         }
-        free(xg);
-        free(acc);
-        free(xs);
-        free(sflag);
-        free(spre);
+        sm_scratch_free(&s);
     }
-    (void)use_avx2;
     *useful_out = useful;
     return failed ? -1 : 0;
 }

@@ -99,6 +99,14 @@ def nsm_burst(sel: np.ndarray, floor_cycles: np.ndarray, outs: int, tn: int, tm:
     return _sparse_mac.nsm_burst(sel, floor_cycles, outs, tn, tm)
 
 
+#: One burst in one call of the compiled kernel: :func:`sparse_mac_accumulate` then
+#: :func:`nsm_burst` on its selected counts, ``nsm_accumulate(neurons, synapses, acc,
+#: floor_cycles, outs, tn, tm) -> (cycles, gathered, useful, pe_useful, pe_busy)``
+#: (see ``_sparse_mac.nsm_accumulate``). Bound directly: the simulator calls it for every
+#: burst, and a Python wrapper would cost as much as the kernel's work on a small tile.
+nsm_accumulate = _sparse_mac.nsm_accumulate
+
+
 def quantize(acc: np.ndarray, frac_bits: int) -> np.ndarray:
     """Round-to-nearest (ties up) shift by ``frac_bits`` and saturate to int16."""
     acc = np.asarray(acc, dtype=np.int64)

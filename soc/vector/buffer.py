@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from energy.ledger import EnergyLedger
+from energy.ledger import Tally
 from soc.arch.vector import BufferConfig
 
 #: The data type each buffer holds (docs/hardware.md §2.2, 6): the data type of its accesses.
@@ -37,7 +37,7 @@ class Claim:
 
 
 class Buffer:
-    def __init__(self, timeline, name: str, cfg: BufferConfig, ledger: EnergyLedger,
+    def __init__(self, timeline, name: str, cfg: BufferConfig, ledger: Tally,
                  pj_read: float, pj_write: float, word_bytes: int, copies: int = 1, counters: list | None = None):
         self.timeline, self.name, self.cfg, self.ledger = timeline, name, cfg, ledger
         self.pj_read, self.pj_write, self.word_bytes = pj_read, pj_write, word_bytes
@@ -49,6 +49,7 @@ class Buffer:
         self.holders: list[Claim | None] = [None] * n
         self.peak_bytes = 0
         self._waiter = None
+        self._keys: dict[tuple[str, str | None], tuple] = {}   # (action, data type) -> ledger key
 
     @property
     def capacity(self) -> int:
@@ -119,8 +120,19 @@ class Buffer:
     def words(self, nbytes: float) -> float:
         return nbytes / self.word_bytes
 
+    def account(self, action: str, data_type: str | None = None) -> tuple:
+        """The ledger key of ``action`` ("read" or "write", per 16-bit word) on data of
+        ``data_type`` (default: what the buffer holds), for ``Tally.add``: an actor that
+        reads a buffer in every burst takes the key once."""
+        key = self._keys.get((action, data_type))
+        if key is None:
+            price = {"read": self.pj_read, "write": self.pj_write}[action]
+            key = self._keys[(action, data_type)] = self.ledger.account(self.name, action, price,
+                                                                        data_type or self.data_type)
+        return key
+
     def read(self, words: float, data_type: str | None = None) -> None:
-        self.ledger.book(self.name, "read", words, self.pj_read, data_type=data_type or self.data_type)
+        self.ledger.add(self.account("read", data_type), words)
 
     def write(self, words: float, data_type: str | None = None) -> None:
-        self.ledger.book(self.name, "write", words, self.pj_write, data_type=data_type or self.data_type)
+        self.ledger.add(self.account("write", data_type), words)

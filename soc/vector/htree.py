@@ -14,8 +14,9 @@ class HTree:
         self.cfg, self.ledger, self.price = cfg, ledger, price
         self.latency = cfg.htree_levels * cfg.htree.hop_cycles
         self.hops_per_word = 2 * cfg.tn - 2 if cfg.tn > 1 else 1
+        # the broadcast carries the selected neurons
+        self._hop = ledger.account("htree", "hop", price("htree", "hop"), "inputs")
 
     def broadcast(self, token) -> None:
         """Book one burst's broadcast: every word down every branch."""
-        self.ledger.book("htree", "hop", token.broadcast_words * self.hops_per_word, self.price("htree", "hop"),
-                         data_type="inputs")  # the broadcast carries the selected neurons
+        self.ledger.add(self._hop, token.broadcast_words * self.hops_per_word)

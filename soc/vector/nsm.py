@@ -24,7 +24,7 @@ import numpy as np
 
 from soc.arch.vector import VectorArch
 from soc.compiler.program import Compute
-from soc.kernels import nsm_burst, sparse_mac_accumulate
+from soc.kernels import nsm_accumulate, sparse_mac_accumulate
 from soc.vector.buffer import Buffer
 from soc.vector.tokens import OutputVisit, ResidentTile, Selection
 
@@ -40,6 +40,17 @@ class NeuronSelector:
     def __init__(self, cfg: VectorArch, ledger, price, buffers: dict[str, Buffer]):
         self.cfg, self.ledger, self.price, self.buffers = cfg, ledger, price, buffers
         self.stall = price.refresh_stall()   # eDRAM refresh steals this fraction of buffer cycles
+        self.has_nsm, self.tn, self.tm = cfg.has_nsm, cfg.tn, cfg.tm
+        self.masks = int(cfg.compressed_neurons) + int(cfg.shared_index)   # masks the NSM ANDs and counts
+        # ledger keys of the accesses of every burst, in the order they are booked
+        self._nbin_read = buffers["nbin"].account("read")
+        if self.has_nsm:
+            self._mask_reads = [buffers[n].account("read") for n, present in
+                                (("nibin", cfg.compressed_neurons), ("sib", cfg.shared_index)) if present]
+            self._mask_and = (ledger.account("nsm", "mask-and", price("nsm", "mask-and"), "indexes")
+                              if self.masks == 2 else None)
+            self._prefix_count = ledger.account("nsm", "prefix-count", price("nsm", "prefix-count"), "indexes")
+            self._gather = ledger.account("nsm", "gather", price("nsm", "gather"), "inputs")
 
     def tile_costs(self, wtile) -> dict:
         """What a burst's cost needs from its weight tile alone (kept per tile: a
@@ -82,45 +93,44 @@ class NeuronSelector:
         """One burst: the masks' AND + prefix counts (with the burst's arithmetic, in one
         call of the compiled kernel: each PE adds its exact products into the partial
         sums of its outputs), the NSM's accesses, and the cycles of the PEs."""
-        cfg, tn = self.cfg, self.cfg.tn
         itile, wtile = inp.tile, wgt.tile
-        rows, cols = itile.neurons.mask.shape
+        rows = itile.neurons.mask.shape[0]
         c = self.tile_costs(wtile)
-        # sel: selected positions per (row, group of Tn outputs); the tiles of designs
-        # with a shared index (or dense weights) group outputs by Tn
-        sel, _ = sparse_mac_accumulate(itile.neurons, wtile.synapses, visit.psums)
         walked = c["walked_row"] * rows
-        nsm_cycles = 0
-        if cfg.has_nsm:
-            groups = c["groups"]
-            bits = rows * groups * cols
-            masks = 0
-            if cfg.compressed_neurons:
-                self.buffers["nibin"].read(bits / 16)
-                masks += 1
-            if cfg.shared_index:
-                self.buffers["sib"].read(bits / 16)
-                masks += 1
-            if masks == 2:
-                self.ledger.book("nsm", "mask-and", bits, self.price("nsm", "mask-and"), data_type="indexes")
-            self.ledger.book("nsm", "prefix-count", masks * bits, self.price("nsm", "prefix-count"),
-                             data_type="indexes")
-            cycles, gathered, pe_useful, pe_busy = nsm_burst(sel, c["floor"], c["outs"], tn, cfg.tm)
-            self.ledger.book("nsm", "gather", gathered, self.price("nsm", "gather"), data_type="inputs")
-            self.buffers["nbin"].read(gathered)
-            useful = int(pe_useful.sum())
-            nsm_cycles = rows * groups * c["scan"]
-            words = gathered
+        if self.has_nsm:
+            cycles, nsm_cycles, useful, pe_useful, pe_busy, words = self._select(itile, wtile, visit, rows, c)
         else:
-            # every neuron is broadcast once per row; the PEs advance in lock-step per group
-            self.buffers["nbin"].read(rows * cols)
-            cycles = rows * c["cycles_row"]
-            pe_busy = rows * c["busy_row"]
-            pe_useful = rows * c["stored_pe"]
-            useful = walked
-            words = rows * cols
+            cycles, nsm_cycles, useful, pe_useful, pe_busy, words = self._broadcast(itile, wtile, visit, rows, c,
+                                                                                    walked)
         if self.stall:
             cycles = math.ceil(cycles * (1 + self.stall))
             nsm_cycles = math.ceil(nsm_cycles * (1 + self.stall))
         return Selection(compute, itile, wtile, visit, useful, walked, c["outs"], pe_useful, pe_busy, words, cycles,
                          nsm_cycles=nsm_cycles)
+
+    def _select(self, itile, wtile, visit: OutputVisit, rows: int, c: dict) -> tuple:
+        """With an NSM: the kernel adds the burst's products into the partial sums and counts
+        the selected positions per (row, group of Tn outputs), from which the burst's
+        cycles and per-PE work follow (the tiles of designs with a shared index, or dense
+        weights, group outputs by Tn); the NSM reads both masks, ANDs and prefix-counts
+        them, and gathers the selected neurons from NBin."""
+        cycles, gathered, useful, pe_useful, pe_busy = nsm_accumulate(
+            itile.neurons, wtile.synapses, visit.psums, c["floor"], c["outs"], self.tn, self.tm)
+        bits = rows * c["groups"] * c["cols"]
+        add = self.ledger.add
+        for key in self._mask_reads:
+            add(key, bits / 16)
+        if self.masks == 2:
+            add(self._mask_and, bits)
+        add(self._prefix_count, self.masks * bits)
+        add(self._gather, gathered)
+        add(self._nbin_read, gathered)
+        return cycles, rows * c["groups"] * c["scan"], useful, pe_useful, pe_busy, gathered
+
+    def _broadcast(self, itile, wtile, visit: OutputVisit, rows: int, c: dict, walked: int) -> tuple:
+        """Without an NSM: every neuron is broadcast once per row; the PEs advance in
+        lock-step per group (each PE adds its exact products into its partial sums: the
+        kernel's selected counts are not needed, the PEs' work follows from the tile)."""
+        sparse_mac_accumulate(itile.neurons, wtile.synapses, visit.psums)
+        self.ledger.add(self._nbin_read, rows * c["cols"])
+        return rows * c["cycles_row"], 0, walked, rows * c["stored_pe"], rows * c["busy_row"], rows * c["cols"]
