@@ -20,7 +20,7 @@ from soc.kernels import count_effectual, reference_mac
 from soc.result import MatrixRun
 from soc.vector.buffer import Buffer
 from soc.vector.cp import QUEUE_DEPTH, ControlProcessor
-from soc.vector.dma import LoadEngine, OutputCloser, OutputOpener
+from soc.vector.dma import Load, LoadEngine, OutputCloser, OutputOpener
 from soc.vector.dram import Dram
 from soc.vector.encoder import Encoder, activate, read_outputs
 from soc.vector.htree import HTree
@@ -68,17 +68,25 @@ class VectorAccelerator:
         dram = Dram(tl, cfg, ledger, price.dram_pj_per_byte, activity)
         queues = {k: DispatchQueue(tl, QUEUE_DEPTH, k) for k in ("input", "weight", "open", "compute", "close")}
 
-        def fill_input(t: InputTile):
-            parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
-            if t.nibin_bytes:
-                parts.append((buffers["nibin"], t.nibin_bytes, t.nibin_bytes))
-            return f"in p{t.p} i{t.i}", parts
+        loads: dict[int, Load] = {}   # per tile (by id; tiles outlive the run): a reloaded tile moves the same
 
-        def fill_weights(t: WeightTile):
-            parts = [(buffers["sb"], int(t.sb_bytes.max()), int(t.sb_bytes.sum()))]
-            if t.sib_bytes:
-                parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
-            return f"w o{t.o} i{t.i}", parts
+        def fill_input(t: InputTile) -> Load:
+            load = loads.get(id(t))
+            if load is None:
+                parts = [(buffers["nbin"], t.nbin_bytes, t.nbin_bytes)]
+                if t.nibin_bytes:
+                    parts.append((buffers["nibin"], t.nibin_bytes, t.nibin_bytes))
+                load = loads[id(t)] = Load.of(f"in p{t.p} i{t.i}", parts)
+            return load
+
+        def fill_weights(t: WeightTile) -> Load:
+            load = loads.get(id(t))
+            if load is None:
+                parts = [(buffers["sb"], int(t.sb_bytes.max()), int(t.sb_bytes.sum()))]
+                if t.sib_bytes:
+                    parts.append((buffers["sib"], t.sib_bytes, t.sib_bytes))
+                load = loads[id(t)] = Load.of(f"w o{t.o} i{t.i}", parts)
+            return load
 
         fault = injected_fault()
         LoadEngine(tl, "dma-in", dram, queues["input"], fill_input, activity)

@@ -36,6 +36,17 @@ class Claim:
     granted: int
 
 
+def _earliest_free(free_at: list[int | None], cycle: int) -> int:
+    """The half free at ``cycle`` that has been free the longest (the first such half on a tie)."""
+    best = -1
+    for i, f in enumerate(free_at):
+        if f is not None and f <= cycle and (best < 0 or f < free_at[best]):  # type: ignore[operator]
+            best = i
+    if best < 0:
+        raise ValueError(f"no half is free at cycle {cycle}")
+    return best
+
+
 class Buffer:
     def __init__(self, timeline, name: str, cfg: BufferConfig, ledger: Tally,
                  pj_read: float, pj_write: float, word_bytes: int, copies: int = 1, counters: list | None = None):
@@ -89,7 +100,7 @@ class Buffer:
         """Take the half that is free at ``cycle`` (from :meth:`grant`)."""
         self.check_fits(tile, nbytes)
         free_at = self.free_at
-        half = min((i for i, f in enumerate(free_at) if f is not None and f <= cycle), key=free_at.__getitem__)
+        half = _earliest_free(free_at, cycle)
         free_at[half] = None
         held = nbytes + self._other_held(half, cycle)
         self.peak_bytes = max(self.peak_bytes, held)

@@ -33,25 +33,28 @@ class ControlProcessor(Actor):
         self._resident: dict[int, ResidentTile] = {}
         self._visits: dict[int, OutputVisit] = {}
         self._pending: Any = None  # (queue, entry) decoded but not yet dispatched
+        self._compute_queue = queues["compute"]
+        self._load_queues = {LoadInput: queues["input"], LoadWeights: queues["weight"]}
 
-    def _decode(self, ins):
-        tl = self.timeline
-        if isinstance(ins, (LoadInput, LoadWeights)):
-            data = (self.tiles.input_tile(ins.p, ins.i) if isinstance(ins, LoadInput)
+    def _decode(self, ins) -> tuple[DispatchQueue, Any]:
+        """The queue an instruction goes to and the entry its actor receives."""
+        kind = type(ins)
+        if kind is Compute:
+            return self._compute_queue, (ins, self._resident[id(ins.inp)], self._resident[id(ins.wgt)],
+                                         self._visits[id(ins.out)])
+        if kind is LoadInput or kind is LoadWeights:
+            tile = (self.tiles.input_tile(ins.p, ins.i) if kind is LoadInput
                     else self.tiles.weight_tile(ins.o, ins.i))
-            r = ResidentTile(data, Fact(tl), uses_left=ins.uses)
+            r = ResidentTile(tile, Fact(self.timeline), uses_left=ins.uses)
             self._resident[id(ins)] = r
-            return self.queues["input" if isinstance(ins, LoadInput) else "weight"], r
-        if isinstance(ins, OpenOutput):
+            return self._load_queues[kind], r
+        if kind is OpenOutput:
             rows, outs = self.tiles.output_shape(ins.p, ins.o)
-            v = OutputVisit(ins, rows, outs, Fact(tl), Fact(tl), computes_left=ins.computes,
+            v = OutputVisit(ins, rows, outs, Fact(self.timeline), Fact(self.timeline), computes_left=ins.computes,
                             entry_bytes=self.entry_bytes)
             self._visits[id(ins)] = v
             return self.queues["open"], v
-        if isinstance(ins, Compute):
-            return self.queues["compute"], (ins, self._resident[id(ins.inp)], self._resident[id(ins.wgt)],
-                                            self._visits[id(ins.out)])
-        if isinstance(ins, CloseOutput):
+        if kind is CloseOutput:
             return self.queues["close"], (self._visits.pop(id(ins.visit)), ins.final)
         raise TypeError(f"unknown instruction {ins!r}")  # pragma: no cover - the compiler emits only these
 

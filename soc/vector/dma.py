@@ -10,9 +10,27 @@ come); the tile is ready when the data has arrived, a fact the compute pipeline 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from soc.vector.timeline import Actor, DispatchQueue
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """What loading one tile moves: ``parts`` are (buffer, bytes claimed per copy, bytes
+    written in all copies); ``nbytes`` their sum (one DRAM transfer) and ``data`` the data
+    type of each non-empty part, as the DRAM books them."""
+    label: str
+    parts: tuple
+    nbytes: int
+    data: tuple
+
+    @classmethod
+    def of(cls, label: str, parts: list) -> "Load":
+        return cls(label, tuple(parts), sum(w for _, _, w in parts),
+                   tuple((buf.data_type, w) for buf, _, w in parts if w))
 
 
 def _later(actor: Actor, cycle: int, now: int) -> None:
@@ -39,10 +57,10 @@ class LoadEngine(Actor):
                 if nxt is None:
                     return
                 resident, start = nxt
-                # fill(tile) -> label, [(buffer, bytes claimed per copy, bytes written in all copies)]
-                label, parts = self.fill(resident.tile)
-                self._cur = [resident, label, parts, start, start, 0]
-            resident, label, parts, start, t, k = self._cur
+                load = self.fill(resident.tile)   # fill(tile) -> Load
+                self._cur = [resident, load, start, start, 0]
+            resident, load, start, t, k = self._cur
+            label, parts = load.label, load.parts
             while k < len(parts):           # claim a half of each buffer, in order
                 buf, claimed, _ = parts[k]
                 cycle, certain = buf.grant(t, self)
@@ -53,13 +71,12 @@ class LoadEngine(Actor):
                     self.wake_at(cycle)
                     return
                 resident.claims.append((buf, buf.claim(label, claimed, cycle)))
-                t = self._cur[4] = cycle
-                k = self._cur[5] = k + 1
+                t = self._cur[3] = cycle
+                k = self._cur[4] = k + 1
             if t != now:                     # the DRAM request is made in its own cycle
                 _later(self, t, now)
                 return
-            done = self.dram.transfer(sum(w for _, _, w in parts), write=False, label=label,
-                                      data=[(buf.data_type, w) for buf, _, w in parts if w])
+            done = self.dram.transfer(load.nbytes, write=False, label=label, data=load.data)
             for buf, _, written in parts:
                 buf.write(buf.words(written))
             self.activity.append((self.name, start, done, label))

@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from energy.ledger import EnergyLedger
+from energy.ledger import Tally
 from soc.arch.vector import VectorArch
 
 
 class Dram:
-    def __init__(self, timeline, cfg: VectorArch, ledger: EnergyLedger, pj_per_byte: float, activity: list):
+    def __init__(self, timeline, cfg: VectorArch, ledger: Tally, pj_per_byte: float, activity: list):
         self.timeline, self.cfg, self.ledger = timeline, cfg.dram, ledger
         self.pj_per_byte = pj_per_byte
         self.free_at = 0            # the channel is busy until this cycle
@@ -31,6 +31,7 @@ class Dram:
         self.busy_cycles = 0
         self.regions: dict[Any, Any] = {}
         self.activity = activity
+        self._keys: dict[tuple[bool, str], tuple] = {}
 
     def transfer(self, nbytes: int, write: bool, label: str,
                  data: str | Sequence[tuple[str, float]] = "unattributed") -> int:
@@ -52,11 +53,19 @@ class Dram:
             self.bytes_written += moved
         else:
             self.bytes_read += moved
-        action = "write" if write else "read"
+        add = self.ledger.add
         if isinstance(data, str):
-            self.ledger.book("dram", action, moved, self.pj_per_byte, data_type=data)
+            add(self._key(write, data), moved)
         else:
             total = sum(b for _, b in data)
             for dtype, part in data:
-                self.ledger.book("dram", action, moved * part / total, self.pj_per_byte, data_type=dtype)
+                add(self._key(write, dtype), moved * part / total)
         return end if write else end + cfg.latency_cycles
+
+    def _key(self, write: bool, data_type: str) -> tuple:
+        """The ledger key of a DRAM read or write carrying ``data_type`` (per byte moved)."""
+        key = self._keys.get((write, data_type))
+        if key is None:
+            key = self._keys[(write, data_type)] = self.ledger.account(
+                "dram", "write" if write else "read", self.pj_per_byte, data_type)
+        return key

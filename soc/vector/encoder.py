@@ -31,6 +31,10 @@ class Encoder:
         self.cfg, self.ledger, self.price = cfg, ledger, price
         self.nbout, self.dram = nbout, dram
         self.activation, self.frac_bits = activation, frac_bits
+        self._nonlinear = ledger.account("pe", "nonlinear", price("pe", "nonlinear"), "compute")
+        if cfg.compressed_neurons:
+            self._compare = ledger.account("encoder", "compare", price("encoder", "compare"), "outputs")
+            self._compact = ledger.account("encoder", "compact", price("encoder", "compact"), "outputs")
 
     def read_cycles(self, visit: OutputVisit) -> int:
         """Cycles to read an output tile out of NBout at its bandwidth."""
@@ -47,12 +51,12 @@ class Encoder:
             self.dram.regions[("psum", key)] = visit.psums      # the visit is over: no copy needed
             return self.dram.transfer(n * cfg.acc_bits // 8, write=True, label=f"psum {key}", data="psums")
         y = activate(quantize(visit.psums, self.frac_bits), self.activation)
-        self.ledger.book("pe", "nonlinear", n, self.price("pe", "nonlinear"), data_type="compute")
+        self.ledger.add(self._nonlinear, n)
         if cfg.compressed_neurons:  # the encoder compacts non-zeros and builds the mask
             mask = y != 0
             values = y[mask]
-            self.ledger.book("encoder", "compare", n, self.price("encoder", "compare"), data_type="outputs")
-            self.ledger.book("encoder", "compact", values.size, self.price("encoder", "compact"), data_type="outputs")
+            self.ledger.add(self._compare, n)
+            self.ledger.add(self._compact, values.size)
             parts = [("outputs", values.size * cfg.word_bytes), ("indexes", math.ceil(n / 8))]
             self.dram.regions[("out", key)] = (values, np.packbits(mask, axis=None), mask.shape)
         else:

@@ -28,6 +28,7 @@ the amounts listed in docs/performance.md (the regression pin allows 1 %).
 """
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections import deque
 from typing import Any, Callable
 
@@ -38,11 +39,8 @@ class Timeline:
 
     def __init__(self, env) -> None:
         self.env = env
+        self.now: int = env.now   # the cycle the actors are being run in (set when the clock resumes them)
         self._soon: deque[Callable[[], None]] = deque()
-
-    @property
-    def now(self) -> int:
-        return self.env.now
 
     def soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` in the current cycle, after whatever is running now."""
@@ -51,9 +49,9 @@ class Timeline:
     def at(self, t: int, fn: Callable[[], None]) -> None:
         """Run ``fn`` at simulated time ``t`` (not before now): in this cycle, or by one
         timed SimPy event."""
-        delay = t - self.env.now
+        delay = t - self.now
         if delay < 0:
-            raise RuntimeError(f"an actor asked to act at cycle {t}, before the current cycle {self.env.now}")
+            raise RuntimeError(f"an actor asked to act at cycle {t}, before the current cycle {self.now}")
         if delay == 0:
             self._soon.append(fn)
             return
@@ -61,6 +59,7 @@ class Timeline:
         ev.callbacks.append(lambda _ev: self._run(fn))
 
     def _run(self, fn: Callable[[], None]) -> None:
+        self.now = self.env.now
         fn()
         self.drain()
 
@@ -114,7 +113,7 @@ class Actor:
         """What the actor waits for (None when it holds no work: idle), for the watchdog."""
         if self._cur is None:
             return None
-        if self._wake is not None and self._wake >= self.timeline.now:
+        if self._wake is not None and self._wake >= self.timeline.env.now:
             return f"a delay ending at cycle {self._wake:,}"
         return self._waiting or "a signal from another actor that never came"
 
@@ -159,22 +158,24 @@ class DispatchQueue:
     def __init__(self, timeline: Timeline, depth: int, name: str = "") -> None:
         self.timeline, self.depth, self.name = timeline, depth, name
         self.entries: deque[tuple[int, Any]] = deque()   # (cycle put, item)
-        self._leaves: list[int] = []                     # cycles at which taken entries leave
+        self._leaves: list[int] = []                     # cycles at which taken entries leave, sorted
         self.consumer: Actor | None = None
         self.producer: Actor | None = None               # waiting for a slot
 
     def room_at(self, t: int) -> int | None:
         """The first cycle >= t with a free slot, or None while that depends on an entry
         not yet taken."""
-        if not self._leaves:
-            return t if len(self.entries) < self.depth else None
-        leaves = self._leaves = [x for x in self._leaves if x > t]
-        if len(self.entries) + len(leaves) < self.depth:
+        leaves = self._leaves
+        if leaves:
+            gone = bisect_right(leaves, t)   # entries that have left by cycle t
+            if gone:
+                del leaves[:gone]
+        held = len(self.entries) + len(leaves)
+        if held < self.depth:
             return t
         if len(self.entries) >= self.depth:
             return None
-        leaves.sort()
-        return leaves[len(self.entries) + len(leaves) - self.depth]
+        return leaves[held - self.depth]
 
     def put(self, t: int, item: Any) -> None:
         self.entries.append((t, item))
@@ -187,7 +188,7 @@ class DispatchQueue:
     def pop(self, t: int) -> Any:
         """Take the head entry; its slot frees at cycle ``t``."""
         _, item = self.entries.popleft()
-        self._leaves.append(t)
+        insort(self._leaves, t)
         if self.producer is not None:
             producer, self.producer = self.producer, None
             producer.kick()

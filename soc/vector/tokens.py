@@ -11,7 +11,7 @@ from soc.compiler.tiles import InputTile, WeightTile
 from soc.vector.timeline import Fact
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ResidentTile:
     """A tile that has arrived in its buffer(s): the claims it holds and when it is ready."""
     tile: Any
@@ -20,7 +20,7 @@ class ResidentTile:
     uses_left: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class OutputVisit:
     """An output tile open in NBout: its partial sums (int64, exact) and completion."""
     op: OpenOutput
@@ -34,7 +34,7 @@ class OutputVisit:
     entry_bytes: int = 6          # bytes per output held in NBout (final word or partial sum)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Selection:
     """What the NSM sends down the H-tree for one compute burst: the tiles, the work the
     selected positions give the PEs, and the burst's cycle budget. The burst's products
