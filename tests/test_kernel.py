@@ -41,6 +41,18 @@ def test_kernel_equals_reference_bit_for_bit(seed, p, n_in, n_out, group, wd, xd
     assert np.array_equal(r.selected, both)
     assert r.useful_macs == int((both * syn.group_sizes[None, :]).sum())
     assert np.array_equal(syn.dense(), w)
+    # the groups' masks given directly (a shared index) compress to the same arrays
+    unions = np.zeros((-(-n_out // group), n_in), bool)
+    for g in range(unions.shape[0]):
+        unions[g] = keep[g * group:(g + 1) * group].any(axis=0)
+    given_masks = compress_synapses(w, group, group_mask=unions)
+    for field in ("mask", "group_starts", "weights", "weight_offsets"):
+        assert np.array_equal(getattr(given_masks, field), getattr(syn, field))
+
+
+def test_group_mask_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match=r"group_mask must have shape \(2, 8\)"):
+        compress_synapses(np.ones((4, 8), np.int16), 2, group_mask=np.ones((4, 8), bool))
 
 
 def test_saturation_and_rounding():

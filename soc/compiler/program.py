@@ -39,21 +39,21 @@ class Tiling:
         return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LoadInput:
     p: int
     i: int
     uses: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LoadWeights:
     o: int
     i: int
     uses: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class OpenOutput:
     p: int
     o: int
@@ -61,7 +61,7 @@ class OpenOutput:
     computes: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Compute:
     inp: LoadInput
     wgt: LoadWeights
@@ -70,7 +70,7 @@ class Compute:
     last: bool                # last contribution: outputs become final
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CloseOutput:
     visit: OpenOutput
     final: bool

@@ -115,19 +115,18 @@ class TileMaker:
             (o0, o1), (i0, i1) = self.orr[o], self.ir[i]
             cfg, tn = self.cfg, self.cfg.tn
             w = self.layer.weights[o0:o1, i0:i1]
-            if cfg.shared_index:
-                gk = self.group_keep[o0 // tn:-(-o1 // tn), i0:i1]
-                keep = np.repeat(gk, tn, axis=0)[:o1 - o0]
-            elif cfg.step_indexed:
-                gk = np.zeros((0, i1 - i0), bool)
-                keep = self.layer.keep[o0:o1, i0:i1]
-            else:
-                gk = np.zeros((0, i1 - i0), bool)
-                keep = np.ones(w.shape, bool)
             # outputs that share one mask (a shared index, or dense weights) form groups of
             # Tn for the kernel, which then gathers the neurons once per group; step-
             # indexed weights keep one mask per output
-            syn = compress_synapses(w, 1 if cfg.step_indexed else tn, keep)
+            if cfg.shared_index:
+                gk = self.group_keep[o0 // tn:-(-o1 // tn), i0:i1]
+                syn = compress_synapses(w, tn, group_mask=gk)
+            elif cfg.step_indexed:
+                gk = np.zeros((0, i1 - i0), bool)
+                syn = compress_synapses(w, 1, self.layer.keep[o0:o1, i0:i1])
+            else:
+                gk = np.zeros((0, i1 - i0), bool)
+                syn = compress_synapses(w, tn, group_mask=np.ones((-(-(o1 - o0) // tn), i1 - i0), bool))
             stored = np.repeat(syn.group_nnz, syn.group_sizes)
             bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.step_indexed else 0)
             tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))

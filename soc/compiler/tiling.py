@@ -210,14 +210,14 @@ def plan_all(layer: MatrixLayer, cfg: VectorArch, budget: dict[str, float] | Non
     best: dict[str, tuple] = {}
     x_totals: dict[tuple[int, int], float] = {}
     w_totals: dict[tuple[int, int], float] = {}
-    outs = output_candidates(layer.n_out, cfg.tn)
+    outs = output_candidates(layer.n_out, cfg.tn)   # ascending
     for p in row_candidates(layer):
         for i in _candidates(layer.n_in, layer.in_block):
             for o in outs:
                 est = estimate_tile(layer, cfg, d, p, i, o)
                 need = {"nbin": est.nbin, "nibin": est.nibin, "sb": est.sb_per_pe, "sib": est.sib, "nbout": est.nbout}
                 if not all(need[n] <= cap if cap is not None else need[n] == 0 for n, cap in halves):
-                    continue
+                    break   # every estimate grows with the output tile: a larger one fits no better
                 x = x_totals.get((p, i))
                 if x is None:
                     x = x_totals[(p, i)] = _input_total(layer, cfg, d, p, i)

@@ -98,38 +98,46 @@ def decompress_neurons(c: CompressedNeurons) -> np.ndarray:
     return x
 
 
-def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = None) -> CompressedSynapses:
+def compress_synapses(w: np.ndarray, group_size: int, keep: np.ndarray | None = None, *,
+                      group_mask: np.ndarray | None = None) -> CompressedSynapses:
     """Compress an (N_out, N_in) int16 weight matrix into groups of ``group_size`` outputs.
 
     ``keep`` (same shape, bool) marks the surviving (unpruned) positions; by default a
     position survives in a group when any output of the group has a non-zero there.
+    ``group_mask`` (bool (G, N_in)), when the groups' shared masks are known already (a
+    shared synapse index), is used as the masks instead (``keep`` is then ignored).
     The last group may be smaller when N_out is not a multiple of ``group_size``.
     """
-    w = np.ascontiguousarray(w, dtype=np.int16)
+    w = np.asarray(w, dtype=np.int16)
     if w.ndim != 2:
         raise ValueError(f"weights must be 2-D (N_out, N_in), got shape {w.shape}")
     if group_size < 1:
         raise ValueError(f"group_size must be >= 1, got {group_size}")
     n_out, n_in = w.shape
-    keep = (w != 0) if keep is None else np.asarray(keep, dtype=bool)
     starts = np.arange(0, n_out, group_size, dtype=np.int64)
     group_starts = np.append(starts, n_out).astype(np.int64)
-    if group_size == 1:
-        mask = keep
+    if group_mask is not None:
+        mask = np.asarray(group_mask, dtype=bool)
+        if mask.shape != (len(starts), n_in):
+            raise ValueError(f"group_mask must have shape {(len(starts), n_in)} (groups x N_in), got {mask.shape}")
     else:
-        mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
+        keep = (w != 0) if keep is None else np.asarray(keep, dtype=bool)
+        if group_size == 1:
+            mask = keep
+        else:
+            mask = np.logical_or.reduceat(keep, starts, axis=0) if n_out else np.zeros((0, n_in), bool)
     sizes = np.diff(group_starts)
     # every output of a group stores its weights at its group's mask positions, in order;
     # row-major boolean selection lays out each group as a (size x nnz_g) block
     expanded = mask if group_size == 1 else np.repeat(mask, sizes, axis=0)
-    weights = w[expanded] if n_out else np.zeros(0, np.int16)
+    weights = w[expanded] if n_out else np.zeros(0, np.int16)   # a new array: owned here
     offsets = np.zeros(len(starts), np.int64)
     if len(starts) > 1:
         np.cumsum((sizes * mask.sum(axis=1))[:-1], out=offsets[1:])
     arrays = dict(mask=np.array(mask, dtype=np.uint8, order="C"),
-                  group_starts=np.array(group_starts, dtype=np.int64),
-                  weights=np.array(weights, dtype=np.int16, order="C"),
-                  weight_offsets=np.array(offsets, dtype=np.int64).reshape(-1))
+                  group_starts=group_starts,
+                  weights=np.ascontiguousarray(weights, dtype=np.int16),
+                  weight_offsets=offsets)
     for a in arrays.values():
         a.setflags(write=False)  # type: ignore[attr-defined]
     return CompressedSynapses(**arrays)

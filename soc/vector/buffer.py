@@ -29,7 +29,7 @@ class BufferOverflowError(RuntimeError):
     """A tile larger than the buffer half it must fit into."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Claim:
     half: int
     nbytes: int
