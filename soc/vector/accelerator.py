@@ -7,6 +7,7 @@ layer; a grouped convolution runs its groups one after the other.
 from __future__ import annotations
 
 import time
+from operator import itemgetter
 
 import numpy as np
 import simpy
@@ -109,9 +110,9 @@ class VectorAccelerator:
         # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
         run_watched(env, layer=layer.name, bound=bound, watch=ActorWatch(cp, queues, spinners))
         ledger.flush()
-        activity.sort(key=lambda a: a[2])      # in the order the activities end
-        counters.sort(key=lambda c: c[1])      # occupancy samples in cycle order
-        cycles = int(max((a[2] for a in activity), default=0))
+        activity.sort(key=itemgetter(2))       # in the order the activities end
+        counters.sort(key=itemgetter(1))       # occupancy samples in cycle order
+        cycles = int(activity[-1][2]) if activity else 0   # the last activity's end
         self._book_static(buffers, cycles)
         try:
             outputs = read_outputs(dram.regions, (layer.p, layer.n_out), tiles.pr, tiles.orr)

@@ -61,10 +61,7 @@ class Buffer:
         self.peak_bytes = 0
         self._waiter = None
         self._keys: dict[tuple[str, str | None], tuple] = {}   # (action, data type) -> ledger key
-
-    @property
-    def capacity(self) -> int:
-        return self.cfg.half_bytes
+        self.capacity: int = cfg.half_bytes   # bytes one half holds
 
     def check_fits(self, tile: str, nbytes: int) -> None:
         if nbytes > self.capacity:
@@ -72,6 +69,10 @@ class Buffer:
                 f"buffer {self.name}: tile {tile} needs {nbytes} bytes but one "
                 f"{'ping-pong half' if self.cfg.ping_pong else 'buffer'} holds {self.capacity} bytes "
                 f"(buffer size {self.cfg.size_bytes} bytes)")
+
+    def describe_wait(self) -> str:
+        """What a claimer waiting for this buffer waits for, in words."""
+        return f"a free {'half' if self.cfg.ping_pong else 'copy'} of buffer {self.name}"
 
     def grant(self, t: int, actor) -> tuple[int | None, bool]:
         """When a claim asked for at cycle ``t`` gets a half: ``(cycle, True)`` when
@@ -113,10 +114,12 @@ class Buffer:
     def _other_held(self, half: int, cycle: int) -> int:
         """Bytes of the other half's tile if it is held at ``cycle``."""
         held = 0
+        free_at = self.free_at
         for i, c in enumerate(self.holders):
-            if (c is not None and i != half and c.granted <= cycle
-                    and (self.free_at[i] is None or self.free_at[i] > cycle)):
-                held += c.nbytes
+            if c is not None and i != half and c.granted <= cycle:
+                f = free_at[i]
+                if f is None or f > cycle:
+                    held += c.nbytes
         return held
 
     def release(self, claim: Claim, cycle: int) -> None:

@@ -64,7 +64,7 @@ class ControlProcessor(Actor):
         return self.instructions == len(self.program.instructions)
 
     def waiting_for(self) -> str | None:
-        return None if self.done else (self._waiting or "nothing: it was never started")
+        return None if self.done else (self.waiting_words() or "nothing: it was never started")
 
     def advance(self) -> None:
         instructions = self.program.instructions
@@ -75,7 +75,7 @@ class ControlProcessor(Actor):
             cycle = queue.room_at(self.clock)
             if cycle is None:
                 queue.producer = self        # resumed when the consumer takes an entry
-                self._waiting = f"room in queue {queue.name!r} (full: {len(queue.entries)} of {queue.depth})"
+                self._waiting = queue.describe_full
                 return
             self.clock = cycle
             self._pending = None

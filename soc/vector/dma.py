@@ -65,7 +65,7 @@ class LoadEngine(Actor):
                 buf, claimed, _ = parts[k]
                 cycle, certain = buf.grant(t, self)
                 if cycle is None:
-                    self._waiting = f"a free {'half' if buf.cfg.ping_pong else 'copy'} of buffer {buf.name}"
+                    self._waiting = buf.describe_wait
                     return                   # resumed when a half's release is known
                 if not certain:
                     self.wake_at(cycle)
@@ -108,7 +108,7 @@ class OutputOpener(Actor):
             if visit.claim is None:
                 cycle, certain = self.nbout.grant(start, self)
                 if cycle is None:
-                    self._waiting = f"a free {'half' if self.nbout.cfg.ping_pong else 'copy'} of buffer nbout"
+                    self._waiting = self.nbout.describe_wait
                     return
                 if not certain:
                     self.wake_at(cycle)

@@ -52,9 +52,7 @@ class ComputePipeline(Actor):
             for fact in (inp.ready, wgt.ready, visit.ready):
                 if fact.time is None:
                     fact.watch(self.kick)
-                    pending = sum(f.time is None for f in (inp.ready, wgt.ready, visit.ready))
-                    self._waiting = (f"{pending} of 3 signals (its input tile, weight tile and output tile in "
-                                     f"their buffers) that never came")
+                    self._waiting = self._signals_missing
                     return
                 if fact.time > ready:
                     ready = fact.time
@@ -75,6 +73,11 @@ class ComputePipeline(Actor):
             self._cur = None
             if not self.hold:
                 self.finish(inp, wgt, visit, f)
+
+    def _signals_missing(self) -> str:
+        (_, inp, wgt, visit), _ = self._cur
+        pending = sum(f.time is None for f in (inp.ready, wgt.ready, visit.ready))
+        return f"{pending} of 3 signals (its input tile, weight tile and output tile in their buffers) that never came"
 
     @staticmethod
     def finish(inp, wgt, visit, cycle: int) -> None:

@@ -104,7 +104,9 @@ class Actor:
         self._kicked = False
         self._wake: int | None = None
         self._cur: Any = None             # the work in hand (None: idle)
-        self._waiting = ""                # what the work in hand waits for, in words
+        # what the work in hand waits for, in words, or a function that says it (the words
+        # are only needed when a run stalls, so a busy actor does not build them each time)
+        self._waiting: str | Callable[[], str] = ""
 
     def advance(self) -> None:  # pragma: no cover - every actor defines it
         raise NotImplementedError
@@ -115,7 +117,11 @@ class Actor:
             return None
         if self._wake is not None and self._wake >= self.timeline.env.now:
             return f"a delay ending at cycle {self._wake:,}"
-        return self._waiting or "a signal from another actor that never came"
+        return self.waiting_words() or "a signal from another actor that never came"
+
+    def waiting_words(self) -> str:
+        """What the work in hand waits for, in words ("" when not said)."""
+        return self._waiting() if callable(self._waiting) else self._waiting
 
     @staticmethod
     def take(queue: "DispatchQueue", free: int) -> tuple[Any, int] | None:
@@ -176,6 +182,9 @@ class DispatchQueue:
         if len(self.entries) >= self.depth:
             return None
         return leaves[held - self.depth]
+
+    def describe_full(self) -> str:
+        return f"room in queue {self.name!r} (full: {len(self.entries)} of {self.depth})"
 
     def put(self, t: int, item: Any) -> None:
         self.entries.append((t, item))
