@@ -18,6 +18,7 @@ ping-pong buffering lets the load of tile i+1 overlap the compute of tile i.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import product
 
 STRATEGIES = ("output-reuse", "synapse-reuse", "input-reuse")
 # loop order, outermost first: the stationary operand's loops enclose the inner loop
@@ -106,17 +107,16 @@ def generate(tiling: Tiling, rows: int, n_in: int, n_out: int) -> Program:
     prog = Program(tiling, len(pr), len(ir), len(orr))
     counts = {"p": len(pr), "i": len(ir), "o": len(orr)}
     order = LOOP_ORDER[tiling.strategy]
-    steps: list[dict[str, int]] = [{}]
-    for axis in order:
-        steps = [dict(s, **{axis: k}) for s in steps for k in range(counts[axis])]
+    # the loop nest, outermost axis first (the innermost one runs fastest), as (p, i, o)
+    at = [order.index(axis) for axis in ("p", "i", "o")]
+    steps = ((k[at[0]], k[at[1]], k[at[2]]) for k in product(*(range(counts[axis]) for axis in order)))
     last_i = len(ir) - 1
     cur_in: LoadInput | None = None
     cur_w: LoadWeights | None = None
     cur_out: OpenOutput | None = None
     started: set[tuple[int, int]] = set()
     out = prog.instructions
-    for s in steps:
-        p, i, o = s["p"], s["i"], s["o"]
+    for p, i, o in steps:
         if cur_out is not None and (cur_out.p, cur_out.o) != (p, o):
             out.append(CloseOutput(cur_out, final=False))
             cur_out = None
