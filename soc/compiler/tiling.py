@@ -133,10 +133,20 @@ def _strategy_traffic(layer: MatrixLayer, cfg: VectorArch, d: Densities, tiling:
                       x_total: float, w_total: float) -> dict[str, float]:
     n_p, n_i, n_o = (-(-n // t) for n, t in ((layer.p, tiling.p_tile), (layer.n_in, tiling.i_tile),
                                              (layer.n_out, tiling.o_tile)))
-    y_psum = layer.p * layer.n_out * psum_bytes(cfg)
+    return _reuse_traffic(tiling.strategy, n_p, n_i, n_o, x_total, w_total, *_output_bytes(layer, cfg, d))
+
+
+def _output_bytes(layer: MatrixLayer, cfg: VectorArch, d: Densities) -> tuple[float, float]:
+    """Bytes of the whole output as partial sums (accumulator width) and as written final."""
     n_y = layer.p * layer.n_out
+    y_psum = n_y * psum_bytes(cfg)
     y_final = (n_y * d.outputs * cfg.word_bytes + n_y / 8) if cfg.compressed_neurons else n_y * cfg.word_bytes
-    s = tiling.strategy
+    return y_psum, y_final
+
+
+def _reuse_traffic(s: str, n_p: int, n_i: int, n_o: int, x_total: float, w_total: float,
+                   y_psum: float, y_final: float) -> dict[str, float]:
+    """DRAM bytes by operand of a loop nest of n_p x n_i x n_o tiles under strategy ``s``."""
     if s == "output-reuse":
         x = x_total if (n_p == 1 and n_i == 1) else n_o * x_total
         w = w_total if n_i == 1 else n_p * w_total
@@ -211,8 +221,10 @@ def plan_all(layer: MatrixLayer, cfg: VectorArch, budget: dict[str, float] | Non
     x_totals: dict[tuple[int, int], float] = {}
     w_totals: dict[tuple[int, int], float] = {}
     outs = output_candidates(layer.n_out, cfg.tn)   # ascending
+    y_psum, y_final = _output_bytes(layer, cfg, d)
+    rows, n_in, n_out = layer.p, layer.n_in, layer.n_out
     for p in row_candidates(layer):
-        for i in _candidates(layer.n_in, layer.in_block):
+        for i in _candidates(n_in, layer.in_block):
             for o in outs:
                 est = estimate_tile(layer, cfg, d, p, i, o)
                 need = {"nbin": est.nbin, "nibin": est.nibin, "sb": est.sb_per_pe, "sib": est.sib, "nbout": est.nbout}
@@ -224,13 +236,13 @@ def plan_all(layer: MatrixLayer, cfg: VectorArch, budget: dict[str, float] | Non
                 w = w_totals.get((o, i))
                 if w is None:
                     w = w_totals[(o, i)] = _weight_total(layer, cfg, d, o, i)
-                tiles = -(-layer.p // p) * -(-layer.n_in // i) * -(-layer.n_out // o)
+                n_p, n_i, n_o = -(-rows // p), -(-n_in // i), -(-n_out // o)
+                tiles = n_p * n_i * n_o
                 for s in strategies:
-                    t = Tiling(p, i, o, s)
-                    tr = _strategy_traffic(layer, cfg, d, t, x, w)
+                    tr = _reuse_traffic(s, n_p, n_i, n_o, x, w, y_psum, y_final)
                     key = (round(tr["total"]), tiles)
                     if s not in best or key < best[s][0]:
-                        best[s] = (key, t, tr)
+                        best[s] = (key, Tiling(p, i, o, s), tr)
     if not best:
         raise TilingError(
             f"layer {layer.name}: no tiling fits the buffers (smallest tile: 1 row x "

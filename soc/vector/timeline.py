@@ -101,6 +101,8 @@ class Actor:
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
+        self._soon = timeline._soon       # the current cycle's to-do list (see kick)
+        self._resume = self._run
         self._kicked = False
         self._wake: int | None = None
         self._cur: Any = None             # the work in hand (None: idle)
@@ -127,16 +129,18 @@ class Actor:
     def take(queue: "DispatchQueue", free: int) -> tuple[Any, int] | None:
         """The next entry of ``queue`` and the cycle it is taken (when it is put, or when
         the actor is ``free`` if later), or None while the queue is empty."""
-        head = queue.head()
-        if head is None:
+        entries = queue.entries
+        if not entries:
             return None
-        start = max(free, head[0])
+        put = entries[0][0]
+        start = free if free > put else put
         return queue.pop(start), start
 
     def kick(self) -> None:
+        """Ask for ``advance`` in the current cycle (once, however often it is asked)."""
         if not self._kicked:
             self._kicked = True
-            self.timeline.soon(self._run)
+            self._soon.append(self._resume)
 
     def _run(self) -> None:
         self._kicked = False
