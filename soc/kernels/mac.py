@@ -111,10 +111,15 @@ def quantize(acc: np.ndarray, frac_bits: int) -> np.ndarray:
     """Round-to-nearest (ties up) shift by ``frac_bits`` and saturate to int16."""
     acc = np.asarray(acc, dtype=np.int64)
     if frac_bits:
-        acc = (acc + (1 << (frac_bits - 1))) >> frac_bits
+        acc = acc + (1 << (frac_bits - 1))   # a new array, shifted and clipped in place
+        acc >>= frac_bits
+    else:
+        acc = acc.copy()
     # two ufuncs rather than np.clip: the same values, without np.clip's wrapper (a
     # noticeable cost on the small tiles the encoder closes one by one)
-    return np.minimum(np.maximum(acc, -32768), 32767).astype(np.int16)
+    np.maximum(acc, -32768, out=acc)
+    np.minimum(acc, 32767, out=acc)
+    return acc.astype(np.int16)
 
 
 CHUNK_ELEMENTS = 1 << 18       # weights converted to float64 at a time (a 2 MB buffer, reused while in cache)

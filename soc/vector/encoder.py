@@ -20,7 +20,8 @@ ACTIVATIONS = ("relu", "none")
 
 def activate(y: np.ndarray, function: str) -> np.ndarray:
     if function == "relu":
-        return np.maximum(y, 0).astype(np.int16)
+        y = np.maximum(y, 0)
+        return y if y.dtype == np.int16 else y.astype(np.int16)
     if function == "none":
         return y
     raise ValueError(f"activation: unknown {function!r}; allowed: {', '.join(ACTIVATIONS)}")
