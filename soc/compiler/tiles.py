@@ -94,17 +94,17 @@ class TileMaker:
         key = (p, i)
         if key not in self._inputs:
             (p0, p1), (i0, i1) = self.pr[p], self.ir[i]
-            rows = np.ascontiguousarray(self.layer.rows[p0:p1, i0:i1])
+            rows = self.layer.rows[p0:p1, i0:i1]          # a view: the arrays below are new
             positions, nnz = self.layer.footprint(p0, p1, i0, i1)
             word = self.cfg.word_bytes
             if self.cfg.compressed_neurons:
                 mask = rows != 0
-                neurons = CompressedNeurons(np.ascontiguousarray(rows[mask]), _offsets(mask.sum(1)),
-                                            mask.view(np.uint8))
+                neurons = CompressedNeurons(rows[mask], _offsets(mask.sum(1)), mask.view(np.uint8))
                 tile = InputTile(p, i, neurons, nnz * word, _ceil_bytes(positions))
             else:  # every neuron is stored and multiplied
                 mask = np.ones(rows.shape, np.uint8)
-                neurons = CompressedNeurons(rows.ravel(), _offsets(np.full(rows.shape[0], rows.shape[1])), mask)
+                neurons = CompressedNeurons(np.ascontiguousarray(rows).ravel(),
+                                            _offsets(np.full(rows.shape[0], rows.shape[1])), mask)
                 tile = InputTile(p, i, neurons, positions * word, 0)
             self._inputs[key] = tile
         return self._inputs[key]
