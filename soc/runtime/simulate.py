@@ -12,7 +12,7 @@ from energy.ledger import EnergyLedger
 from soc.arch.vector import VectorArch
 from soc.compiler.lowering import MatrixLayer, lower_conv, lower_fc, weight_frac_bits
 from soc.compiler.tiling import choose
-from soc.result import LayerResult
+from soc.result import LayerResult, MatrixRun
 from soc.vector.accelerator import VectorAccelerator
 
 
@@ -24,19 +24,35 @@ def simulate_matrices(name: str, kind: str, parts: list[MatrixLayer], cfg: Vecto
     own.layer = name
     acc = VectorAccelerator(cfg, own, activation)
     wall = time.perf_counter()
+    with collector_paused():
+        runs, traffic = _run_parts(acc, parts, cfg, strategy)
+        if ledger is not None:
+            ledger.merge(own, layer=name)
+        result = _layer_result(name, kind, cfg, acc, runs, traffic, wall)
+        del runs   # the runs' programs and tiles are freed here, before the collector is back on
+    return result
+
+
+def _run_parts(acc: VectorAccelerator, parts: list[MatrixLayer], cfg: VectorArch,
+               strategy: str | None) -> tuple[list[MatrixRun], dict]:
+    """Plan and run every part; returns the runs and the last part's traffic estimates."""
     runs, traffic = [], {}
     shared: dict = {}   # weight tiles of matrices with the same weights (the images of a batch)
-    with collector_paused():
-        for part in parts:
-            key = (part.weights.__array_interface__["data"][0], part.weights.shape, part.weights.strides,
-                   part.keep.__array_interface__["data"][0], part.keep.strides)
-            tiling, traffic, tiles = choose(part, cfg, strategy, weight_tiles=shared.setdefault(key, {}))
-            runs.append(acc.run(part, tiling, tiles))
+    for part in parts:
+        key = (part.weights.__array_interface__["data"][0], part.weights.shape, part.weights.strides,
+               part.keep.__array_interface__["data"][0], part.keep.strides)
+        tiling, traffic, tiles = choose(part, cfg, strategy, weight_tiles=shared.setdefault(key, {}))
+        runs.append(acc.run(part, tiling, tiles))
+    return runs, traffic
+
+
+def _layer_result(name: str, kind: str, cfg: VectorArch, acc: VectorAccelerator, runs: list[MatrixRun],
+                  traffic: dict, wall: float) -> LayerResult:
+    """The layer's result from its parts' runs and the ledger they booked into."""
+    own = acc.ledger
     cycles = sum(r.cycles for r in runs)
     useful = sum(r.useful_macs for r in runs)
     dense = sum(r.dense_macs for r in runs)
-    if ledger is not None:
-        ledger.merge(own, layer=name)
     t = runs[0].tiling
     peaks: dict[str, int] = {}
     for r in runs:

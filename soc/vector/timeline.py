@@ -102,7 +102,6 @@ class Actor:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self._soon = timeline._soon       # the current cycle's to-do list (see kick)
-        self._resume = self._run
         self._kicked = False
         self._wake: int | None = None
         self._cur: Any = None             # the work in hand (None: idle)
@@ -140,7 +139,7 @@ class Actor:
         """Ask for ``advance`` in the current cycle (once, however often it is asked)."""
         if not self._kicked:
             self._kicked = True
-            self._soon.append(self._resume)
+            self._soon.append(self._run)
 
     def _run(self) -> None:
         self._kicked = False
