@@ -99,12 +99,14 @@ class Buffer:
 
     def claim(self, tile: str, nbytes: int, cycle: int) -> Claim:
         """Take the half that is free at ``cycle`` (from :meth:`grant`)."""
-        self.check_fits(tile, nbytes)
+        if nbytes > self.capacity:
+            self.check_fits(tile, nbytes)
         free_at = self.free_at
         half = _earliest_free(free_at, cycle)
         free_at[half] = None
         held = nbytes + self._other_held(half, cycle)
-        self.peak_bytes = max(self.peak_bytes, held)
+        if held > self.peak_bytes:
+            self.peak_bytes = held
         claim = Claim(half, nbytes, cycle)
         self.holders[half] = claim
         if self.counters is not None:

@@ -20,17 +20,20 @@ from soc.vector.timeline import Actor, DispatchQueue
 @dataclass(frozen=True, slots=True)
 class Load:
     """What loading one tile moves: ``parts`` are (buffer, bytes claimed per copy, bytes
-    written in all copies); ``nbytes`` their sum (one DRAM transfer) and ``data`` the data
-    type of each non-empty part, as the DRAM books them."""
+    written in all copies); ``nbytes`` their sum (one DRAM transfer), ``data`` the data
+    type of each non-empty part, as the DRAM books them, and ``writes`` the (buffer, words
+    written) of each part."""
     label: str
     parts: tuple
     nbytes: int
     data: tuple
+    writes: tuple
 
     @classmethod
     def of(cls, label: str, parts: list) -> "Load":
         return cls(label, tuple(parts), sum(w for _, _, w in parts),
-                   tuple((buf.data_type, w) for buf, _, w in parts if w))
+                   tuple((buf.data_type, w) for buf, _, w in parts if w),
+                   tuple((buf, buf.words(w)) for buf, _, w in parts))
 
 
 def _later(actor: Actor, cycle: int, now: int) -> None:
@@ -77,8 +80,8 @@ class LoadEngine(Actor):
                 _later(self, t, now)
                 return
             done = self.dram.transfer(load.nbytes, write=False, label=label, data=load.data)
-            for buf, _, written in parts:
-                buf.write(buf.words(written))
+            for buf, words in load.writes:
+                buf.write(words)
             self.activity.append((self.name, start, done, label))
             self.free = done
             self._cur = None

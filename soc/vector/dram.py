@@ -45,7 +45,7 @@ class Dram:
         cfg = self.cfg
         moved = math.ceil(nbytes / cfg.burst_bytes) * cfg.burst_bytes
         cycles = math.ceil(moved / cfg.bandwidth_bytes_per_cycle)
-        start = max(now, self.free_at)
+        start = now if now > self.free_at else self.free_at
         end = self.free_at = start + cycles
         self.activity.append(("dram", start, end, label))
         self.busy_cycles += cycles
@@ -57,7 +57,7 @@ class Dram:
         if isinstance(data, str):
             add(self._key(write, data), moved)
         else:
-            total = sum(b for _, b in data)
+            total = sum([b for _, b in data])
             for dtype, part in data:
                 add(self._key(write, dtype), moved * part / total)
         return end if write else end + cfg.latency_cycles
