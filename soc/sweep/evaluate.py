@@ -178,7 +178,7 @@ def run_vector(task: Task) -> tuple[dict, bool]:
     tensors, reused = CACHE.get(task.tensor_key, lambda: reference_tensors(task), task.cache_mb << 20)
     outcome = run_network(task.network, cfg, seed=task.seed, strategy=task.strategy,
                           layers=list(task.layers) if task.layers else None, batch=task.batch,
-                          batches=task.batches or None, tensors=tensors)
+                          batches=task.batches or None, tensors=tensors, keep_activity=False)
     return outcome.summary, reused
 
 
