@@ -77,6 +77,7 @@ from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, design_roofs, summarize
 from soc.runtime import api
+from soc.runtime.prefetch import prefetch
 from workloads.finite import check_finite
 from workloads.layers import (
     FC,
@@ -531,10 +532,15 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                          + (f" in blocks {list(prune.block)}" if prune.block else ""))
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
+        if tensors is not None:
+            return run_steps(handle, bar, iter(tensors))
+        # the reference run makes the next layer's tensors while this one is simulated
+        with prefetch(reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
+                                        inputs=inputs, prune=prune, weights=weights), "reference-run") as stream:
+            return run_steps(handle, bar, stream)
+
+    def run_steps(handle: api.Handle, bar: _Progress, stream: Iterator[LayerTensors | None]) -> None:
         last: LayerResult | None = None
-        stream = (iter(tensors) if tensors is not None else
-                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
-                                    inputs=inputs, prune=prune, weights=weights))
         for index, layer in enumerate(order):
             if chosen is None or layer.name in chosen:
                 handle.begin(layer.name)  # its reference tensors are part of running it
