@@ -52,6 +52,7 @@ from workloads.layers import (
     is_placeholder,
     param_array,
 )
+from workloads.smoothing import gaussian_filter
 
 # docs/hardware.md §1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -199,7 +200,6 @@ def block_sparse(shape, density: float, block=None, seed: int = 0, *,
     can only come out higher if ``density`` is too small to connect every other column).
     With ``None`` the SNS is whatever the pruning leaves.
     """
-    from scipy.ndimage import gaussian_filter  # imported where used: slow to import
     density = _check_density("density", density)
     shape, block = _check_shape_block(shape, block if block is not None else default_block(shape))
     sns = None if input_neuron_sparsity is None else float(input_neuron_sparsity)
@@ -213,7 +213,7 @@ def block_sparse(shape, density: float, block=None, seed: int = 0, *,
     # smooth log-normal magnitude field on the block grid
     noise = rng.standard_normal(grid)
     sigma = [min(correlation, g / 4) if g > 1 else 0 for g in grid]
-    field_ = gaussian_filter(noise, sigma=sigma, mode="wrap")
+    field_ = gaussian_filter(noise, sigma, mode="wrap")
     field_ = (field_ - field_.mean()) / (field_.std() or 1.0)
     magnitude = np.exp(spread * field_)
     scale = magnitude * math.sqrt(2.0 / math.prod(shape[1:]))  # per-block std of w
@@ -331,9 +331,8 @@ def sparse_activations(shape, density: float, seed: int = 0, *, smooth: float = 
     rng = _rng(seed, 1)
     f = rng.standard_normal(shape, dtype=np.float32)
     if len(shape) >= 3 and smooth > 0:
-        from scipy.ndimage import gaussian_filter
         sigma = [0.0] * (len(shape) - 2) + [smooth, smooth]
-        f = gaussian_filter(f, sigma=sigma, mode="nearest")
+        f = gaussian_filter(f, sigma, mode="nearest")
         f /= f.std() or 1.0
     size = f.size
     k = min(size, max(1, round(density * size)))
