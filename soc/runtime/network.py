@@ -274,8 +274,9 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False,
               kept: np.ndarray | None = None) -> LayerResult:
     """One workloads layer with its tensors, through the matching API call. ``kept``: the
     kept weights of a convolution or inner product alone (row-major), given instead of
-    ``t.weights`` (then None)."""
+    ``t.weights`` (then None; a compact reference run's tensors bring them as ``t.kept``)."""
     layer = t.layer
+    kept = kept if kept is not None else t.kept
 
     def weights() -> api.Filter:
         desc = api.FilterDescriptor(layer.weight_shape)
