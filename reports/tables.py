@@ -320,8 +320,8 @@ def energy_by_layer_table(entries: pd.DataFrame, by: str = "component",
     key = df[by]
     if by == "component":
         key = df["component"].where(df["data_type"] != "static", LEAKAGE)
-    table = (df.assign(_key=key).pivot_table(index="layer", columns="_key", values="energy_pj",
-                                             aggfunc="sum", fill_value=0.0, sort=False))
+    sums = df["energy_pj"].groupby([df["layer"], key.rename("_key")], sort=False).sum()
+    table = sums.unstack("_key", fill_value=0.0)  # columns in order of first appearance
     order = list(layers) if layers is not None else list(dict.fromkeys(df["layer"]))
     table = table.reindex(order, fill_value=0.0)
     table.columns.name = by
