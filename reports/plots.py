@@ -25,6 +25,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+from matplotlib.patches import StepPatch
+from matplotlib.ticker import LogFormatter, LogLocator
 
 from reports.tables import component_columns, component_of, energy_by_layer_table
 from reports.units import ENERGY_UNITS, energy_unit, prefix  # noqa: F401  (ENERGY_UNITS re-exported)
@@ -54,15 +57,68 @@ def color_for(key: str, index: int) -> Any:
     return COLORS.get(key, matplotlib.colormaps["tab20"](index % 20))
 
 
-def _new_figure(n_bars: int, height: float = 4.5) -> Figure:
+def _figure_for_bars(n_bars: int, height: float = 4.5) -> Figure:
     width = min(max(6.5, 0.28 * n_bars + 3.0), 24.0)
-    return _figure(width, height)
+    return new_figure(width, height)
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI)
+def new_figure(width: float, height: float) -> Figure:
+    """A ``width`` x ``height`` inch figure at :data:`DPI` on its own Agg canvas, laid
+    out when it is drawn (matplotlib's tight layout engine: tick labels, axis labels,
+    titles and legends beside the axes are kept inside the figure). The layout is
+    computed once per drawing, so a PNG costs one layout and one draw. (The engine
+    gets ``rect=None``, as ``Figure.tight_layout()`` does: with its default rectangle,
+    the whole figure, it would measure every label twice for the same result.)"""
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=TightLayoutEngine(rect=None))
     FigureCanvasAgg(fig)
     return fig
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain text with Unicode superscripts (``10³``,
+    ``2×10⁻¹``), where matplotlib's default (``LogFormatterSciNotation``) writes the
+    same in mathtext (``$10^{3}$``): the labels read the same, and no TeX-like
+    expression has to be parsed and laid out for each one. Which ticks get a label is
+    :class:`matplotlib.ticker.LogFormatter`'s choice, as for the default (the decades,
+    and some minor ticks when an axis spans about one decade)."""
+
+    def __init__(self, base: float = 10.0, labelOnlyBase: bool = False) -> None:
+        super().__init__(base, labelOnlyBase=labelOnlyBase)
+        self.log_base = float(base)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if x == 0 or not super().__call__(x, pos):  # LogFormatter leaves this tick unlabelled
+            return "0" if x == 0 else ""
+        sign = "−" if x < 0 else ""
+        x, base = abs(x), self.log_base
+        fx = math.log(x) / math.log(base)
+        decade = _close_to_int(fx)
+        exponent = round(fx) if decade else math.floor(fx)
+        if abs(fx) < matplotlib.rcParams["axes.formatter.min_exponent"]:
+            return f"{sign}{x:g}"
+        power = f"{base:g}{str(exponent).translate(_SUPERSCRIPT)}"
+        if decade:
+            return sign + power
+        coeff = base ** (fx - exponent)
+        return f"{sign}{round(coeff) if _close_to_int(coeff) else coeff:g}×{power}"
+
+
+def _close_to_int(x: float) -> bool:
+    return abs(x - round(x)) < 1e-10
+
+
+def log_axis(axis, minor: Sequence[float] | None = None) -> None:
+    """Plain-text labels (:class:`PlainLogFormatter`) on a log-scaled ``ax.xaxis`` or
+    ``ax.yaxis`` (call after ``set_xscale("log")``, which resets them). ``minor``: the
+    multiples of each decade that get a minor tick (default matplotlib's 2 to 9)."""
+    base = getattr(axis.get_transform(), "base", 10)
+    if minor is not None:
+        axis.set_minor_locator(LogLocator(base, subs=tuple(minor)))
+    axis.set_major_formatter(PlainLogFormatter(base))
+    axis.set_minor_formatter(PlainLogFormatter(base, labelOnlyBase=False))  # as matplotlib's log scale
 
 
 def _layer_axis(ax, names: list[str]) -> None:
@@ -100,11 +156,13 @@ def stacked_bars_figure(table: pd.DataFrame, *, title: str, legend_title: str,
     cols = sorted(table.columns, key=lambda c: -float(table[c].sum()))
     totals = table[cols].sum(axis=1).to_numpy(dtype=float)
     unit, scale = energy_unit(float(totals.max())) if energy else ("", 1.0)
-    fig = _new_figure(len(names), height=5.0)
+    fig = _figure_for_bars(len(names), height=5.0)
     ax = fig.add_subplot(1, 1, 1)
     # One filled step patch per column (bars of width 0.8 with zero-height gaps between
     # them) instead of one rectangle per bar and column: deep networks would otherwise
-    # draw tens of thousands of patches.
+    # draw tens of thousands of patches. The patches are added as they are, without
+    # ``ax.stairs`` measuring every step for the data limits (the limits are set here:
+    # that measuring cost 0.4 s a figure for 500 layers).
     edges = np.empty(2 * len(names) + 1)
     edges[0::2] = np.arange(len(names) + 1) - 0.4  # bar i spans [i - 0.4, i + 0.4]
     edges[1::2] = np.arange(len(names)) + 0.4
@@ -115,15 +173,16 @@ def stacked_bars_figure(table: pd.DataFrame, *, title: str, legend_title: str,
         base = np.empty(2 * len(names))
         values[0::2], base[0::2] = top, bottom
         values[1::2], base[1::2] = top, top  # gap: zero height
-        ax.stairs(values, edges, baseline=base, fill=True, label=str(col), color=color_for(str(col), i))
+        ax.add_artist(StepPatch(values, edges, baseline=base, fill=True, label=str(col),
+                                facecolor=color_for(str(col), i), linewidth=0))  # as ax.stairs(fill=True)
         bottom = top
+    ax.update_datalim([(edges[0], 0.0), (edges[-1], float(bottom.max()))])
     ax.set_ylim(0, float(bottom.max()) * 1.05 if bottom.max() > 0 else 1.0)
     ax.set_ylabel(f"{ylabel} ({unit})" if unit else ylabel)
     ax.set_title(title)
     _layer_axis(ax, names)
     ax.legend(fontsize=7, ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), title=legend_title)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -174,12 +233,11 @@ def network_breakdown_figure(by_component: Mapping[str, float], by_data_type: Ma
     if not by_component:
         raise ValueError("network_breakdown_figure: no energy by component")
     panels = 2 if by_data_type else 1
-    fig = _figure(5.2 * panels + 0.6, 4.2)
+    fig = new_figure(5.2 * panels + 0.6, 4.2)
     _hbar(fig.add_subplot(1, panels, 1), by_component, "by component")
     if by_data_type:
         _hbar(fig.add_subplot(1, panels, 2), by_data_type, "by data type")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -205,7 +263,7 @@ def roofline_figure(points: pd.DataFrame, roofs: Mapping[str, Mapping[str, float
     hi = 10 ** math.ceil(math.log10(max(oi.max(), *ridges) * 2))
     peak = max(r["compute_roof_macs_per_s"] for r in roofs.values())
     pname, pscale = prefix(peak)
-    fig = _figure(8.5, 5.5)
+    fig = new_figure(8.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     x = np.logspace(math.log10(lo), math.log10(hi), 400)
     colors = matplotlib.colormaps["tab10"]
@@ -231,6 +289,10 @@ def roofline_figure(points: pd.DataFrame, roofs: Mapping[str, Mapping[str, float
                             fontsize=6, xytext=(3, 3), textcoords="offset points", color="#333333")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # Minor ticks and grid lines at 2 and 5 times each decade: read as easily as all eight
+    # (2 to 9), and a third less of this figure to lay out and draw.
+    log_axis(ax.xaxis, minor=(2, 5))
+    log_axis(ax.yaxis, minor=(2, 5))
     ax.set_xlim(lo, hi)
     ymin = min(float(pts["attained_macs_per_s"].min()) / pscale / 3, lo * min(r["dram_roof_bytes_per_s"]
                                                                              for r in roofs.values()) / pscale)
@@ -240,7 +302,6 @@ def roofline_figure(points: pd.DataFrame, roofs: Mapping[str, Mapping[str, float
     ax.set_title(title)
     ax.grid(which="both", alpha=0.25)
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -256,13 +317,14 @@ def cycles_by_layer_figure(layers: pd.DataFrame, title: str = "Cycles per layer"
     cycles = df["cycles"].to_numpy(dtype=float)
     if log_scale is None:
         log_scale = cycles.max() / cycles.min() > 10
-    fig = _new_figure(len(names))
+    fig = _figure_for_bars(len(names))
     ax = fig.add_subplot(1, 1, 1)
     kinds = [str(k) for k in df["kind"]] if "kind" in df.columns else ["layer"] * len(names)
     palette = {k: matplotlib.colormaps["tab10"](i % 10) for i, k in enumerate(dict.fromkeys(kinds))}
     ax.bar(np.arange(len(names)), cycles, width=0.8, color=[palette[k] for k in kinds])
     if log_scale:
         ax.set_yscale("log")
+        log_axis(ax.yaxis)
     if len(palette) > 1:
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(color=c, label=k) for k, c in palette.items()], fontsize=7, title="kind")
@@ -270,7 +332,6 @@ def cycles_by_layer_figure(layers: pd.DataFrame, title: str = "Cycles per layer"
     ax.set_title(title)
     _layer_axis(ax, names)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -288,7 +349,7 @@ def design_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
     speed_col, energy_col = f"speedup_vs_{baseline}", f"energy_ratio_vs_{baseline}"
     _require(comparison, [speed_col, energy_col], "design_ratios_figure")
     designs = [str(p) for p in comparison["arch"]]
-    fig = _figure(max(6.5, 1.6 * len(designs) + 2.0), 4.5)
+    fig = new_figure(max(6.5, 1.6 * len(designs) + 2.0), 4.5)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(designs))
     w = 0.38
@@ -306,7 +367,6 @@ def design_ratios_figure(comparison: pd.DataFrame, baseline: str | None = None,
     ax.set_ylim(0, max(1.0, float(np.nanmax(np.concatenate([speed, energy])))) * 1.18)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -320,7 +380,7 @@ def layer_ratios_figure(ratios: pd.DataFrame, baseline: str,
     if not designs:
         raise ValueError("layer_ratios_figure: no design besides the baseline")
     names = list(dict.fromkeys(ratios["name"]))
-    fig = _figure(min(max(7.0, 0.35 * len(names) * len(designs) + 3.0), 24.0), 7.5)
+    fig = new_figure(min(max(7.0, 0.35 * len(names) * len(designs) + 3.0), 24.0), 7.5)
     colors = matplotlib.colormaps["tab10"]
     width = 0.8 / len(designs)
     x = np.arange(len(names))
@@ -346,7 +406,6 @@ def layer_ratios_figure(ratios: pd.DataFrame, baseline: str,
             ax.set_xlim(-0.6, len(names) - 0.4)
         else:
             _layer_axis(ax, names)
-    fig.tight_layout()
     return fig
 
 
@@ -367,7 +426,7 @@ def energy_by_design_figure(breakdowns: Mapping[str, Mapping[str, float]], what:
     table = pd.DataFrame({d: pd.Series(b, dtype=float) for d, b in breakdowns.items()}).fillna(0.0).T
     cols = sorted(table.columns, key=lambda c: -float(table[c].sum()))
     unit, scale = energy_unit(float(table.sum(axis=1).max()))
-    fig = _figure(max(6.0, 1.3 * len(table) + 3.5), 4.8)
+    fig = new_figure(max(6.0, 1.3 * len(table) + 3.5), 4.8)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(table))
     bottom = np.zeros(len(table))
@@ -385,7 +444,6 @@ def energy_by_design_figure(breakdowns: Mapping[str, Mapping[str, float]], what:
     ax.set_title(title or f"Network energy by {what.replace('_', ' ')} on each design")
     ax.legend(fontsize=7, title=what.replace("_", " "), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -400,7 +458,7 @@ def area_power_figure(comparison: pd.DataFrame, title: str = "Area and power of 
     if not panels:
         raise ValueError("area_power_figure: comparison has neither average_power_mw nor area_mm2")
     designs = [str(d) for d in comparison["arch"]]
-    fig = _figure(max(6.0, 3.2 * len(panels) + 0.8 * len(designs)), 4.0)
+    fig = new_figure(max(6.0, 3.2 * len(panels) + 0.8 * len(designs)), 4.0)
     colors = matplotlib.colormaps["tab10"]
     for i, (col, label) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
@@ -413,7 +471,6 @@ def area_power_figure(comparison: pd.DataFrame, title: str = "Area and power of 
         ax.set_ylim(0, np.nanmax(values) * 1.18 if np.isfinite(values).any() and np.nanmax(values) > 0 else 1)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -440,7 +497,7 @@ def cycles_by_layer_designs_figure(layers_by_design: Mapping[str, pd.DataFrame],
     if log_scale is None:
         positive = table[np.isfinite(table) & (table > 0)]
         log_scale = positive.size > 0 and positive.max() / positive.min() > 10
-    fig = _new_figure(len(names) * max(1, len(designs)) // 2 + len(names))
+    fig = _figure_for_bars(len(names) * max(1, len(designs)) // 2 + len(names))
     ax = fig.add_subplot(1, 1, 1)
     width = 0.8 / len(designs)
     colors = matplotlib.colormaps["tab10"]
@@ -450,12 +507,12 @@ def cycles_by_layer_designs_figure(layers_by_design: Mapping[str, pd.DataFrame],
         ax.bar(x - 0.4 + width * (p + 0.5), values, width, label=design, color=colors(p % 10))
     if log_scale:
         ax.set_yscale("log")
+        log_axis(ax.yaxis)
     ax.set_ylabel("cycles" + (" (log scale)" if log_scale else ""))
     ax.set_title(title)
     _layer_axis(ax, names)
     ax.legend(fontsize=8, title="arch")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -478,7 +535,7 @@ def spatial_breakdown_figure(df: pd.DataFrame, by: str = "level",
     _require(df, ["kind", "layer", "dataflow", "macs", "energy_per_mac"] + cols, "spatial_breakdown_figure")
     df = df.dropna(subset=["energy_per_mac"])
     kinds = list(dict.fromkeys(df["kind"]))
-    fig = _figure(6.0 * max(1, len(kinds)), 4.6)
+    fig = new_figure(6.0 * max(1, len(kinds)), 4.6)
     for i, kind in enumerate(kinds):
         ax = fig.add_subplot(1, max(1, len(kinds)), i + 1)
         sums = spatial_breakdown_table(df[df["kind"] == kind], by)
@@ -495,7 +552,6 @@ def spatial_breakdown_figure(df: pd.DataFrame, by: str = "level",
         ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(title or ("Energy per MAC by storage level" if by == "level" else "Energy per MAC by data type"))
-    fig.tight_layout()
     return fig
 
 
@@ -514,10 +570,40 @@ def spatial_breakdown_table(df: pd.DataFrame, by: str = "level") -> pd.DataFrame
 
 
 def figure_png(fig: Figure) -> bytes:
-    """PNG bytes of a figure (no software/URL metadata in the file)."""
+    """PNG bytes of a figure at :data:`DPI` (no software/URL metadata in the file).
+
+    A figure of :func:`new_figure` is laid out and drawn once, on its own canvas, and
+    the pixels written as they are (``savefig`` would lay it out and draw it a second
+    time first). Any other figure goes through ``savefig`` cropped to what it shows
+    (``bbox_inches="tight"``)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    canvas = fig.canvas
+    if type(canvas) is FigureCanvasAgg and _laid_out_when_drawn(fig):
+        canvas.draw()
+        _write_png(buf, np.asarray(canvas.buffer_rgba()), fig.dpi)
+    else:
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
+
+
+#: zlib level of the PNGs: 3 takes two thirds of the time of Pillow's default 6 for
+#: files 6 % larger (figures of flat colours compress well at any level).
+PNG_COMPRESS_LEVEL = 3
+
+
+def _write_png(out: io.BytesIO, rgba: np.ndarray, dpi: float) -> None:
+    """The pixels of a drawn canvas as PNG: RGB when every pixel is opaque (a figure's
+    white background: a quarter fewer bytes to compress), else RGBA; no text chunks."""
+    from PIL import Image
+    opaque = bool((rgba[..., 3] == 255).all())
+    pixels = np.ascontiguousarray(rgba[..., :3]) if opaque else np.ascontiguousarray(rgba)
+    Image.fromarray(pixels).save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
+
+
+def _laid_out_when_drawn(fig: Figure) -> bool:
+    """A figure as :func:`new_figure` makes it: a layout engine that places everything
+    as it draws, at :data:`DPI`."""
+    return isinstance(fig.get_layout_engine(), (TightLayoutEngine, ConstrainedLayoutEngine)) and fig.dpi == DPI
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:

@@ -29,21 +29,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from reports.html import CSS, png_data_uri, table_html
-from reports.plots import figure_png
+from reports.plots import figure_png, log_axis, new_figure
 
 FRONT_COLOUR = "#1f77b4"
 GREY = "#b8b8b8"
 LOG_DECADES = 2.0
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def _ok(df: pd.DataFrame) -> pd.Series:
@@ -60,11 +53,12 @@ def _maybe_log(ax, values: np.ndarray, which: str) -> None:
     v = values[np.isfinite(values) & (values > 0)]
     if len(v) and v.max() / v.min() > 10 ** LOG_DECADES:
         getattr(ax, f"set_{which}scale")("log")
+        log_axis(getattr(ax, f"{which}axis"))
 
 
 def front_figure(df: pd.DataFrame, x: str, y: str, on_front: pd.Series, title: str | None = None) -> Figure:
     """One pair of metrics: the front in colour, dominated points grey, infeasible crosses."""
-    fig = _new_figure(6.4, 4.8)
+    fig = new_figure(6.4, 4.8)
     ax = fig.add_subplot(1, 1, 1)
     ok = _ok(df) & df[x].notna() & df[y].notna()
     feas = _feasible(df)
@@ -90,7 +84,6 @@ def front_figure(df: pd.DataFrame, x: str, y: str, on_front: pd.Series, title: s
         ax.legend(fontsize=8)
     else:
         ax.text(0.5, 0.5, "no evaluated point", ha="center", va="center", transform=ax.transAxes)
-    fig.tight_layout()
     return fig
 
 
@@ -110,7 +103,7 @@ def axis_effects_figure(df: pd.DataFrame, axes: Sequence[str], metrics: Sequence
     for axis in axes:  # a null axis value (e.g. strategy: null) is a value of its own
         ok[axis] = ok[axis].map(lambda v: "null" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
     rows, cols = max(1, len(axes)), max(1, len(metrics))
-    fig = _new_figure(4.2 * cols, 2.6 * rows)
+    fig = new_figure(4.2 * cols, 2.6 * rows)
     for i, axis in enumerate(axes):
         order = _value_order(ok[axis]) if axis in ok else []
         for j, metric in enumerate(metrics):
@@ -131,7 +124,6 @@ def axis_effects_figure(df: pd.DataFrame, axes: Sequence[str], metrics: Sequence
         ax.text(0.5, 0.5, "no axis or metric to show", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
     fig.suptitle("Effect of each axis (median over the other axes; bar: min to max)", fontsize=10)
-    fig.tight_layout()
     return fig
 
 

@@ -35,225 +35,45 @@ Simplifications stated here:
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from reports.metrics import METRICS, efficiency
-
-REQUIRED_KEYS: tuple[str, ...] = (
-    "name", "kind", "cycles", "time_s", "energy_pj", "energy_by_component",
-    "energy_by_action", "useful_macs", "skipped_macs", "dram_bytes_read",
-    "dram_bytes_written", "utilization", "outputs_match_reference", "sim_events",
-    "wall_s", "strategy",
+from reports.rows import (  # noqa: F401  (re-exported: the row functions are part of this module's API)
+    COMPONENT_PREFIX,
+    COMPONENT_SUFFIX,
+    DATA_TYPE_PREFIX,
+    ENERGY_SUM_RTOL,
+    INTEGER_COLUMNS,
+    LAYER_COLUMNS,
+    MAX_FLATTEN_DEPTH,
+    OPTIONAL_SUMMED,
+    REQUIRED_KEYS,
+    SUMMED_COLUMNS,
+    as_result_dict,
+    component_column,
+    component_columns,
+    component_of,
+    data_type_column,
+    data_type_columns,
+    data_type_of,
+    energy_by_action_totals,
+    is_component_column,
+    is_data_type_column,
+    is_energy_column,
+    layer_row,
+    result_dicts,
+    row_columns,
+    rows_summary,
 )
-
-#: Columns of the per-layer table, in order, before the ``e_<component>_pj`` columns.
-LAYER_COLUMNS: tuple[str, ...] = (
-    "name", "kind", "strategy", "cycles", "time_s", "energy_pj", "useful_macs",
-    "skipped_macs", "dram_bytes_read", "dram_bytes_written", "dram_bytes",
-    "utilization", "outputs_match_reference", "sim_events", "wall_s",
-)
-
-#: Additive quantities summed over layers for a network summary.
-SUMMED_COLUMNS: tuple[str, ...] = (
-    "cycles", "time_s", "energy_pj", "useful_macs", "skipped_macs", "dram_bytes_read",
-    "dram_bytes_written", "dram_bytes", "sim_events", "wall_s",
-)
-#: Further additive quantities, summed when the rows have them.
-OPTIONAL_SUMMED: tuple[str, ...] = ("dense_macs", "effectual_macs")
-
-INTEGER_COLUMNS: frozenset[str] = frozenset(
-    {"cycles", "useful_macs", "skipped_macs", "dram_bytes_read", "dram_bytes_written",
-     "dram_bytes", "sim_events", "dense_macs", "effectual_macs"})
-
-COMPONENT_PREFIX = "e_"
-COMPONENT_SUFFIX = "_pj"
-DATA_TYPE_PREFIX = "data_"
-
-#: Relative tolerance for "energy_by_component sums to energy_pj" (float summation order).
-ENERGY_SUM_RTOL = 1e-6
-
-
-def component_column(component: str) -> str:
-    """Column name of a component's energy in pJ: ``e_<component>_pj``."""
-    return f"{COMPONENT_PREFIX}{component}{COMPONENT_SUFFIX}"
-
-
-def component_columns(df: pd.DataFrame) -> list[str]:
-    """The ``e_<component>_pj`` columns of a per-layer table, in table order."""
-    return [c for c in df.columns
-            if c.startswith(COMPONENT_PREFIX) and c.endswith(COMPONENT_SUFFIX)
-            and len(c) > len(COMPONENT_PREFIX) + len(COMPONENT_SUFFIX)]
-
-
-def component_of(column: str) -> str:
-    """Inverse of :func:`component_column`."""
-    return column[len(COMPONENT_PREFIX):-len(COMPONENT_SUFFIX)]
-
-
-def data_type_column(data_type: str) -> str:
-    """Column name of a data type's energy in pJ: ``data_<type>_pj``."""
-    return f"{DATA_TYPE_PREFIX}{data_type}{COMPONENT_SUFFIX}"
-
-
-def _is_data_type_column(column: str) -> bool:
-    return (column.startswith(DATA_TYPE_PREFIX) and column.endswith(COMPONENT_SUFFIX)
-            and len(column) > len(DATA_TYPE_PREFIX) + len(COMPONENT_SUFFIX))
-
-
-def data_type_columns(df: pd.DataFrame) -> list[str]:
-    """The ``data_<type>_pj`` columns of a per-layer table, in table order."""
-    return [c for c in df.columns if _is_data_type_column(c)]
-
-
-def data_type_of(column: str) -> str:
-    """Inverse of :func:`data_type_column`."""
-    return column[len(DATA_TYPE_PREFIX):-len(COMPONENT_SUFFIX)]
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, Number))
-
-
-#: Nested mappings of extra keys are flattened into ``key.sub`` columns to this depth.
-MAX_FLATTEN_DEPTH = 2
-
-
-def _flatten(prefix: str, mapping: Mapping, depth: int) -> dict[str, Any]:
-    """``{"tiling": {"tm": 16}}`` -> ``{"tiling.tm": 16}``; non-scalar leaves and levels
-    deeper than ``MAX_FLATTEN_DEPTH`` are left out."""
-    out: dict[str, Any] = {}
-    for sub, value in mapping.items():
-        name = f"{prefix}.{sub}"
-        if _is_scalar(value):
-            out[name] = value
-        elif isinstance(value, Mapping) and depth < MAX_FLATTEN_DEPTH:
-            out.update(_flatten(name, value, depth + 1))
-    return out
-
-
-def as_result_dict(result: Any, index: int = 0) -> dict:
-    """A layer result as a plain dict (accepts a mapping or an object with ``to_dict()``)."""
-    if isinstance(result, Mapping):
-        return dict(result)
-    to_dict = getattr(result, "to_dict", None)
-    if callable(to_dict):
-        data = to_dict()
-        if isinstance(data, Mapping):
-            return dict(data)
-    raise TypeError(f"layer result #{index} must be a mapping or have to_dict(); got {type(result).__name__}")
-
-
-def _check_energy_map(where: str, key: str, mapping: Any) -> dict[str, float]:
-    if not isinstance(mapping, Mapping):
-        raise ValueError(f"{where}: '{key}' must be a mapping of name -> pJ, got {type(mapping).__name__}")
-    out: dict[str, float] = {}
-    for name, value in mapping.items():
-        if not isinstance(value, Number) or isinstance(value, bool) or not math.isfinite(float(value)):
-            raise ValueError(f"{where}: {key}[{name!r}] must be a finite number of pJ, got {value!r}")
-        if float(value) < 0:
-            raise ValueError(f"{where}: {key}[{name!r}] must be >= 0 pJ, got {value}")
-        out[str(name)] = float(value)
-    return out
-
-
-def layer_row(result: Any, index: int = 0, roofs: Mapping[str, Any] | None = None) -> dict:
-    """One flat table row (a dict) for one layer result; validates the result.
-
-    Raises ``ValueError`` naming the layer and the field when a required key is
-    missing, a number is negative or not finite, utilization is outside [0, 1], or
-    energy_by_component (or energy_by_data_type, when given) does not sum to energy_pj
-    (relative tolerance ``ENERGY_SUM_RTOL``). With ``roofs`` (the design's
-    :data:`reports.metrics.ROOF_KEYS`) the row gets the roofline metrics too.
-    """
-    data = as_result_dict(result, index)
-    where = f"layer result #{index} ({data.get('name', '?')!r})"
-    missing = [k for k in REQUIRED_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"{where}: missing field(s) {missing}; required: {list(REQUIRED_KEYS)}")
-    for key in SUMMED_COLUMNS:
-        if key == "dram_bytes":
-            continue
-        value = data[key]
-        if not isinstance(value, Number) or isinstance(value, bool) or not math.isfinite(float(value)) or value < 0:
-            raise ValueError(f"{where}: '{key}' must be a finite number >= 0, got {value!r}")
-    util = data["utilization"]
-    if not isinstance(util, Number) or not (0.0 <= float(util) <= 1.0 + 1e-9):
-        raise ValueError(f"{where}: 'utilization' must be a fraction in [0, 1], got {util!r}")
-    by_comp = _check_energy_map(where, "energy_by_component", data["energy_by_component"])
-    _check_energy_map(where, "energy_by_action", data["energy_by_action"])
-    energy = float(data["energy_pj"])
-    comp_sum = math.fsum(by_comp.values())
-    if abs(comp_sum - energy) > ENERGY_SUM_RTOL * max(1.0, abs(energy)):
-        raise ValueError(f"{where}: energy_by_component sums to {comp_sum!r} pJ but energy_pj is {energy!r} pJ")
-    by_type = _check_energy_map(where, "energy_by_data_type", data.get("energy_by_data_type") or {})
-    type_sum = math.fsum(by_type.values())
-    if by_type and abs(type_sum - energy) > ENERGY_SUM_RTOL * max(1.0, abs(energy)):
-        raise ValueError(f"{where}: energy_by_data_type sums to {type_sum!r} pJ but energy_pj is {energy!r} pJ")
-
-    row: dict[str, Any] = {
-        "name": str(data["name"]), "kind": str(data["kind"]), "strategy": str(data["strategy"]),
-        "cycles": int(data["cycles"]), "time_s": float(data["time_s"]), "energy_pj": energy,
-        "useful_macs": int(data["useful_macs"]), "skipped_macs": int(data["skipped_macs"]),
-        "dram_bytes_read": int(data["dram_bytes_read"]),
-        "dram_bytes_written": int(data["dram_bytes_written"]),
-        "dram_bytes": int(data["dram_bytes_read"]) + int(data["dram_bytes_written"]),
-        "utilization": min(float(util), 1.0),
-        "outputs_match_reference": bool(data["outputs_match_reference"]),
-        "sim_events": int(data["sim_events"]), "wall_s": float(data["wall_s"]),
-    }
-    for key, value in data.items():
-        if key in row or key in REQUIRED_KEYS or key in METRICS or key == "energy_by_data_type":
-            continue
-        if _is_scalar(value):
-            row[key] = value
-        elif isinstance(value, Mapping):
-            row.update(_flatten(str(key), value, depth=1))
-    row.update(efficiency(row, roofs))
-    for comp, pj in by_comp.items():
-        row[component_column(comp)] = pj
-    for dtype, pj in by_type.items():
-        row[data_type_column(dtype)] = pj
-    return row
-
-
-def _results_list(results: Iterable[Any]) -> list[dict]:
-    dicts = [as_result_dict(r, i) for i, r in enumerate(results)]
-    if not dicts:
-        raise ValueError("no layer results given (need at least one layer)")
-    return dicts
 
 
 def layer_table(results: Iterable[Any], roofs: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Per-layer table: one row per layer, ``LAYER_COLUMNS`` then extra scalar keys and
     metrics, then ``e_<component>_pj`` columns (components in order of first appearance;
     0 pJ where a layer did not use a component) and ``data_<type>_pj`` columns."""
-    rows = [layer_row(r, i, roofs) for i, r in enumerate(_results_list(results))]
+    rows = [layer_row(r, i, roofs) for i, r in enumerate(result_dicts(results))]
     return rows_to_frame(rows)
-
-
-def is_energy_column(key: str) -> bool:
-    """An ``e_<component>_pj`` or ``data_<type>_pj`` column (0 pJ where a layer lacks it)."""
-    return ((key.startswith(COMPONENT_PREFIX) and key.endswith(COMPONENT_SUFFIX)
-             and len(key) > len(COMPONENT_PREFIX) + len(COMPONENT_SUFFIX)) or _is_data_type_column(key))
-
-
-def row_columns(rows: Sequence[Mapping]) -> list[str]:
-    """Column order for flat layer rows: ``LAYER_COLUMNS``, extra keys (metrics among
-    them), ``e_*_pj`` columns, ``data_*_pj`` columns."""
-    comp_cols: list[str] = []
-    type_cols: list[str] = []
-    extra_cols: list[str] = []
-    for row in rows:
-        for key in row:
-            if key in LAYER_COLUMNS:
-                continue
-            target = type_cols if _is_data_type_column(key) else comp_cols if is_energy_column(key) else extra_cols
-            if key not in target:
-                target.append(key)
-    return list(LAYER_COLUMNS) + extra_cols + comp_cols + type_cols
 
 
 def rows_to_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
@@ -286,16 +106,6 @@ def network_utilization(layers: pd.DataFrame) -> float:
     return float((layers["utilization"].astype(float) * cycles).sum() / total)
 
 
-def energy_by_action_totals(results: Iterable[Any]) -> dict[str, float]:
-    """Network energy per action (pJ), summed over layers, largest first."""
-    totals: dict[str, float] = {}
-    for i, r in enumerate(_results_list(results)):
-        where = f"layer result #{i} ({r.get('name', '?')!r})"
-        for act, pj in _check_energy_map(where, "energy_by_action", r.get("energy_by_action", {})).items():
-            totals[act] = totals.get(act, 0.0) + pj
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
-
-
 def network_summary(layers: pd.DataFrame | Iterable[Any],
                     energy_by_action: Mapping[str, float] | None = None,
                     roofs: Mapping[str, Any] | None = None) -> dict:
@@ -313,26 +123,11 @@ def network_summary(layers: pd.DataFrame | Iterable[Any],
     action is computed from them; a table alone does not carry it.
     """
     if not isinstance(layers, pd.DataFrame):
-        results = _results_list(layers)
+        results = result_dicts(layers)
         if energy_by_action is None:
             energy_by_action = energy_by_action_totals(results)
-        layers = layer_table(results, roofs)
-    df = _layers_frame(layers)
-    summary: dict[str, Any] = {"layers": int(len(df))}
-    for col in SUMMED_COLUMNS + tuple(c for c in OPTIONAL_SUMMED if c in df.columns):
-        total = df[col].fillna(0).sum()
-        summary[col] = int(total) if col in INTEGER_COLUMNS else float(total)
-    summary["utilization"] = network_utilization(df)
-    summary["outputs_match_reference"] = bool(df["outputs_match_reference"].astype(bool).all())
-    summary["energy_by_component"] = {component_of(c): float(df[c].sum()) for c in component_columns(df)}
-    if energy_by_action is not None:
-        summary["energy_by_action"] = {str(k): float(v) for k, v in energy_by_action.items()}
-    if data_type_columns(df):
-        summary["energy_by_data_type"] = {data_type_of(c): float(df[c].sum()) for c in data_type_columns(df)}
-    if "area_mm2" in df.columns and df["area_mm2"].notna().any():
-        summary["area_mm2"] = float(df["area_mm2"].dropna().max())
-    summary.update(efficiency(summary, roofs))
-    return summary
+        return rows_summary([layer_row(r, i, roofs) for i, r in enumerate(results)], energy_by_action, roofs)
+    return rows_summary(_layers_frame(layers).to_dict("records"), energy_by_action, roofs)
 
 
 def _breakdown_frame(totals: Mapping[str, float], key: str) -> pd.DataFrame:
@@ -525,8 +320,8 @@ def energy_by_layer_table(entries: pd.DataFrame, by: str = "component",
     key = df[by]
     if by == "component":
         key = df["component"].where(df["data_type"] != "static", LEAKAGE)
-    table = (df.assign(_key=key).pivot_table(index="layer", columns="_key", values="energy_pj",
-                                             aggfunc="sum", fill_value=0.0, sort=False))
+    sums = df["energy_pj"].groupby([df["layer"], key.rename("_key")], sort=False).sum()
+    table = sums.unstack("_key", fill_value=0.0)  # columns in order of first appearance
     order = list(layers) if layers is not None else list(dict.fromkeys(df["layer"]))
     table = table.reindex(order, fill_value=0.0)
     table.columns.name = by

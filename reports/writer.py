@@ -8,6 +8,10 @@ layer after a pooling layer): the file is then rewritten once with the wider hea
 (atomically: a temporary file renamed over the old one), earlier rows getting 0 pJ
 for the new component; rows are otherwise only ever appended.
 
+Rows are plain dicts (:mod:`reports.rows`) written with the csv module, and the summary
+is summed from them, so a run loads neither pandas nor pyarrow while it simulates;
+:meth:`RunWriter.table` gives the DataFrame for the report afterwards.
+
 ``finish(summary)`` writes ``summary.json`` (atomically). Given a failure (the layer
 that failed and the error), ``summary.json`` records it with ``"status": "failed"``;
 used as a context manager, an exception escaping the block is recorded that way and
@@ -22,19 +26,14 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 import numpy as np
-import pandas as pd
 
-from reports.tables import (
-    as_result_dict,
-    is_energy_column,
-    layer_row,
-    network_summary,
-    row_columns,
-    rows_to_frame,
-)
+from reports.rows import as_result_dict, is_energy_column, layer_row, row_columns, rows_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LAYERS_CSV = "layers.csv"
 SUMMARY_JSON = "summary.json"
@@ -188,16 +187,19 @@ class RunWriter:
         _write_text_atomic(self.layers_path, text)
         self._header = header
 
-    def table(self) -> pd.DataFrame:
-        """Per-layer table (as ``tables.layer_table``) of the layers written so far."""
+    def table(self) -> "pd.DataFrame":
+        """Per-layer table (as ``tables.layer_table``) of the layers written so far
+        (the first call loads pandas: nothing else here needs it)."""
+        from reports.tables import rows_to_frame
         return rows_to_frame(self._rows)
 
     # -- end of run ------------------------------------------------------------
     def summary(self) -> dict:
-        """Network summary of the layers written so far (see tables.network_summary)."""
+        """Network summary of the layers written so far (see tables.network_summary;
+        summed from the rows, without pandas)."""
         if not self._rows:
             raise ValueError("no layer has been written yet, so there is no summary")
-        return network_summary(rows_to_frame(self._rows), energy_by_action=dict(self._actions), roofs=self.roofs)
+        return rows_summary(self._rows, energy_by_action=dict(self._actions), roofs=self.roofs)
 
     def finish(self, summary: Mapping[str, Any] | None = None, *, failed_layer: str | None = None,
                error: BaseException | str | None = None) -> Path:

@@ -109,3 +109,19 @@ def test_cli_compare_trace_has_one_process_per_design(tmp_path):
     bad = subprocess.run([sys.executable, "-c", "from soc.cli import main; main()", "run", "lenet5", "--out",
                           str(tmp_path / "r"), "--trace", "--trace-layers", "conv9"], capture_output=True, text=True)
     assert bad.returncode == 2 and "conv9" in bad.stderr and not (tmp_path / "r").exists()
+
+
+def test_a_run_without_a_trace_keeps_no_activity_and_the_same_results():
+    """Activity records feed a trace alone: a run that drops them reports the same."""
+    from soc.runtime.network import run_network
+    from workloads.zoo import get_network
+    net, cfg = get_network("lenet5"), design("coarse-sparse")
+    kept = run_network(net, cfg, seed=3)
+    dropped = run_network(net, cfg, seed=3, keep_activity=False)
+    assert any(r.activity for r in kept.results) and not any(r.activity or r.counters for r in dropped.results)
+    volatile = ("wall_s", "peak_rss_mb")
+    assert ({k: v for k, v in kept.summary.items() if k not in volatile}
+            == {k: v for k, v in dropped.summary.items() if k not in volatile})
+    rows = [[{k: v for k, v in r.to_dict().items() if k not in volatile} for r in run.results]
+            for run in (kept, dropped)]
+    assert rows[0] == rows[1]

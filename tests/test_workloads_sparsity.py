@@ -192,3 +192,47 @@ def test_measured_layer_tensors_use_the_table():
     assert abs(r50.weight_density - (1 - MEASURED_SPARSITY["resnet152"]["conv_sss"])) <= 0.01
     lstm = measured_layer_tensors("lstm", "lstm1")  # no measured row: dense
     assert lstm.weight_density == 1.0 and lstm.input_density == 1.0
+
+
+# --------------------------------------------------------------------------- compact runs
+@pytest.mark.parametrize("shape, block, density, sns", [
+    ((4096, 9216), (32, 32), 0.1005, 0.1575),   # AlexNet fc6 at its measured rates
+    ((500, 800), (32, 32), 0.0853, None),
+    ((30, 50, 3, 3), (16, 4, 2, 2), 0.5, 0.2),  # blocks that do not divide the layer
+    ((37, 11), (8, 3), 0.3, None),
+])
+def test_block_sparse_kept_weights_are_those_of_the_dense_mask(shape, block, density, sns):
+    from workloads.sparsity import block_sparse, expand_blocks
+    pruned = block_sparse(shape, density, block, seed=5, input_neuron_sparsity=sns)
+    w, keep = block_sparse_weights(shape, density, block, seed=5, input_neuron_sparsity=sns)
+    assert np.array_equal(pruned.weights, w) and np.array_equal(pruned.keep(), keep)
+    assert np.array_equal(pruned.kept(), w[keep])
+    # any band of rows expands to that band of the mask
+    lo, hi = shape[0] // 3, shape[0] - 1
+    assert np.array_equal(expand_blocks(pruned.blocks, pruned.block, shape, (lo, hi)), keep[lo:hi])
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("lenet5", {}),
+    ("cifar10-quick", {"batch": 2}),
+    ("lenet5", {"prune": "coarse"}),
+])
+def test_a_compact_run_hands_over_the_kept_weights_of_the_dense_run(name, kwargs):
+    """The same network run with and without ``compact``: every conv/FC layer's kept
+    weights are the dense run's ``weights[keep]``, and masks, inputs, outputs and
+    provenance are identical."""
+    from workloads.sparsity import PruneSpec, iter_network
+    if kwargs.get("prune"):
+        kwargs = {**kwargs, "prune": PruneSpec(kwargs["prune"], 0.3)}
+    net = get_network(name)
+    dense = list(iter_network(net, 7, keep_outputs=False, **kwargs))
+    compact = list(iter_network(net, 7, keep_outputs=False, compact=True, **kwargs))
+    assert [s.tensors.layer.name for s in dense] == [s.tensors.layer.name for s in compact]
+    for d, c in zip(dense, compact):
+        td, tc = d.tensors, c.tensors
+        assert np.array_equal(d.output, c.output) and td.source == tc.source
+        assert np.array_equal(td.keep, tc.keep) and np.array_equal(np.asarray(td.inputs), np.asarray(tc.inputs))
+        if td.layer.kind in ("conv", "fc"):
+            assert tc.weights is None and np.array_equal(tc.kept, td.weights[td.keep])
+        else:
+            assert tc.kept is None

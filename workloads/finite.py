@@ -20,6 +20,8 @@ def describe_nonfinite(a: np.ndarray) -> str | None:
     """``None`` when every value is finite, else what is wrong and where the first one is."""
     if a.dtype.kind not in "fc":
         return None
+    if a.dtype.kind == "f" and a.dtype.itemsize <= 4 and np.isfinite(np.sum(a, dtype=np.float64)):
+        return None  # the float64 sum of float32 values cannot overflow: it is finite when they all are
     bad = ~np.isfinite(a)
     if not bad.any():
         return None

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from workloads.layers import (
     is_placeholder,
     param_array,
 )
+from workloads.smoothing import gaussian_filter
 
 # docs/hardware.md §1 (percent converted to fractions); None where the network has no such layers.
 MEASURED_SPARSITY: dict[str, dict[str, float | None]] = {
@@ -127,12 +129,69 @@ def _expand(per_block: np.ndarray, block) -> np.ndarray:
     return per_block.reshape([x for g in per_block.shape for x in (g, 1)])
 
 
+def expand_blocks(blocks: np.ndarray, block: tuple[int, ...], shape: tuple[int, ...],
+                  rows: tuple[int, int] | None = None) -> np.ndarray:
+    """The keep mask of weights of ``shape`` pruned in whole blocks of ``block``, from the
+    mask of surviving ``blocks`` (one per block; edge blocks cropped to the layer);
+    ``rows=(lo, hi)``: only indices ``lo..hi-1`` of the first axis."""
+    lo, hi = rows if rows is not None else (0, shape[0])
+    first = lo // block[0]
+    mask = blocks[first:-(-hi // block[0])]
+    for axis, b in enumerate(block):
+        mask = np.repeat(mask, b, axis=axis)
+    offset = lo - first * block[0]
+    return mask[(slice(offset, offset + hi - lo), *(slice(0, s) for s in shape[1:]))]
+
+
+@dataclass(frozen=True)
+class BlockSparse:
+    """Weights pruned in whole blocks (:func:`block_sparse`): the dense ``weights``
+    (float32, pruned ones exactly 0) and the mask of surviving ``blocks`` of size
+    ``block``, from which the keep mask is expanded on request, all at once
+    (:meth:`keep`) or one block row at a time (:meth:`kept`), so that a large layer's
+    kept weights can be taken out without its full mask existing beside them."""
+
+    weights: np.ndarray
+    blocks: np.ndarray
+    block: tuple[int, ...]
+
+    def keep(self) -> np.ndarray:
+        return np.ascontiguousarray(expand_blocks(self.blocks, self.block, self.weights.shape))
+
+    def _row_slabs(self):
+        rows, step = self.weights.shape[0], self.block[0]
+        for lo in range(0, rows, step):
+            hi = min(rows, lo + step)
+            yield lo, hi, expand_blocks(self.blocks, self.block, self.weights.shape, (lo, hi))
+
+    def kept(self) -> np.ndarray:
+        """``weights[keep]`` (row-major), gathered one row of blocks at a time."""
+        total = sum(int(np.count_nonzero(m)) for _, _, m in self._row_slabs())
+        out = np.empty(total, dtype=np.float32)
+        at = 0
+        for lo, hi, m in self._row_slabs():
+            part = self.weights[lo:hi][m]
+            out[at:at + part.size] = part
+            at += part.size
+        return out
+
+
 def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
                          input_neuron_sparsity: float | None = None, correlation: float = 2.0,
                          spread: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of ``shape`` with whole blocks removed to keep ``density`` of them:
+    ``(weights float32, keep bool)`` of :func:`block_sparse`."""
+    pruned = block_sparse(shape, density, block, seed, input_neuron_sparsity=input_neuron_sparsity,
+                          correlation=correlation, spread=spread)
+    return pruned.weights, pruned.keep()
+
+
+def block_sparse(shape, density: float, block=None, seed: int = 0, *,
+                 input_neuron_sparsity: float | None = None, correlation: float = 2.0,
+                 spread: float = 0.5) -> BlockSparse:
     """Weights of ``shape`` with whole blocks removed to keep ``density`` of them.
 
-    Returns ``(weights float32, keep bool)``; pruned weights are exactly 0. ``block`` is
+    Returns a :class:`BlockSparse`; pruned weights are exactly 0. ``block`` is
     (B_out, B_in) for FC and (B_fout, B_fin, Bx, By) for conv (default: docs/hardware.md §2.1 typical
     block, see :func:`default_block`). ``input_neuron_sparsity`` (SNS), if given, is the
     fraction of input neurons (axis 1) to leave without any connection: the weakest whole
@@ -141,7 +200,6 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     can only come out higher if ``density`` is too small to connect every other column).
     With ``None`` the SNS is whatever the pruning leaves.
     """
-    from scipy.ndimage import gaussian_filter  # imported where used: slow to import
     density = _check_density("density", density)
     shape, block = _check_shape_block(shape, block if block is not None else default_block(shape))
     sns = None if input_neuron_sparsity is None else float(input_neuron_sparsity)
@@ -155,7 +213,7 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     # smooth log-normal magnitude field on the block grid
     noise = rng.standard_normal(grid)
     sigma = [min(correlation, g / 4) if g > 1 else 0 for g in grid]
-    field_ = gaussian_filter(noise, sigma=sigma, mode="wrap")
+    field_ = gaussian_filter(noise, sigma, mode="wrap")
     field_ = (field_ - field_.mean()) / (field_.std() or 1.0)
     magnitude = np.exp(spread * field_)
     scale = magnitude * math.sqrt(2.0 / math.prod(shape[1:]))  # per-block std of w
@@ -194,8 +252,7 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
     idx = np.nonzero(keep_blocks)
     kept_counts, kept_means = counts[keep_blocks], means[keep_blocks]
     w = np.zeros(padded, dtype=np.float32)
-    keep = np.zeros(padded, dtype=bool)
-    wv, kv = _block_view(w, grid, block), _block_view(keep, grid, block)
+    wv = _block_view(w, grid, block)
     starts = np.searchsorted(idx[0], np.arange(grid[0] + 1))  # np.nonzero is row-major sorted
     for g0 in range(grid[0]):
         lo, hi = starts[g0], starts[g0 + 1]
@@ -216,11 +273,9 @@ def block_sparse_weights(shape, density: float, block=None, seed: int = 0, *,
         if nd == 2:  # a single advanced index stays in place: (B0, k, B1)
             values = values.transpose(1, 0, 2)
         wv[g0][where] = values
-        kv[g0][where] = True
-    crop = tuple(slice(0, s) for s in shape)
-    if padded == shape:
-        return w, keep
-    return np.ascontiguousarray(w[crop]), np.ascontiguousarray(keep[crop])
+    if padded != shape:
+        w = np.ascontiguousarray(w[tuple(slice(0, s) for s in shape)])
+    return BlockSparse(w, keep_blocks, block)
 
 
 def _disconnect_inputs(eligible, magnitude, counts, shape, block, sns, density) -> None:
@@ -276,9 +331,8 @@ def sparse_activations(shape, density: float, seed: int = 0, *, smooth: float = 
     rng = _rng(seed, 1)
     f = rng.standard_normal(shape, dtype=np.float32)
     if len(shape) >= 3 and smooth > 0:
-        from scipy.ndimage import gaussian_filter
         sigma = [0.0] * (len(shape) - 2) + [smooth, smooth]
-        f = gaussian_filter(f, sigma=sigma, mode="nearest")
+        f = gaussian_filter(f, sigma, mode="nearest")
         f /= f.std() or 1.0
     size = f.size
     k = min(size, max(1, round(density * size)))
@@ -326,15 +380,17 @@ class LayerTensors:
     holds the layer's other parameters as used (``bias``, a batch norm's ``scale`` and
     ``shift``, an element-wise ``const``, a PReLU ``slope``, LSTM ``peepholes``...).
     ``source`` says where the weights and inputs came from and at what density
-    (:func:`tensor_source`)."""
+    (:func:`tensor_source`). ``kept``: the kept weights alone (``weights[keep]``,
+    row-major) when ``weights`` is None (a compact run, :func:`iter_network`)."""
 
     layer: Layer
-    weights: np.ndarray
+    weights: np.ndarray | None
     keep: np.ndarray
     inputs: np.ndarray
     seed: int = 0
     extra: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)
+    kept: np.ndarray | None = None
 
     @property
     def weight_density(self) -> float:
@@ -609,16 +665,38 @@ def tensor_source(weights_source: str | None, keep: np.ndarray, inputs, activati
     }
 
 
+class WeightedStep(NamedTuple):
+    """A weighted layer of a reference run: its weights (None when only the kept ones
+    were taken out, ``kept``), keep mask, other parameters, output, the source of the
+    weights and the density target they were made for."""
+    weights: np.ndarray | None
+    keep: np.ndarray
+    kept: np.ndarray | None
+    extra: dict
+    output: np.ndarray
+    source: str
+    density: Any
+
+
+#: Layer kinds whose weights a compact run hands over as the kept ones alone.
+COMPACT_KINDS = ("conv", "fc")
+
+
 def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "auto",
-                   prune: PruneSpec | None = None):
-    """(weights, keep, extra, output, weights source, density target) of a weighted layer.
+                   prune: PruneSpec | None = None, compact: bool = False) -> WeightedStep:
+    """The weights of a weighted layer and its output (:class:`WeightedStep`).
 
     The model's own weights when the layer carries trained ones (``weights="auto"``),
     pruned by ``prune`` if given; otherwise synthetic block-sparse weights at ``d.weight``
     (SNS ``d.sns``; with ``prune``: at its density in its blocks), the weights and the
-    output scaled once so that the output has unit RMS."""
+    output scaled once so that the output has unit RMS. ``compact`` (a convolution or an
+    FC layer): only the kept weights are handed over, and synthetic ones are taken out
+    one row of blocks at a time before the keep mask is built, so that the dense
+    weights never exist beside their full mask (for VGG-16's fc6: 411 MB of weights,
+    103 MB of mask, 41 MB kept)."""
     from workloads.compress.prune import prune as prune_weights
     from workloads.density import OPTION, LayerDensity
+    compact = compact and layer.kind in COMPACT_KINDS
     if prune is not None:
         d = LayerDensity(prune.density, d.input, OPTION, d.input_source,
                          f"--prune {prune.method} --weight-density {prune.density}", d.input_origin)
@@ -633,20 +711,27 @@ def _weighted_step(layer: Layer, x, d, block, layer_seed: int, weights: str = "a
             res = prune_weights(w, 1.0 - prune.density, prune.block_for(layer))
             w, keep, source = res.weights, res.keep, "pruned"
         y = forward(layer, x, w, extra.get("bias"), **_forward_kwargs(layer, extra))
-        return w, keep, extra, y, source, d
+        if compact:
+            return WeightedStep(None, keep, w[keep], extra, y, source, d)
+        return WeightedStep(w, keep, None, extra, y, source, d)
     if prune is not None:
         lay_block, sns = prune.block_for(layer), None
     else:
         chosen = block.get(layer.name) if isinstance(block, dict) else block
         lay_block, sns = (chosen if chosen is not None else default_block(layer.weight_shape)), d.sns
-    w, keep = block_sparse_weights(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
+    pruned = block_sparse(layer.weight_shape, d.weight, lay_block, layer_seed, input_neuron_sparsity=sns)
     extra = _recurrent_extra(layer, layer_seed)
-    y = forward(layer, x, w, **_forward_kwargs(layer, extra))
+    y = forward(layer, x, pruned.weights, **_forward_kwargs(layer, extra))
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     if rms > 0:
-        w *= np.float32(1.0 / rms)
+        pruned.weights[...] *= np.float32(1.0 / rms)
         y *= np.float32(1.0 / rms)
-    return w, keep, extra, y, "synthetic", d
+    if not compact:
+        return WeightedStep(pruned.weights, pruned.keep(), None, extra, y, "synthetic", d)
+    kept, blocks, used = pruned.kept(), pruned.blocks, pruned.block
+    del pruned  # the dense weights go before the full mask is built
+    keep = np.ascontiguousarray(expand_blocks(blocks, used, layer.weight_shape))
+    return WeightedStep(None, keep, kept, extra, y, "synthetic", d)
 
 
 def _layer_seed(seed: int, index: int) -> int:
@@ -664,7 +749,7 @@ def _check_batches(network: Network, batches) -> dict[str, int]:
 
 def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: str | None = None,
                  block=None, keep_outputs: bool = True, densities=None, batches=None, inputs=None,
-                 weights: str = "auto", prune: PruneSpec | None = None):
+                 weights: str = "auto", prune: PruneSpec | None = None, compact: bool = False):
     """Run every layer once, in dependency order (:attr:`Network.order`), yielding a
     :class:`LayerStep` per layer.
 
@@ -687,7 +772,9 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     that layer's target (a plain ReLU when that target is the dense default, or when the
     input is the user's). With ``keep_outputs=False`` an output is dropped as soon as no
     later layer reads it and weights are loaded one layer at a time, so that a large
-    network runs in the memory of a few layers.
+    network runs in the memory of a few layers. With ``compact=True`` a convolution or FC
+    layer hands over its kept weights alone (:attr:`LayerTensors.kept`; ``weights`` None),
+    the same values as ``weights[keep]`` of a run without it.
 
     Independent layers (``network.connected`` false, e.g. a SCALE-Sim topology): every
     layer gets its own synthetic input at its input density, ``batch`` times the layer's
@@ -707,7 +794,7 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
     if not network.connected:
         if inputs is not None:
             raise ValueError(f"network {network.name}: independent layers have no network input to give")
-        yield from _iter_independent(network, seed, batch, block, densities, batches, weights, prune)
+        yield from _iter_independent(network, seed, batch, block, densities, batches, weights, prune, compact)
         return
     if batches:
         raise ValueError(f"network {network.name}: per-layer batches apply to independent layers only")
@@ -726,9 +813,10 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
         x = [outputs[s] for s in srcs] if layer.multi_input else outputs[srcs[0]]
         layer_seed = _layer_seed(seed, network.index(layer.name))
         d = densities[layer.name]
-        w, keep, extra, bias, wsource = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, None
+        w, keep, kept, extra, bias, wsource = np.zeros((0,), np.float32), np.zeros((0,), bool), None, {}, None, None
         if layer.weight_shape:
-            w, keep, extra, y, wsource, d = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
+            w, keep, kept, extra, y, wsource, d = _weighted_step(layer, x, d, block, layer_seed, weights, prune,
+                                                                 compact)
         else:
             extra = _model_extra(layer)
             if isinstance(layer, Activation) and layer.function == "relu":
@@ -748,8 +836,8 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
             d if wsource == "synthetic" else None
         source = tensor_source(wsource, keep, x, origin if from_input else "forward",
                                d if wsource in ("synthetic", "pruned") else None, target)
-        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, bias)]
-        del w, keep, x, extra  # the step holds the layer's tensors alone (freed with it)
+        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source, kept), y, bias)]
+        del w, keep, kept, x, extra  # the step holds the layer's tensors alone (freed with it)
         yield step.pop()  # nothing here holds it while the consumer works: it may drop the weights
         outputs[layer.name] = y
         if not keep_outputs:
@@ -758,19 +846,20 @@ def iter_network(network: Network, seed: int = 0, *, batch: int = 1, sparsity: s
 
 
 def _iter_independent(network: Network, seed: int, batch: int, block, densities, batches, weights="auto",
-                      prune=None):
+                      prune=None, compact: bool = False):
     for i, layer in enumerate(network.layers):
         layer_seed = _layer_seed(seed, i)
         d = densities[layer.name]
         x = _synthetic_inputs(layer, (batch * batches.get(layer.name, 1),), d.input, layer_seed)
-        w, keep, extra, wsource, dw = np.zeros((0,), np.float32), np.zeros((0,), bool), {}, None, d
+        w, keep, kept, extra, wsource, dw = np.zeros((0,), np.float32), np.zeros((0,), bool), None, {}, None, d
         if layer.weight_shape:
-            w, keep, extra, y, wsource, dw = _weighted_step(layer, x, d, block, layer_seed, weights, prune)
+            w, keep, kept, extra, y, wsource, dw = _weighted_step(layer, x, d, block, layer_seed, weights, prune,
+                                                                  compact)
         else:
             y = forward(layer, x)
         source = tensor_source(wsource, keep, x, "synthetic", dw if wsource in ("synthetic", "pruned") else None, d)
-        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source), y, None)]
-        w = keep = extra = x = y = None  # the consumer holds the step; it may drop the weights while it works
+        step = [LayerStep(LayerTensors(layer, w, keep, x, seed, extra, source, kept), y, None)]
+        w = keep = kept = extra = x = y = None  # the consumer holds the step; it may drop the weights while it works
         yield step.pop()
 
 

@@ -57,7 +57,8 @@ def compare_designs(network, designs: list[VectorArch], out: Path, *, strategy=N
             sub = out / name
             outcome = run_one(network, cfg, sub, strategy=strategy, seed=seed, target=target,
                               weight_density=weight_density, input_density=input_density, inputs=inputs,
-                              input_path=input_path, prune=prune, accuracy=(accuracies or {}).get(name))
+                              input_path=input_path, prune=prune, accuracy=(accuracies or {}).get(name),
+                              keep_activity=trace)
             print_summary(outcome.summary, sub)
             summaries[name] = outcome.summary
             tables[name] = [r.to_dict() for r in outcome.results]

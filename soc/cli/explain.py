@@ -57,7 +57,8 @@ def explain(
         raise UserError(f"network {net.name} has no conv or fc layer to explain")
     found = []
     try:
-        for t in reference_tensors(net, seed, densities=densities, batches=model.batches or None):
+        for t in reference_tensors(net, seed, densities=densities, batches=model.batches or None,
+                                    compact=False):  # the compiler's lowering reads the dense weights
             if t.layer.name in wanted:
                 parts = explain_parts(t.layer.name, lower_layer(t.layer, t, cfg), cfg, strategy)
                 found.append({**parts, "tensors": dict(t.source)})

@@ -38,13 +38,15 @@ from soc.compiler.program import STRATEGIES
 
 def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, progress: bool = True,
             weight_density: Optional[float] = None, input_density: Optional[float] = None, target=None,
-            inputs=None, input_path=None, prune=None, accuracy: tuple[float, int | None] | None = None):
+            inputs=None, input_path=None, prune=None, accuracy: tuple[float, int | None] | None = None,
+            keep_activity: bool = True):
     """Run one model on one design into ``out``; user errors and failed layers exit 2
     after the rows already simulated were written. ``target``: the model already resolved.
     ``inputs`` (read from ``input_path``) is checked against the network's input shape
     before anything runs; ``prune`` (a :class:`workloads.sparsity.PruneSpec`) prunes a
     model's own weights first; ``accuracy``: (fraction, parameters) of
-    :func:`soc.session.load_accuracy`."""
+    :func:`soc.session.load_accuracy`; ``keep_activity``: keep the
+    activity records a trace is made of (a network's run drops them otherwise)."""
     from soc.cli.netopts import plan
     from soc.interrupts import RunInterrupted
     from soc.runtime.network import NetworkRunError, WorkloadScriptError
@@ -68,7 +70,8 @@ def run_one(spec, cfg, out: Path, *, strategy=None, seed: int = 0, layers=None, 
             inputs = check_network_input(target.network, inputs, f"--input {input_path}")
         densities = plan(target, weight_density, input_density)
         return run_into(out, target.network, cfg, seed=seed, strategy=strategy, layers=layers, progress=progress,
-                        densities=densities, batches=target.batches or None, inputs=inputs, prune=prune, **acc)
+                        densities=densities, batches=target.batches or None, inputs=inputs, prune=prune,
+                        keep_activity=keep_activity, **acc)
     except RunInterrupted as exc:
         exc.record = _kept(out, "interrupted")  # type: ignore[attr-defined]
         raise
@@ -150,7 +153,8 @@ def run(
     acc = parse_accuracy(accuracy) if accuracy is not None else None
     outcome = run_one(spec, cfg, out, strategy=parse_strategy(strategy), seed=seed,
                       layers=parse_layers(layers), weight_density=wd, input_density=xd,
-                      inputs=load_input(input), input_path=input, prune=prune_spec, accuracy=acc)
+                      inputs=load_input(input), input_path=input, prune=prune_spec, accuracy=acc,
+                      keep_activity=trace)
     print_summary(outcome.summary, out)
     if trace:
         write_trace_or_exit(out / "trace.json", [(f"{outcome.summary['network']} on {cfg.name}", cfg,

@@ -77,6 +77,7 @@ from soc.arch.vector import VectorArch
 from soc.kernels import MAX_INPUTS
 from soc.result import LayerResult, design_roofs, summarize
 from soc.runtime import api
+from soc.runtime.prefetch import prefetch
 from workloads.finite import check_finite
 from workloads.layers import (
     FC,
@@ -169,15 +170,16 @@ def check_seed(seed: int) -> int:
 # --------------------------------------------------------------------------- reference tensors
 def reference_tensors(network: Network, seed: int = 0, *, batch: int = 1, densities=None,
                       batches=None, inputs=None, prune: PruneSpec | None = None,
-                      weights: str = "auto") -> Iterator[LayerTensors]:
+                      weights: str = "auto", compact: bool = True) -> Iterator[LayerTensors]:
     """Per layer in dependency order, the tensors of a reference run: those of
     :func:`workloads.sparsity.iter_network`, streamed (an output is dropped once no later
-    layer reads it, weights are loaded one layer at a time). ``densities``: per layer
-    :class:`workloads.density.LayerDensity` (default: the measured rates); ``batches``:
-    each independent layer's own batch; ``inputs``, ``prune``, ``weights``: as
-    :func:`workloads.sparsity.iter_network`."""
+    layer reads it, weights are loaded one layer at a time; with ``compact`` a
+    convolution or FC layer brings its kept weights alone, which is all the simulator
+    reads). ``densities``: per layer :class:`workloads.density.LayerDensity` (default:
+    the measured rates); ``batches``: each independent layer's own batch; ``inputs``,
+    ``prune``, ``weights``: as :func:`workloads.sparsity.iter_network`."""
     for step in iter_network(network, seed, batch=batch, keep_outputs=False, densities=densities,
-                             batches=batches, inputs=inputs, prune=prune, weights=weights):
+                             batches=batches, inputs=inputs, prune=prune, weights=weights, compact=compact):
         box = [step.tensors]
         step = None  # noqa: F841 - hold nothing while the consumer works: it may drop the weights
         yield box.pop()
@@ -272,8 +274,9 @@ def run_layer(handle: api.Handle, t: LayerTensors, *, fuse_relu: bool = False,
               kept: np.ndarray | None = None) -> LayerResult:
     """One workloads layer with its tensors, through the matching API call. ``kept``: the
     kept weights of a convolution or inner product alone (row-major), given instead of
-    ``t.weights`` (then None)."""
+    ``t.weights`` (then None; a compact reference run's tensors bring them as ``t.kept``)."""
     layer = t.layer
+    kept = kept if kept is not None else t.kept
 
     def weights() -> api.Filter:
         desc = api.FilterDescriptor(layer.weight_shape)
@@ -492,7 +495,8 @@ def execute(title: str, network_name: str, cfg: VectorArch, steps: Callable[[api
 def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: str | None = None,
                 layers: list[str] | None = None, listener=None, progress: bool = False,
                 batch: int = 1, densities=None, batches=None, inputs=None, prune: PruneSpec | None = None,
-                weights: str = "auto", tensors: Iterable[LayerTensors | None] | None = None) -> RunOutcome:
+                weights: str = "auto", tensors: Iterable[LayerTensors | None] | None = None,
+                keep_activity: bool = True) -> RunOutcome:
     """Simulate every layer (or the ``layers`` named) of ``network`` on ``cfg``, in
     dependency order.
 
@@ -509,7 +513,10 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
     (:attr:`Network.order`), the :class:`~workloads.sparsity.LayerTensors` that
     :func:`reference_tensors` would yield (``None`` for a layer that is not simulated).
     Several designs can so be run on tensors generated once (the arguments of the
-    reference run then only describe them)."""
+    reference run then only describe them).
+
+    ``keep_activity=False`` drops each layer's activity records and buffer counters once
+    it has run (they feed a trace and nothing else; VGG-16 gathers about 60 MB of them)."""
     api.check_strategy(strategy)
     check_seed(seed)
     check_network(network, cfg, layers)
@@ -526,10 +533,15 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                          + (f" in blocks {list(prune.block)}" if prune.block else ""))
 
     def steps(handle: api.Handle, bar: _Progress) -> None:
+        if tensors is not None:
+            return run_steps(handle, bar, iter(tensors))
+        # the reference run makes the next layer's tensors while this one is simulated
+        with prefetch(reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
+                                        inputs=inputs, prune=prune, weights=weights), "reference-run") as stream:
+            return run_steps(handle, bar, stream)
+
+    def run_steps(handle: api.Handle, bar: _Progress, stream: Iterator[LayerTensors | None]) -> None:
         last: LayerResult | None = None
-        stream = (iter(tensors) if tensors is not None else
-                  reference_tensors(network, seed, batch=batch, densities=densities, batches=batches,
-                                    inputs=inputs, prune=prune, weights=weights))
         for index, layer in enumerate(order):
             if chosen is None or layer.name in chosen:
                 handle.begin(layer.name)  # its reference tensors are part of running it
@@ -550,13 +562,13 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                                       round(t.source["input_density"] * size), size)
             kept = None
             try:
-                if isinstance(layer, (Conv, FC)) and t.weights is not None and np.size(t.weights):
-                    # hand the simulator the kept weights alone: the dense float32 weights (the
-                    # largest array of a run: 411 MB for VGG16's fc6) are dropped here, once
-                    # every one of them is known to be finite
-                    check_finite(t.weights, layer.name, "weights")
-                    kept = t.weights[t.keep]
-                    t = replace(t, weights=None)  # type: ignore[type-var]  # t is a LayerTensors here
+                if isinstance(layer, (Conv, FC)) and (t.kept is not None or np.size(t.weights)):
+                    # hand the simulator the kept weights alone (a compact reference run brings
+                    # nothing else; the dense float32 weights are the largest array of a run:
+                    # 411 MB for VGG16's fc6), once every one of them is known to be finite
+                    kept = t.kept if t.kept is not None else t.weights[t.keep]  # type: ignore[index]
+                    check_finite(kept, layer.name, "weights")
+                    t = replace(t, weights=None, kept=None)  # type: ignore[type-var]  # t is a LayerTensors here
                 if layer.name in fused and last is not None and last.name == order[index - 1].name:
                     handle.begin(layer.name)
                     result = handle.record(fused_record(layer, last))
@@ -569,6 +581,8 @@ def run_network(network: Network, cfg: VectorArch, *, seed: int = 0, strategy: s
                 raise NetworkRunError(layer.name, layer.kind, exc) from exc
             del t, kept
             result.outputs = None  # checked against the reference; the next layer's input is the reference run's
+            if not keep_activity:
+                result.activity, result.counters = [], []
             release_free_memory()
             last = result
             meta.update(sources_summary(sources, counts))

@@ -62,7 +62,7 @@ def _nbytes(obj: Any) -> int:
 
 
 def tensors_nbytes(tensors: list) -> int:
-    return sum(_nbytes(t.weights) + _nbytes(t.keep) + _nbytes(t.inputs) + _nbytes(t.extra)
+    return sum(_nbytes(t.weights) + _nbytes(t.kept) + _nbytes(t.keep) + _nbytes(t.inputs) + _nbytes(t.extra)
                for t in tensors if t is not None)
 
 
@@ -151,7 +151,8 @@ def reference_tensors(task: Task) -> list:
     chosen = set(task.layers) if task.layers else set(names)
     last = max(i for i, n in enumerate(names) if n in chosen)
     out: list = [None] * len(names)
-    steps = iter_network(network, task.seed, batch=task.batch, keep_outputs=False, **generation_options(task))
+    steps = iter_network(network, task.seed, batch=task.batch, keep_outputs=False, compact=True,
+                         **generation_options(task))
     for i, step in enumerate(steps):
         if step.tensors.layer.name != names[i]:
             raise RuntimeError(f"reference run of {network.name}: layer {step.tensors.layer.name} came where "
@@ -178,7 +179,7 @@ def run_vector(task: Task) -> tuple[dict, bool]:
     tensors, reused = CACHE.get(task.tensor_key, lambda: reference_tensors(task), task.cache_mb << 20)
     outcome = run_network(task.network, cfg, seed=task.seed, strategy=task.strategy,
                           layers=list(task.layers) if task.layers else None, batch=task.batch,
-                          batches=task.batches or None, tensors=tensors)
+                          batches=task.batches or None, tensors=tensors, keep_activity=False)
     return outcome.summary, reused
 
 
