@@ -187,15 +187,13 @@ class DispatchQueue:
         return leaves[held - self.depth]
 
     def describe_full(self) -> str:
+        """What a producer waiting for a slot waits for, in words."""
         return f"room in queue {self.name!r} (full: {len(self.entries)} of {self.depth})"
 
     def put(self, t: int, item: Any) -> None:
         self.entries.append((t, item))
         if self.consumer is not None:
             self.consumer.kick()
-
-    def head(self) -> tuple[int, Any] | None:
-        return self.entries[0] if self.entries else None
 
     def pop(self, t: int) -> Any:
         """Take the head entry; its slot frees at cycle ``t``."""
