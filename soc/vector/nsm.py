@@ -63,8 +63,7 @@ class NeuronSelector:
         outs = wtile.outputs
         groups = -(-outs // tn)
         cols = wtile.synapses.n_in
-        costs = {"stored_pe": wtile.per_pe(stored, tn), "walked_row": int(stored.sum()), "outs": outs,
-                 "groups": groups, "cols": cols}
+        costs = {"walked_row": int(stored.sum()), "outs": outs, "groups": groups, "cols": cols}
         if cfg.has_nsm:
             g_stored = (wtile.group_mask.sum(axis=1, dtype=np.int64) if cfg.shared_index
                         else np.full(groups, cols, np.int64))
@@ -86,6 +85,7 @@ class NeuronSelector:
             sb = np.ceil(per_group.max(axis=1) * cfg.weight_code_bits / cfg.sb.bandwidth_bits)
             costs["cycles_row"] = int(np.maximum(slowest, sb).sum())
             costs["busy_row"] = np.ceil(per_group / tm).sum(axis=0).astype(np.int64)
+            costs["stored_pe"] = wtile.per_pe(stored, tn)   # every stored weight is multiplied
         wtile._burst_costs = costs
         return costs
 
@@ -98,7 +98,13 @@ class NeuronSelector:
         c = self.tile_costs(wtile)
         walked = c["walked_row"] * rows
         if self.has_nsm:
-            cycles, nsm_cycles, useful, pe_useful, pe_busy, words = self._select(itile, wtile, visit, rows, c)
+            # the kernel counts the selected positions per (row, group of Tn outputs), from
+            # which the burst's cycles and per-PE work follow (the tiles of designs with a
+            # shared index, or dense weights, group outputs by Tn)
+            cycles, words, useful, pe_useful, pe_busy = nsm_accumulate(
+                itile.neurons, wtile.synapses, visit.psums, c["floor"], c["outs"], self.tn, self.tm)
+            self._book_nsm(rows * c["groups"] * c["cols"], words)
+            nsm_cycles = rows * c["groups"] * c["scan"]
         else:
             cycles, nsm_cycles, useful, pe_useful, pe_busy, words = self._broadcast(itile, wtile, visit, rows, c,
                                                                                     walked)
@@ -108,15 +114,10 @@ class NeuronSelector:
         return Selection(compute, itile, wtile, visit, useful, walked, c["outs"], pe_useful, pe_busy, words, cycles,
                          nsm_cycles=nsm_cycles)
 
-    def _select(self, itile, wtile, visit: OutputVisit, rows: int, c: dict) -> tuple:
-        """With an NSM: the kernel adds the burst's products into the partial sums and counts
-        the selected positions per (row, group of Tn outputs), from which the burst's
-        cycles and per-PE work follow (the tiles of designs with a shared index, or dense
-        weights, group outputs by Tn); the NSM reads both masks, ANDs and prefix-counts
-        them, and gathers the selected neurons from NBin."""
-        cycles, gathered, useful, pe_useful, pe_busy = nsm_accumulate(
-            itile.neurons, wtile.synapses, visit.psums, c["floor"], c["outs"], self.tn, self.tm)
-        bits = rows * c["groups"] * c["cols"]
+    def _book_nsm(self, bits: int, gathered: int) -> None:
+        """The NSM's accesses of a burst: its masks (neuron and/or synapse) read, ``bits``
+        positions of each, ANDed when there are two, prefix-counted, and the ``gathered``
+        selected neurons read from NBin."""
         add = self.ledger.add
         for key in self._mask_reads:
             add(key, bits / 16)
@@ -125,7 +126,6 @@ class NeuronSelector:
         add(self._prefix_count, self.masks * bits)
         add(self._gather, gathered)
         add(self._nbin_read, gathered)
-        return cycles, rows * c["groups"] * c["scan"], useful, pe_useful, pe_busy, gathered
 
     def _broadcast(self, itile, wtile, visit: OutputVisit, rows: int, c: dict, walked: int) -> tuple:
         """Without an NSM: every neuron is broadcast once per row; the PEs advance in
