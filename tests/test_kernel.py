@@ -55,6 +55,20 @@ def test_group_mask_of_the_wrong_shape_is_refused():
         compress_synapses(np.ones((4, 8), np.int16), 2, group_mask=np.ones((4, 8), bool))
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), p=st.integers(1, 12), n_in=st.integers(1, 200), xd=st.floats(0.0, 1.0),
+       data=st.data())
+def test_a_row_slice_of_compressed_neurons_is_the_compressed_rows(seed, p, n_in, xd, data):
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(-3000, 3000, (p, n_in)) * (rng.random((p, n_in)) < xd)).astype(np.int16)
+    r0 = data.draw(st.integers(0, p - 1))
+    r1 = data.draw(st.integers(r0 + 1, p))
+    got, want = compress_neurons(x).row_slice(r0, r1), compress_neurons(x[r0:r1])
+    for field in ("values", "offsets", "mask"):
+        assert np.array_equal(getattr(got, field), getattr(want, field))
+        assert getattr(got, field).flags.c_contiguous
+
+
 def test_saturation_and_rounding():
     assert quantize(np.array([2**40, -(2**40)]), 8).tolist() == [32767, -32768]
     assert quantize(np.array([128, 127, -128, -129]), 8).tolist() == [1, 0, 0, -1]

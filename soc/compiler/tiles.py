@@ -80,6 +80,7 @@ class TileMaker:
         self.ir = tiling.ranges(layer.n_in, tiling.i_tile)
         self.orr = tiling.ranges(layer.n_out, tiling.o_tile)
         self._inputs: dict[tuple[int, int], InputTile] = {}
+        self._input_columns: dict[int, CompressedNeurons] = {}
         shared = weight_tiles if weight_tiles is not None else {}
         self._weights: dict[tuple[int, int], WeightTile] = shared.setdefault((tiling.o_tile, tiling.i_tile), {})
 
@@ -94,20 +95,33 @@ class TileMaker:
         key = (p, i)
         if key not in self._inputs:
             (p0, p1), (i0, i1) = self.pr[p], self.ir[i]
-            rows = self.layer.rows[p0:p1, i0:i1]          # a view: the arrays below are new
+            neurons = self._input_column(i).row_slice(p0, p1)
             positions, nnz = self.layer.footprint(p0, p1, i0, i1)
             word = self.cfg.word_bytes
             if self.cfg.compressed_neurons:
-                mask = rows != 0
-                neurons = CompressedNeurons(rows[mask], _offsets(mask.sum(1)), mask.view(np.uint8))
                 tile = InputTile(p, i, neurons, nnz * word, _ceil_bytes(positions))
             else:  # every neuron is stored and multiplied
-                mask = np.ones(rows.shape, np.uint8)
-                neurons = CompressedNeurons(np.ascontiguousarray(rows).ravel(),
-                                            _offsets(np.full(rows.shape[0], rows.shape[1])), mask)
                 tile = InputTile(p, i, neurons, positions * word, 0)
             self._inputs[key] = tile
         return self._inputs[key]
+
+    def _input_column(self, i: int) -> CompressedNeurons:
+        """Every row at the matrix columns of input tile i, as the PEs see them (per
+        design), compressed in one go: rows are stored one after another, so each row
+        tile's neurons are a run of these (:meth:`CompressedNeurons.row_slice`)."""
+        column = self._input_columns.get(i)
+        if column is None:
+            i0, i1 = self.ir[i]
+            rows = self.layer.rows[:, i0:i1]
+            if self.cfg.compressed_neurons:
+                mask = rows != 0
+                column = CompressedNeurons(rows[mask], _offsets(mask.sum(1)), mask.view(np.uint8))
+            else:  # every neuron is stored and multiplied
+                column = CompressedNeurons(np.ascontiguousarray(rows).ravel(),
+                                           _offsets(np.full(rows.shape[0], rows.shape[1])),
+                                           np.ones(rows.shape, np.uint8))
+            self._input_columns[i] = column
+        return column
 
     def weight_tile(self, o: int, i: int) -> WeightTile:
         key = (o, i)

@@ -34,6 +34,12 @@ class CompressedNeurons:
     def nnz(self) -> int:
         return int(self.values.size)
 
+    def row_slice(self, r0: int, r1: int) -> "CompressedNeurons":
+        """Rows r0..r1-1 alone: views of these values and masks, offsets from 0."""
+        offsets = self.offsets[r0:r1 + 1]
+        start = int(offsets[0])
+        return CompressedNeurons(self.values[start:int(offsets[-1])], offsets - start, self.mask[r0:r1])
+
 
 @dataclass(frozen=True)
 class CompressedSynapses:
