@@ -69,6 +69,23 @@ def test_a_row_slice_of_compressed_neurons_is_the_compressed_rows(seed, p, n_in,
         assert getattr(got, field).flags.c_contiguous
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, 200), n_out=st.integers(1, 70),
+       group=st.integers(1, 17), wd=st.floats(0.0, 1.0), data=st.data())
+def test_a_group_slice_of_compressed_synapses_is_the_compressed_outputs(seed, n_in, n_out, group, wd, data):
+    rng = np.random.default_rng(seed)
+    _, w, keep = _layer(rng, 1, n_in, n_out, group, wd, 0.5)
+    groups = -(-n_out // group)
+    g0 = data.draw(st.integers(0, groups - 1))
+    g1 = data.draw(st.integers(g0 + 1, groups))
+    o0, o1 = g0 * group, min(g1 * group, n_out)
+    got = compress_synapses(w, group, keep).group_slice(g0, g1)
+    want = compress_synapses(w[o0:o1], group, keep[o0:o1])
+    for field in ("mask", "group_starts", "weights", "weight_offsets"):
+        assert np.array_equal(getattr(got, field), getattr(want, field))
+        assert getattr(got, field).flags.c_contiguous and not getattr(got, field).flags.writeable
+
+
 def test_saturation_and_rounding():
     assert quantize(np.array([2**40, -(2**40)]), 8).tolist() == [32767, -32768]
     assert quantize(np.array([128, 127, -128, -129]), 8).tolist() == [1, 0, 0, -1]

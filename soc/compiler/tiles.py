@@ -83,6 +83,7 @@ class TileMaker:
         self._input_columns: dict[int, CompressedNeurons] = {}
         shared = weight_tiles if weight_tiles is not None else {}
         self._weights: dict[tuple[int, int], WeightTile] = shared.setdefault((tiling.o_tile, tiling.i_tile), {})
+        self._weight_columns: dict[int, tuple] = shared.setdefault(("columns", tiling.i_tile), {})
 
     @cached_property
     def group_keep(self) -> np.ndarray:
@@ -128,26 +129,38 @@ class TileMaker:
         if key not in self._weights:
             (o0, o1), (i0, i1) = self.orr[o], self.ir[i]
             cfg, tn = self.cfg, self.cfg.tn
-            w = self.layer.weights[o0:o1, i0:i1]
-            # outputs that share one mask (a shared index, or dense weights) form groups of
-            # Tn for the kernel, which then gathers the neurons once per group; step-
-            # indexed weights keep one mask per output
-            if cfg.shared_index:
-                gk = self.group_keep[o0 // tn:-(-o1 // tn), i0:i1]
-                syn = compress_synapses(w, tn, group_mask=gk)
-            elif cfg.step_indexed:
-                gk = np.zeros((0, i1 - i0), bool)
-                syn = compress_synapses(w, 1, self.layer.keep[o0:o1, i0:i1])
-            else:
-                gk = np.zeros((0, i1 - i0), bool)
-                syn = compress_synapses(w, tn, group_mask=np.ones((-(-(o1 - o0) // tn), i1 - i0), bool))
-            stored = np.repeat(syn.group_nnz, syn.group_sizes)
+            column, stored, size = self._weight_column(i)
+            # an output tile starts at a multiple of Tn (and ends at one, or at N_out)
+            syn = column.group_slice(o0 // size, -(-o1 // size))
+            stored = stored[o0:o1]
             bits_per = cfg.weight_code_bits + (STEP_INDEX_BITS if cfg.step_indexed else 0)
-            tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, np.ascontiguousarray(gk).view(np.uint8))
+            gk = syn.mask if cfg.shared_index else np.zeros((0, i1 - i0), np.uint8)
+            tile = WeightTile(o, i, syn, stored, np.zeros(tn, np.int64), 0, gk)
             tile.sb_bytes = np.ceil(tile.per_pe(stored, tn) * bits_per / 8).astype(np.int64)
             tile.sib_bytes = gk.shape[0] * _ceil_bytes(i1 - i0) if cfg.shared_index else 0
             self._weights[key] = tile
         return self._weights[key]
+
+    def _weight_column(self, i: int) -> tuple[CompressedSynapses, np.ndarray, int]:
+        """Every output's weights at the matrix columns of input tile i, compressed in one
+        go, with the weights each output stores and the group size: groups are stored one
+        after another, so each weight tile's synapses are a run of these groups
+        (:meth:`CompressedSynapses.group_slice`). Outputs that share one mask (a shared
+        index, or dense weights) form groups of Tn for the kernel, which then gathers the
+        neurons once per group; step-indexed weights keep one mask per output."""
+        column = self._weight_columns.get(i)
+        if column is None:
+            cfg, tn = self.cfg, self.cfg.tn
+            i0, i1 = self.ir[i]
+            w = self.layer.weights[:, i0:i1]
+            if cfg.shared_index:
+                syn, size = compress_synapses(w, tn, group_mask=self.group_keep[:, i0:i1]), tn
+            elif cfg.step_indexed:
+                syn, size = compress_synapses(w, 1, self.layer.keep[:, i0:i1]), 1
+            else:
+                syn, size = compress_synapses(w, tn, group_mask=np.ones((-(-w.shape[0] // tn), i1 - i0), bool)), tn
+            column = self._weight_columns[i] = (syn, np.repeat(syn.group_nnz, syn.group_sizes), size)
+        return column
 
     @property
     def whole_reduction(self) -> bool:

@@ -68,6 +68,18 @@ class CompressedSynapses:
     def group_sizes(self) -> np.ndarray:
         return np.diff(self.group_starts)
 
+    def group_slice(self, g0: int, g1: int) -> "CompressedSynapses":
+        """Groups g0..g1-1 alone (g0 < g1): views of these masks and weights, outputs and
+        weight offsets counted from 0."""
+        starts = self.group_starts[g0:g1 + 1]
+        w0 = int(self.weight_offsets[g0])
+        w1 = int(self.weight_offsets[g1]) if g1 < self.groups else self.weights.size
+        arrays = dict(mask=self.mask[g0:g1], group_starts=starts - starts[0], weights=self.weights[w0:w1],
+                      weight_offsets=self.weight_offsets[g0:g1] - w0)
+        for a in arrays.values():
+            a.setflags(write=False)  # type: ignore[attr-defined]
+        return CompressedSynapses(**arrays)
+
     @cached_property
     def kernel_layout(self) -> tuple:
         """The compiled kernel's checked, bit-packed view of these synapses (N_in, packed
