@@ -73,12 +73,10 @@ def read_outputs(regions: dict, shape: tuple[int, int], p_ranges, o_ranges) -> n
     for pi, (p0, p1) in enumerate(p_ranges):
         for oi, (o0, o1) in enumerate(o_ranges):
             stored = regions[("out", (pi, oi))]
-            if isinstance(stored, tuple):
+            if isinstance(stored, tuple):   # compressed: the non-zeros go where the mask says
                 values, packed, tshape = stored
-                mask = np.unpackbits(packed, count=tshape[0] * tshape[1]).reshape(tshape).astype(bool)
-                tile = np.zeros(tshape, np.int16)
-                tile[mask] = values
+                mask = np.unpackbits(packed, count=tshape[0] * tshape[1]).reshape(tshape).view(bool)
+                y[p0:p1, o0:o1][mask] = values
             else:
-                tile = stored
-            y[p0:p1, o0:o1] = tile
+                y[p0:p1, o0:o1] = stored
     return y
