@@ -109,6 +109,8 @@ class VectorAccelerator:
         tl.start(cp.advance)
         # ends when no actor has anything left to do (the last output is in DRAM); a stall is an error
         run_watched(env, layer=layer.name, bound=bound, watch=ActorWatch(cp, queues, spinners))
+        for queue in queues.values():
+            queue.detach()
         ledger.flush()
         activity.sort(key=itemgetter(2))       # in the order the activities end
         counters.sort(key=itemgetter(1))       # occupancy samples in cycle order

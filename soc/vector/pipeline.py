@@ -71,6 +71,7 @@ class ComputePipeline(Actor):
             self.activity.append(("htree", h, h + self.latency, "broadcast"))
             self.activity.append(("nfu", n, f, f"p{visit.op.p} o{visit.op.o}"))
             self._cur = None
+            self._waiting = ""   # (a bound method of this actor: kept, it would make a reference cycle)
             if not self.hold:
                 self.finish(inp, wgt, visit, f)
 

@@ -186,6 +186,12 @@ class DispatchQueue:
             return None
         return leaves[held - self.depth]
 
+    def detach(self) -> None:
+        """Forget the consumer and any waiting producer (the run is over): the queue and its
+        actors refer to each other, and without that cycle a finished run is freed by
+        reference counts, not left for the garbage collector."""
+        self.consumer = self.producer = None
+
     def describe_full(self) -> str:
         """What a producer waiting for a slot waits for, in words."""
         return f"room in queue {self.name!r} (full: {len(self.entries)} of {self.depth})"
