@@ -1,3 +1,4 @@
+import gc
 import json
 
 import numpy as np
@@ -155,6 +156,27 @@ def test_results_are_deterministic():
     for d in (a, b):
         d.pop("wall_s")
     assert a == b
+
+
+@pytest.mark.parametrize("p", PRESETS)
+def test_a_finished_layer_run_leaves_no_reference_cycle(p):
+    """The actors, queues and tiles of a finished run are freed by reference counts (the
+    garbage collector is paused while a layer runs): nothing of the run is left in a
+    cycle for the collector."""
+    x, w, keep = conv_layer(3, 32, 48, 11, 3)   # enough tiles for the pipeline to wait on loads
+    gc.collect()
+    gc.disable()
+    try:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        r = simulate_conv("c", x, w, keep, design(p), padding=1)
+        gc.collect()
+        left = sorted({type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith(("soc.", "energy."))})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert r.outputs_match_reference
+    assert left == []
 
 
 def test_forcing_a_strategy_is_obeyed_and_unknown_is_refused():
