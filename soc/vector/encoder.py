@@ -32,6 +32,7 @@ class Encoder:
         self.cfg, self.ledger, self.price = cfg, ledger, price
         self.nbout, self.dram = nbout, dram
         self.activation, self.frac_bits = activation, frac_bits
+        self.read_bits = cfg.nbout.bandwidth_bits   # NBout bits read per cycle
         self._nonlinear = ledger.account("pe", "nonlinear", price("pe", "nonlinear"), "compute")
         if cfg.compressed_neurons:
             self._compare = ledger.account("encoder", "compare", price("encoder", "compare"), "outputs")
@@ -39,7 +40,7 @@ class Encoder:
 
     def read_cycles(self, visit: OutputVisit) -> int:
         """Cycles to read an output tile out of NBout at its bandwidth."""
-        return math.ceil(visit.rows * visit.outs * visit.entry_bytes / 2 * 16 / self.cfg.nbout.bandwidth_bits)
+        return math.ceil(visit.rows * visit.outs * visit.entry_bytes / 2 * 16 / self.read_bits)
 
     def close(self, visit: OutputVisit, final: bool) -> int:
         """Drain an output tile, read out of NBout, to DRAM (called in the cycle the read
