@@ -11,7 +11,7 @@ from energy.ledger import EnergyLedger
 from soc.arch import design
 from soc.compiler.lowering import lower_conv, lower_fc
 from soc.compiler.program import Tiling
-from soc.runtime.simulate import simulate_conv, simulate_fc
+from soc.runtime.simulate import collector_paused, simulate_conv, simulate_fc
 from soc.vector.accelerator import VectorAccelerator
 from soc.vector.buffer import BufferOverflowError
 from tests.sim_layers import conv_layer, fc_layer
@@ -177,6 +177,23 @@ def test_a_finished_layer_run_leaves_no_reference_cycle(p):
         gc.enable()
     assert r.outputs_match_reference
     assert left == []
+
+
+def test_the_collector_is_paused_while_layers_run_and_restored_after():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():       # another layer run at the same time
+            assert not gc.isenabled()
+        assert not gc.isenabled()      # back on only when the last run ends
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()      # left off when it was off
+    finally:
+        gc.enable()
 
 
 def test_forcing_a_strategy_is_obeyed_and_unknown_is_refused():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -77,23 +78,35 @@ def _layer_result(name: str, kind: str, cfg: VectorArch, acc: VectorAccelerator,
         area_by_component_mm2=acc.price.area_by_component_mm2)
 
 
+class _Pauses:
+    """Layer runs in progress that paused the collector (threads may run layers at once:
+    the collector is back on when the last of them ends, and only if it was on before the
+    first began)."""
+    lock = threading.Lock()
+    count = 0
+    resume = False
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while the parts of a layer are planned and
     simulated (and back on afterwards, if it was on). A run makes tens of thousands of
-    short-lived objects and long activity lists, and nothing it drops during the run is
-    held only by a reference cycle (tokens, entries and tiles are freed by their reference
-    counts); the collector's passes over them cost about a tenth of the simulation time
-    and found nothing. The cycles a finished run leaves (actors and their queues refer to
-    each other) are collected once the collector is back on."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    short-lived objects and long activity lists, and nothing it drops is held only by a
+    reference cycle (tokens, entries, tiles and, once it ends, the run's actors and queues
+    are freed by their reference counts); the collector's passes over them cost about a
+    tenth of the simulation time and found nothing."""
+    with _Pauses.lock:
+        if _Pauses.count == 0:
+            _Pauses.resume = gc.isenabled()
+            gc.disable()
+        _Pauses.count += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _Pauses.lock:
+            _Pauses.count -= 1
+            if _Pauses.count == 0 and _Pauses.resume:
+                gc.enable()
 
 
 def _end_to_end(runs: list, attr: str) -> list:
