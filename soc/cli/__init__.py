@@ -18,6 +18,7 @@ Exit status and messages (:func:`run_cli`):
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -108,4 +109,9 @@ def run_cli(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run_cli())
+    status = run_cli()
+    # Everything is written and closed: spare the interpreter's last garbage collection,
+    # a walk over every object of the run for nothing (0.25 s after a report, about a
+    # tenth of `socsim run alexnet`). Objects are still freed; only cycles are left to exit.
+    gc.freeze()
+    sys.exit(status)
