@@ -50,3 +50,23 @@ def signals_raise(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) ->
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def signals_deferred(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """While inside, the given signals are held and the first one to arrive is delivered
+    again on leaving, to the handlers that were in place before: a block that must finish
+    whole (a layer's row written to its file and counted) is not cut in two. Main thread
+    only; elsewhere, a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in signums}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            signal.raise_signal(caught[0])

@@ -38,6 +38,7 @@ from workloads.layers import Network
 if TYPE_CHECKING:
     import pandas as pd
 
+    from reports.writer import RunWriter
     from workloads.io.model import LoadedModel
 
 
@@ -65,7 +66,7 @@ def run_into(out: str | Path, target: "Network | Path | str | LoadedModel", cfg:
         kwargs["fn"] = load_script(target)  # a script that cannot load is refused here
     with claim(out) as rundir:
         rundir.register(LAYERS_CSV, SUMMARY_JSON)
-        writer = RunWriter(out, roofs=design_roofs(cfg))
+        writer = _WholeRows(RunWriter(out, roofs=design_roofs(cfg)))
         record = design_record(cfg)
         try:
             if isinstance(target, Path):
@@ -95,6 +96,23 @@ def run_into(out: str | Path, target: "Network | Path | str | LoadedModel", cfg:
                                               entries=energy_entries(outcome.results), roofs=design_roofs(cfg))
             rundir.register(*outcome.paths.values())
     return outcome
+
+
+class _WholeRows:
+    """A run writer whose rows are written and counted whole: a signal arriving while a
+    layer's row goes to layers.csv is delivered once it is there, so the file, the row
+    count and summary.json's ``layers_completed`` always agree."""
+
+    def __init__(self, writer: "RunWriter"):
+        self._writer = writer
+
+    def add_layer(self, result: Any) -> dict:
+        from soc.interrupts import signals_deferred
+        with signals_deferred():
+            return self._writer.add_layer(result)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
 
 
 def _running(target: Network | Path, writer, layers: list[str] | None) -> str | None:

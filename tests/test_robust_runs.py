@@ -151,3 +151,21 @@ def test_an_interrupted_run_keeps_its_record(tmp_path, sig, code):
     assert running == names[len(rows)], (running, len(rows))
     assert f"during layer '{running}'" in errors[0]
     assert not (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_rows_write_is_delivered_after_it(sig):
+    """A layer's row is written and counted whole: a signal arriving inside
+    ``signals_deferred`` is raised only when the block is left, to the handlers of before."""
+    from soc.interrupts import RunInterrupted, signals_deferred, signals_raise
+    done = []
+    with pytest.raises(RunInterrupted) as err:
+        with signals_raise():
+            with signals_deferred():
+                os.kill(os.getpid(), sig)
+                time.sleep(0.05)  # the handler would have run by now
+                done.append("row written")
+            time.sleep(1.0)  # delivered on leaving the block
+    assert done == ["row written"] and err.value.signum == sig
+    with signals_deferred():  # nothing held: leaving raises nothing
+        done.append("again")
