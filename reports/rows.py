@@ -52,48 +52,41 @@ DATA_TYPE_PREFIX = "data_"
 ENERGY_SUM_RTOL = 1e-6
 
 
-def component_column(component: str) -> str:
-    """Column name of a component's energy in pJ: ``e_<component>_pj``."""
-    return f"{COMPONENT_PREFIX}{component}{COMPONENT_SUFFIX}"
+class _ColumnFamily:
+    """Energy columns named ``<prefix><key>_pj`` (components, data types): the column of
+    a key, whether a column is one, a table's such columns in order, a column's key."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def column(self, key: str) -> str:
+        return f"{self.prefix}{key}{COMPONENT_SUFFIX}"
+
+    def holds(self, column: str) -> bool:
+        return (column.startswith(self.prefix) and column.endswith(COMPONENT_SUFFIX)
+                and len(column) > len(self.prefix) + len(COMPONENT_SUFFIX))
+
+    def columns(self, table: Any) -> list[str]:
+        return [c for c in getattr(table, "columns", table) if self.holds(c)]
+
+    def key(self, column: str) -> str:
+        return column[len(self.prefix):-len(COMPONENT_SUFFIX)]
 
 
-def is_component_column(column: str) -> bool:
-    """An ``e_<component>_pj`` column."""
-    return (column.startswith(COMPONENT_PREFIX) and column.endswith(COMPONENT_SUFFIX)
-            and len(column) > len(COMPONENT_PREFIX) + len(COMPONENT_SUFFIX))
+_COMPONENTS = _ColumnFamily(COMPONENT_PREFIX)
+_DATA_TYPES = _ColumnFamily(DATA_TYPE_PREFIX)
 
 
-def component_columns(table: Any) -> list[str]:
-    """The ``e_<component>_pj`` columns of a per-layer table (a DataFrame, or the column
-    names), in table order."""
-    return [c for c in getattr(table, "columns", table) if is_component_column(c)]
-
-
-def component_of(column: str) -> str:
-    """Inverse of :func:`component_column`."""
-    return column[len(COMPONENT_PREFIX):-len(COMPONENT_SUFFIX)]
-
-
-def data_type_column(data_type: str) -> str:
-    """Column name of a data type's energy in pJ: ``data_<type>_pj``."""
-    return f"{DATA_TYPE_PREFIX}{data_type}{COMPONENT_SUFFIX}"
-
-
-def is_data_type_column(column: str) -> bool:
-    """A ``data_<type>_pj`` column."""
-    return (column.startswith(DATA_TYPE_PREFIX) and column.endswith(COMPONENT_SUFFIX)
-            and len(column) > len(DATA_TYPE_PREFIX) + len(COMPONENT_SUFFIX))
-
-
-def data_type_columns(table: Any) -> list[str]:
-    """The ``data_<type>_pj`` columns of a per-layer table (a DataFrame, or the column
-    names), in table order."""
-    return [c for c in getattr(table, "columns", table) if is_data_type_column(c)]
-
-
-def data_type_of(column: str) -> str:
-    """Inverse of :func:`data_type_column`."""
-    return column[len(DATA_TYPE_PREFIX):-len(COMPONENT_SUFFIX)]
+# ``e_<component>_pj``: a component's energy in pJ; ``data_<type>_pj``: a data type's.
+# ``*_columns`` take a per-layer table (a DataFrame, or the column names) and keep its order.
+component_column = _COMPONENTS.column
+is_component_column = _COMPONENTS.holds
+component_columns = _COMPONENTS.columns
+component_of = _COMPONENTS.key            # the inverse of component_column
+data_type_column = _DATA_TYPES.column
+is_data_type_column = _DATA_TYPES.holds
+data_type_columns = _DATA_TYPES.columns
+data_type_of = _DATA_TYPES.key            # the inverse of data_type_column
 
 
 def _is_scalar(value: Any) -> bool:

@@ -228,6 +228,34 @@ def sparse_mac(const int16_t[::1] neuron_values, const int64_t[::1] neuron_offse
     return (raw_arr if raw else out_arr), sel_arr, int(useful)
 
 
+cdef int64_t _tally_burst(const int32_t *sel, Py_ssize_t rows, Py_ssize_t G, const int64_t *floor_cycles,
+                         int64_t outs, int tn, int tm, int64_t *colsel, int64_t *colper,
+                         int64_t *useful, int64_t *busy, int64_t *gathered) noexcept nogil:
+    """The NSM's accounting of one burst (see :func:`nsm_burst`), from the selected counts
+    ``sel`` (rows x G, row-major): per group its selected positions (``colsel``) and PE
+    cycles (``colper``), per PE its useful multiplies and busy cycles (added into
+    ``useful``/``busy``), the selected positions in all (``gathered``); returns the cycles."""
+    cdef Py_ssize_t r, g, j
+    cdef int64_t s, pe, cycles = 0
+    for r in range(rows):
+        for g in range(G):
+            s = sel[r * G + g]
+            pe = (s + tm - 1) // tm
+            if pe < floor_cycles[g]:
+                pe = floor_cycles[g]
+            colsel[g] += s
+            colper[g] += pe
+    gathered[0] = 0
+    for g in range(G):
+        cycles += colper[g]
+        gathered[0] += colsel[g]
+        for j in range(tn):
+            if g * tn + j < outs:
+                useful[j] += colsel[g]
+                busy[j] += colper[g]
+    return cycles
+
+
 def nsm_burst(const int32_t[:, ::1] sel, const int64_t[::1] floor_cycles, int64_t outs, int tn, int tm):
     """Cycles and per-PE work of one burst through the NSM, from the selected counts
     ``sel`` (rows x output groups of Tn, from the masks: what the NSM's AND + prefix
@@ -239,7 +267,7 @@ def nsm_burst(const int32_t[:, ::1] sel, const int64_t[::1] floor_cycles, int64_
 
     Returns (cycles, selected positions in all, per-PE useful multiplies (Tn,) int64,
     per-PE busy cycles (Tn,) int64)."""
-    cdef Py_ssize_t rows = sel.shape[0], G = sel.shape[1], r, g, j
+    cdef Py_ssize_t rows = sel.shape[0], G = sel.shape[1]
     if floor_cycles.shape[0] != G:
         raise ValueError(f"floor_cycles needs one entry per group ({G}), got {floor_cycles.shape[0]}")
     if tm < 1 or tn < 1:
@@ -252,23 +280,14 @@ def nsm_burst(const int32_t[:, ::1] sel, const int64_t[::1] floor_cycles, int64_
     cdef int64_t[::1] colper = colper_arr
     cdef int64_t[::1] useful = useful_arr
     cdef int64_t[::1] busy = busy_arr
-    cdef int64_t s, pe, cycles = 0, gathered = 0
+    cdef int64_t cycles = 0, gathered = 0
+    cdef int32_t dummy32 = 0
+    cdef int64_t dummy64 = 0
     with nogil:
-        for r in range(rows):
-            for g in range(G):
-                s = sel[r, g]
-                pe = (s + tm - 1) // tm
-                if pe < floor_cycles[g]:
-                    pe = floor_cycles[g]
-                colsel[g] += s
-                colper[g] += pe
-        for g in range(G):
-            cycles += colper[g]
-            gathered += colsel[g]
-            for j in range(tn):
-                if g * tn + j < outs:
-                    useful[j] += colsel[g]
-                    busy[j] += colper[g]
+        cycles = _tally_burst(&sel[0, 0] if rows and G else &dummy32, rows, G,
+                              &floor_cycles[0] if G else &dummy64, outs, tn, tm,
+                              &colsel[0] if G else &dummy64, &colper[0] if G else &dummy64,
+                              &useful[0], &busy[0], &gathered)
     return int(cycles), int(gathered), useful_arr, busy_arr
 
 
@@ -338,8 +357,8 @@ def nsm_accumulate(neurons, synapses, cnp.ndarray acc, cnp.ndarray floor_cycles,
     cdef int32_t *sel = <int32_t *>calloc(max(1, P * G), sizeof(int32_t))
     cdef int64_t *colsel = <int64_t *>calloc(max(1, G), sizeof(int64_t))
     cdef int64_t *colper = <int64_t *>calloc(max(1, G), sizeof(int64_t))
-    cdef int64_t bad = 0, useful = 0, cycles = 0, gathered = 0, total = 0, s, pe
-    cdef Py_ssize_t r, g, j
+    cdef int64_t bad = 0, useful = 0, cycles = 0, gathered = 0, total = 0
+    cdef Py_ssize_t j
     cdef int rc = 0
     cdef sm_args a
     cdef int16_t dummy16 = 0
@@ -368,22 +387,9 @@ def nsm_accumulate(neurons, synapses, cnp.ndarray acc, cnp.ndarray floor_cycles,
         if not bad:
             rc = sm_run(&a, 1, &useful)
         if not bad and not rc:
-            for r in range(P):
-                for g in range(G):
-                    s = sel[r * G + g]
-                    pe = (s + tm - 1) // tm
-                    if pe < floor[g]:
-                        pe = floor[g]
-                    colsel[g] += s
-                    colper[g] += pe
-            for g in range(G):
-                cycles += colper[g]
-                gathered += colsel[g]
-                for j in range(tn):
-                    if g * tn + j < outs:
-                        pe_useful[j] += colsel[g]
-                        pe_busy[j] += colper[g]
-                        total += colsel[g]
+            cycles = _tally_burst(sel, P, G, floor, outs, tn, tm, colsel, colper, pe_useful, pe_busy, &gathered)
+            for j in range(tn):
+                total += pe_useful[j]
     free(nmask); free(xdense); free(sel); free(colsel); free(colper)
     if bad:
         raise ValueError(f"neuron row {-1 - bad}: neuron_offsets do not match the number of set mask "
