@@ -152,13 +152,15 @@ class RunWriter:
         self._check_open()
         data = as_result_dict(result, len(self._rows))
         row = layer_row(data, len(self._rows), self.roofs)
-        for act, pj in data.get("energy_by_action", {}).items():
-            self._actions[str(act)] = self._actions.get(str(act), 0.0) + float(pj)
-        self._rows.append(row)
+        # on disk first, then counted: a row that could not be written is not counted
+        rows = [*self._rows, row]
         if self._header is None or any(c not in self._header for c in row):
-            self._rewrite(row_columns(self._rows))
+            self._rewrite(row_columns(rows), rows)
         else:
             self._append(row)
+        self._rows = rows
+        for act, pj in data.get("energy_by_action", {}).items():
+            self._actions[str(act)] = self._actions.get(str(act), 0.0) + float(pj)
         self._current_layer = None
         return dict(row)
 
@@ -180,10 +182,10 @@ class RunWriter:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def _rewrite(self, header: list[str]) -> None:
+    def _rewrite(self, header: list[str], rows: list) -> None:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(header)
-        text = buf.getvalue() + "".join(self._line(r, header) for r in self._rows)
+        text = buf.getvalue() + "".join(self._line(r, header) for r in rows)
         _write_text_atomic(self.layers_path, text)
         self._header = header
 
