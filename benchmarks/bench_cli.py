@@ -2,8 +2,9 @@
 
 What is measured (``run()``, collected by ``make bench``): for each command below, the
 median of ``REPEATS`` runs of a fresh ``socsim`` process (Python start-up, imports,
-the simulation and the report files), its peak resident memory (``ru_maxrss`` of that
-child, from ``os.wait4``; the median over the runs) and, for ``socsim run``, the SimPy
+the simulation and the report files), its peak resident memory (``VmHWM`` of that
+child, written by it as it exits; ``ru_maxrss`` from ``os.wait4`` where there is no
+/proc, which on Linux would also keep this process's own peak; the median over the runs) and, for ``socsim run``, the SimPy
 events of the run (``sim_events`` of its summary.json).
 
 The earlier figures are measured in the same benchmark run on the same machine: the
@@ -49,7 +50,18 @@ TARGETS = {
     "dataflows_alexnet": {"wall_s": 4.0},
     "help": {"wall_s": 0.25},
 }
-_LAUNCH = "import sys; sys.argv[0] = 'socsim'; from soc.cli import main; main()"
+# The child writes its own peak (VmHWM) to the file named by SOCSIM_BENCH_HWM as it exits:
+# ru_maxrss from wait4 would also keep the peak of this benchmark process, which the child
+# shares until exec (a large runner would inflate every figure).
+_LAUNCH = ("import atexit, os, sys\n"
+           "def _hwm():\n"
+           "    with open('/proc/self/status') as fh, open(os.environ['SOCSIM_BENCH_HWM'], 'w') as out:\n"
+           "        out.write(next(l.split()[1] for l in fh if l.startswith('VmHWM')))\n"
+           "if os.path.exists('/proc/self/status'):\n"
+           "    atexit.register(_hwm)\n"
+           "sys.argv[0] = 'socsim'\n"
+           "from soc.cli import main\n"
+           "main()")
 
 
 def load_average() -> list[float]:
@@ -63,8 +75,10 @@ def run_once(args: list[str], cwd: Path, env: dict) -> dict:
     """One fresh process: wall seconds, peak RSS (MB) and, for a run, its SimPy events."""
     with tempfile.TemporaryDirectory(prefix="socsim-bench-") as tmp:
         argv = [a.replace("{out}", str(Path(tmp) / "out")) for a in args]
+        hwm = Path(tmp) / "hwm"
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, *argv], cwd=cwd, env=env,
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, *argv], cwd=cwd,
+                                env={**env, "SOCSIM_BENCH_HWM": str(hwm)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
@@ -72,7 +86,8 @@ def run_once(args: list[str], cwd: Path, env: dict) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise RuntimeError(f"socsim {' '.join(args)} exited {proc.returncode}: {err.strip()[-400:]}")
-        out = {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024.0}
+        peak_kb = int(hwm.read_text()) if hwm.is_file() else usage.ru_maxrss
+        out = {"wall_s": wall, "peak_rss_mb": peak_kb / 1024.0}
         summary = Path(tmp) / "out" / "summary.json"
         if summary.is_file():
             data = json.loads(summary.read_text())

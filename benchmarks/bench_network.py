@@ -1,11 +1,12 @@
 """Whole networks on the accelerator: wall time and peak memory, and the closing comparison.
 
-``run()`` (collected by ``make bench``): whole AlexNet and whole VGG16 on ``coarse-sparse``
-through :func:`soc.runtime.network.run_network` (reference tensors streamed, every layer
-simulated, no report files), each in a fresh Python process so that its peak resident
-memory (``ru_maxrss``) is its own. One run each (a VGG16 run takes minutes): seconds of
-wall time, with the share spent building the reference tensors and the slowest layers.
-Targets (issue 5): AlexNet < 10 s, VGG16 < 60 s on the 2-core machine.
+``run()`` (collected by ``make bench``): whole AlexNet and whole VGG16 on ``coarse-
+sparse`` through :func:`soc.runtime.network.run_network` (reference tensors streamed,
+every layer simulated, no report files), each in a fresh Python process so that its peak
+resident memory (``peak_rss_mb`` of its summary: VmHWM, the process's own high-water
+mark) is its own. One run each (a VGG16 run takes minutes): seconds of wall time, with
+the share spent building the reference tensors and the slowest layers. Targets (issue
+5): AlexNet < 10 s, VGG16 < 60 s on the 2-core machine.
 
 Command line:
 

@@ -1,13 +1,13 @@
 """An imported ONNX model end to end: wall time and peak memory.
 
 ``run()`` (collected by ``make bench``): the VGG-19 graph the ``onnx`` package ships
-(onnx/backend/test/data/light/light_vgg19.onnx; its weights are ConstantOfShape fills, so
-the run uses synthetic weights and says so) imported and simulated whole on
+(onnx/backend/test/data/light/light_vgg19.onnx; its weights are ConstantOfShape fills,
+so the run uses synthetic weights and says so) imported and simulated whole on
 ``coarse-sparse`` through :func:`soc.runtime.network.run_network` (reference tensors streamed:
 weights loaded one layer at a time, activations freed once no later layer reads them; no
 report files), in a fresh Python process so that its peak resident memory
-(``ru_maxrss``) is its own. One run (minutes). Also the import time of each of the nine
-light graphs (median of 3).
+(``peak_rss_mb`` of its summary: VmHWM, the process's own high-water mark) is its own.
+One run (minutes). Also the import time of each of the nine light graphs (median of 3).
 Target (issue "Bring your own model"): peak memory at most 1.5 GB (it was 4.76 GB).
 
 Command line: ``python benchmarks/bench_onnx.py`` prints the same JSON.

@@ -169,3 +169,15 @@ def test_a_signal_during_a_rows_write_is_delivered_after_it(sig):
     assert done == ["row written"] and err.value.signum == sig
     with signals_deferred():  # nothing held: leaving raises nothing
         done.append("again")
+
+
+def test_a_runs_peak_memory_is_its_own_not_its_parents():
+    """``peak_rss_mb`` in a summary is the process's own high-water mark: a run started from
+    a process that once held far more memory does not report that process's peak (Linux's
+    ru_maxrss would, since a subprocess shares its parent's memory until exec)."""
+    import numpy as np
+    big = np.ones(400 * 2**20 // 8)  # 400 MB, touched
+    code = "from soc.runtime.network import peak_rss_mb; print(peak_rss_mb())"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[1])
+    assert big.sum() > 0 and float(child.stdout) < 200

@@ -379,7 +379,18 @@ def release_free_memory() -> None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process (MB; ru_maxrss is KB on Linux)."""
+    """Peak resident set size of this process (MB): Linux's ``VmHWM``, the high-water mark
+    of this program's own memory. ``ru_maxrss`` is the fallback elsewhere; on Linux it
+    also keeps the peak of the process that started this one (a Python parent's
+    ``subprocess`` shares its memory until exec), so a run started from a large process
+    would report that process's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
